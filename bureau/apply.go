@@ -1,0 +1,149 @@
+package bureau
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/spec"
+)
+
+// ApplySpec validates a spec completely and stores it as a new version,
+// computing every stored event's points under it in the same transaction.
+func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*probity.ApplyResult, error) {
+	s, err := spec.Parse(source)
+	if err != nil {
+		return nil, err
+	}
+	if id != "" && s.ID != id {
+		return nil, probity.Errorf(probity.EINVALID, "id: the spec's id %q does not match the domain %q it is applied to", s.ID, id)
+	}
+	compiled, err := spec.Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	digest := spec.Digest(s)
+	var res *probity.ApplyResult
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
+		versions, err := tx.SpecVersions(s.ID)
+		if err != nil {
+			return err
+		}
+		if n := len(versions); n > 0 && versions[n-1].Digest == digest {
+			last := versions[n-1]
+			res = &probity.ApplyResult{ID: s.ID, Version: last.Version, EffectiveAt: last.EffectiveAt}
+			return nil
+		}
+		v := newVersion(s, digest, versions, tx)
+		if err := tx.InsertSpecVersion(v); err != nil {
+			return err
+		}
+		n, err := rescore(tx, v, compiled)
+		if err != nil {
+			return err
+		}
+		res = &probity.ApplyResult{ID: s.ID, Version: v.Version, EffectiveAt: v.EffectiveAt, Changed: true, Rescored: n}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.compiled[digest] = compiled
+	b.mu.Unlock()
+	return res, nil
+}
+
+// newVersion numbers a new version and sets when it takes effect: the first
+// at once; a later one after the notice period of the version in effect now
+// (the notice subjects were promised), and never before an earlier pending
+// version, so that versions take effect in order (P9).
+func newVersion(s *probity.Spec, digest string, versions []probity.SpecVersion, tx probity.ReadTx) *probity.SpecVersion {
+	now := tx.Now()
+	v := &probity.SpecVersion{Domain: s.ID, Version: 1, Digest: digest, AppliedAt: now, EffectiveAt: now, Spec: s}
+	if len(versions) == 0 {
+		return v
+	}
+	last := versions[len(versions)-1]
+	cur := probity.VersionAt(versions, now)
+	if cur == nil {
+		cur = &last
+	}
+	v.Version = last.Version + 1
+	v.EffectiveAt = now.Add(cur.Spec.Notice.Std())
+	if v.EffectiveAt.Before(last.EffectiveAt) {
+		v.EffectiveAt = last.EffectiveAt
+	}
+	return v
+}
+
+// rescore computes the points of every stored event of the domain under a
+// new version. An event the new version cannot score (a field it now
+// requires is missing, a type changed) makes the whole apply fail, naming
+// the event type and how many events are affected: a version that cannot
+// score the record it inherits is not a valid version. Events of a type the
+// new version no longer declares get 0 points and do not count.
+func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, error) {
+	n := 0
+	failures := map[string]int{}
+	first := map[string]string{}
+	var pending []func() error
+	err := tx.ScanEvents(v.Domain, func(e *probity.Event) error {
+		n++
+		raw, err := eventPoints(c, e.Type, e.Fields, false)
+		if err != nil {
+			if failures[e.Type] == 0 {
+				first[e.Type] = probity.ErrorMessage(err)
+			}
+			failures[e.Type]++
+			return nil
+		}
+		subject, key := e.Subject, e.Key
+		pending = append(pending, func() error {
+			return tx.SetPoints(v.Domain, subject, key, probity.Points{Version: v.Version, Raw: raw})
+		})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(failures) > 0 {
+		return 0, rescoreError(v, failures, first)
+	}
+	for _, set := range pending {
+		if err := set(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func rescoreError(v *probity.SpecVersion, failures map[string]int, first map[string]string) error {
+	types := make([]string, 0, len(failures))
+	for t := range failures {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	var lines []string
+	for _, t := range types {
+		lines = append(lines, fmt.Sprintf("%d stored %s events cannot be scored under the new spec (first: %s)", failures[t], t, first[t]))
+	}
+	return probity.Errorf(probity.EINVALID, "events: version %d of %s would not score the events already reported; keep their fields compatible:\n%s",
+		v.Version, v.Domain, strings.Join(lines, "\n"))
+}
+
+// eventPoints types an event's fields under the spec and evaluates its
+// points. An event type the spec does not declare scores 0.
+func eventPoints(c *spec.Compiled, typ string, fields map[string]any, asText bool) (float64, error) {
+	rule := c.Spec().Rule(typ)
+	if rule == nil {
+		return 0, nil
+	}
+	typed, err := spec.Fields(rule, fields, asText)
+	if err != nil {
+		return 0, err
+	}
+	return c.Points(typ, typed)
+}

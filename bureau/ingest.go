@@ -1,0 +1,239 @@
+package bureau
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/spec"
+)
+
+// MaxKeyLength bounds an event key.
+const MaxKeyLength = 128
+
+// errRejected rolls back an input with bad lines.
+var errRejected = errors.New("input rejected")
+
+// Ingest validates every input line and applies the good ones in one
+// transaction; see probity.EventService.
+func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReader, opts probity.IngestOptions) (*probity.IngestSummary, error) {
+	start := time.Now()
+	sum := &probity.IngestSummary{Errors: []probity.LineError{}}
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		in, err := b.newIntake(tx, domain)
+		if err != nil {
+			return err
+		}
+		lines := 0
+		for {
+			input, err := r.Next()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				return probity.Errorf(probity.EINVALID, "reading input after line %d: %v", lines, err)
+			}
+			lines++
+			if opts.Progress != nil && lines%1000 == 0 {
+				opts.Progress(lines)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			in.take(input, sum)
+		}
+		if opts.Progress != nil {
+			opts.Progress(lines)
+		}
+		if sum.Rejected > 0 && !opts.SkipInvalid {
+			return errRejected
+		}
+		sum.Applied = true
+		return nil
+	})
+	sum.Elapsed = time.Since(start)
+	if errors.Is(err, errRejected) {
+		return sum, probity.Errorf(probity.EINVALID, "%d of %d lines rejected; nothing was applied (fix them, or skip them with --skip-invalid / ?skip_invalid=true)",
+			sum.Rejected, sum.Accepted+sum.Duplicates+sum.Rejected)
+	} else if err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// intake validates and stores the events of one input in one transaction.
+type intake struct {
+	tx      probity.Tx
+	keys    *identity.KeyRing
+	domain  string
+	now     time.Time
+	current *spec.Compiled
+	// later holds the versions that take effect after now: an event is
+	// pointed under each, so that scores at any time after its recording
+	// find its points (versions before now never see it: recorded_at).
+	later    []*spec.Compiled
+	versions []int
+}
+
+func (b *Bureau) newIntake(tx probity.Tx, domain string) (*intake, error) {
+	versions, err := domainVersions(tx, domain)
+	if err != nil {
+		return nil, err
+	}
+	in := &intake{tx: tx, keys: b.keys, domain: domain, now: tx.Now()}
+	cur := probity.VersionAt(versions, in.now)
+	for i := range versions {
+		v := &versions[i]
+		if cur != nil && v.Version < cur.Version {
+			continue
+		}
+		c, err := b.compile(v)
+		if err != nil {
+			return nil, err
+		}
+		if v == cur || (cur == nil && in.current == nil) {
+			in.current = c
+		}
+		in.later = append(in.later, c)
+		in.versions = append(in.versions, v.Version)
+	}
+	return in, nil
+}
+
+// take validates one line and stores it, counting it in sum.
+func (in *intake) take(input probity.EventInput, sum *probity.IngestSummary) {
+	reject := func(msg string) {
+		sum.Rejected++
+		if len(sum.Errors) < probity.MaxLineErrors {
+			sum.Errors = append(sum.Errors, probity.LineError{Line: input.Line, Key: truncate(input.Key, 64), Message: msg})
+		}
+	}
+	if input.Err != nil {
+		reject(input.Err.Error())
+		return
+	}
+	e, points, err := in.validate(input)
+	if err != nil {
+		reject(probity.ErrorMessage(err))
+		return
+	}
+	inserted, err := in.tx.InsertEvent(e, points)
+	if err != nil {
+		reject(fmt.Sprintf("could not store the event: %v", err))
+		return
+	} else if inserted {
+		sum.Accepted++
+		return
+	}
+	prev, err := in.tx.EventByKey(in.domain, e.Key)
+	if err != nil {
+		reject(fmt.Sprintf("could not read the stored event with key %q: %v", e.Key, probity.ErrorMessage(err)))
+		return
+	}
+	if diff := difference(prev, e); diff != "" {
+		reject(fmt.Sprintf("key %q already holds a different event (its %s differs); keys are idempotency keys: resend the same content or use a new key", e.Key, diff))
+		return
+	}
+	sum.Duplicates++
+}
+
+// validate turns one input into a stored event with its points, or says
+// what is wrong with it.
+func (in *intake) validate(input probity.EventInput) (*probity.Event, []probity.Points, error) {
+	if err := validateKey(input.Key); err != nil {
+		return nil, nil, err
+	}
+	s := in.current.Spec()
+	rule := s.Rule(input.Type)
+	if rule == nil {
+		return nil, nil, probity.Errorf(probity.EINVALID, "type: %q is not an event type of %s; declared: %s", truncate(input.Type, 64), in.domain, strings.Join(ruleTypes(s), ", "))
+	}
+	subject, err := identity.Parse(input.Subject)
+	if err != nil {
+		return nil, nil, prefixed("subject", err)
+	}
+	if !s.Rates(subject.Kind) {
+		return nil, nil, probity.Errorf(probity.EINVALID, "subject: %s does not rate %s subjects; it rates: %s", in.domain, subject.Kind, kindList(s.Subjects))
+	}
+	occurred, err := ParseTime(input.OccurredAt)
+	if err != nil {
+		return nil, nil, prefixed("occurred_at", err)
+	}
+	if occurred.After(in.now.Add(probity.MaxClockSkew)) {
+		return nil, nil, probity.Errorf(probity.EINVALID, "occurred_at: %s is in the future (now is %s); events report facts that have happened", occurred.Format(time.RFC3339), in.now.Format(time.RFC3339))
+	}
+	typed, err := spec.Fields(rule, input.Fields, input.FieldsAsText)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := noIdentifier(subject, input.Key, typed); err != nil {
+		return nil, nil, err
+	}
+	e := &probity.Event{
+		Domain: in.domain, Key: input.Key, Type: input.Type, Subject: in.keys.Pseudonym(in.domain, subject),
+		Kind: subject.Kind, OccurredAt: occurred, RecordedAt: in.now, Fields: storedFields(typed), Cures: input.Cures,
+	}
+	if err := in.checkCure(e); err != nil {
+		return nil, nil, err
+	}
+	points, err := in.points(e, typed)
+	return e, points, err
+}
+
+// points evaluates the event under the current version and every later one.
+func (in *intake) points(e *probity.Event, typed map[string]any) ([]probity.Points, error) {
+	points := make([]probity.Points, 0, len(in.later))
+	for i, c := range in.later {
+		var raw float64
+		var err error
+		if c == in.current {
+			raw, err = c.Points(e.Type, typed)
+		} else {
+			raw, err = eventPoints(c, e.Type, e.Fields, false)
+			if err != nil {
+				err = probity.Errorf(probity.EINVALID, "cannot be scored under spec version %d, already applied and not yet in effect: %s", in.versions[i], probity.ErrorMessage(err))
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		points = append(points, probity.Points{Version: in.versions[i], Raw: raw})
+	}
+	return points, nil
+}
+
+// checkCure enforces the contract of `cures`: the key of an earlier event
+// of the same subject whose type lists this event's type in cured_by.
+func (in *intake) checkCure(e *probity.Event) error {
+	if e.Cures == "" {
+		return nil
+	}
+	if e.Cures == e.Key {
+		return probity.Errorf(probity.EINVALID, "cures: an event cannot cure itself")
+	}
+	target, err := in.tx.EventByKey(in.domain, e.Cures)
+	if probity.ErrorCode(err) == probity.ENOTFOUND {
+		return probity.Errorf(probity.EINVALID, "cures: no event with key %q in %s; cures must name an earlier event of the same subject", truncate(e.Cures, 64), in.domain)
+	} else if err != nil {
+		return err
+	}
+	if target.Subject != e.Subject {
+		return probity.Errorf(probity.EINVALID, "cures: event %q is about another subject; an event can only cure an event of its own subject", truncate(e.Cures, 64))
+	}
+	rule := in.current.Spec().Rule(target.Type)
+	if rule == nil || !contains(rule.CuredBy, e.Type) {
+		allowed := "nothing"
+		if rule != nil && len(rule.CuredBy) > 0 {
+			allowed = strings.Join(rule.CuredBy, ", ")
+		}
+		return probity.Errorf(probity.EINVALID, "cures: a %s event cannot cure a %s event; %s is cured by: %s", e.Type, target.Type, target.Type, allowed)
+	}
+	if e.OccurredAt.Before(target.OccurredAt) {
+		return probity.Errorf(probity.EINVALID, "cures: the cure occurred at %s, before the event it cures (%s)", e.OccurredAt.Format(time.RFC3339), target.OccurredAt.Format(time.RFC3339))
+	}
+	return nil
+}

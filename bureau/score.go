@@ -1,0 +1,109 @@
+package bureau
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/scoring"
+	"github.com/probity-dev/probity/spec"
+)
+
+// Score computes a subject's score with its full explanation.
+func (b *Bureau) Score(ctx context.Context, req probity.ScoreRequest) (*probity.Score, error) {
+	score, _, err := b.score(ctx, req)
+	return score, err
+}
+
+// Decide answers whether a subject qualifies for a benefit. An unrated or
+// opted-out subject is evaluated exactly as the domain's neutral base (P6).
+func (b *Bureau) Decide(ctx context.Context, req probity.DecisionRequest) (*probity.Decision, error) {
+	if req.Benefit == "" {
+		return nil, probity.Errorf(probity.EINVALID, "benefit: required; name one of the domain's benefits")
+	}
+	score, c, err := b.score(ctx, probity.ScoreRequest{Domain: req.Domain, Subject: req.Subject, Purpose: req.Purpose})
+	if err != nil {
+		return nil, err
+	}
+	s := c.Spec()
+	if _, ok := s.Benefits[req.Benefit]; !ok {
+		return nil, probity.Errorf(probity.EINVALID, "benefit: %q is not a benefit of %s; benefits: %s", truncate(req.Benefit, 64), req.Domain, benefitList(s))
+	}
+	d := &probity.Decision{Domain: req.Domain, Benefit: req.Benefit, Status: score.Status, Reasons: score.Reasons}
+	if score.Status == probity.StatusRated {
+		d.Score, d.Grade = *score.Score, s.GradeFor(*score.Score)
+	} else {
+		d.Score, d.Grade, d.AsBase = s.Score.Base, s.GradeFor(s.Score.Base), true
+		d.Reasons = []probity.Reason{}
+	}
+	d.Allowed, err = c.Benefit(req.Benefit, d.Score, d.Grade)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (b *Bureau) score(ctx context.Context, req probity.ScoreRequest) (*probity.Score, *spec.Compiled, error) {
+	subject, err := identity.Parse(req.Subject)
+	if err != nil {
+		return nil, nil, prefixed("subject", err)
+	}
+	var score *probity.Score
+	var compiled *spec.Compiled
+	err = b.store.View(ctx, func(tx probity.ReadTx) error {
+		versions, err := domainVersions(tx, req.Domain)
+		if err != nil {
+			return err
+		}
+		asOf := req.AsOf.UTC()
+		if req.AsOf.IsZero() {
+			asOf = tx.Now()
+		}
+		v := probity.VersionAt(versions, asOf)
+		if v == nil {
+			return probity.Errorf(probity.EINVALID, "as_of: %s is before the first spec of %s took effect (%s)", asOf.Format(time.RFC3339), req.Domain, versions[0].EffectiveAt.Format(time.RFC3339))
+		}
+		if err := checkScoreRequest(v.Spec, subject, req.Purpose); err != nil {
+			return err
+		}
+		if compiled, err = b.compile(v); err != nil {
+			return err
+		}
+		pseudonym := b.keys.Pseudonym(req.Domain, subject)
+		events, err := tx.SubjectEvents(req.Domain, pseudonym, v.Version, asOf)
+		if err != nil {
+			return err
+		}
+		score = scoring.Compute(scoring.Input{
+			Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
+			Events: events, AsOf: asOf,
+		})
+		return nil
+	})
+	return score, compiled, err
+}
+
+func checkScoreRequest(s *probity.Spec, subject probity.Subject, purpose string) error {
+	if !s.Rates(subject.Kind) {
+		return probity.Errorf(probity.EINVALID, "subject: %s does not rate %s subjects; it rates: %s", s.ID, subject.Kind, kindList(s.Subjects))
+	}
+	if purpose != "" && !s.HasPurpose(purpose) {
+		return probity.Errorf(probity.EINVALID, "purpose: %q is not a purpose of %s; allowed: %s", truncate(purpose, 64), s.ID, strings.Join(s.Purposes, ", "))
+	}
+	return nil
+}
+
+func benefitList(s *probity.Spec) string {
+	if len(s.Benefits) == 0 {
+		return "none declared"
+	}
+	names := make([]string, 0, len(s.Benefits))
+	for n := range s.Benefits {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/probity-dev/probity"
+	"golang.org/x/term"
+)
+
+// DefaultDataDir is where the embedded store and the keys live by default.
+const DefaultDataDir = "./probity-data"
+
+// newFlagSet returns a flag set that prints usage to w and reports errors
+// instead of exiting.
+func newFlagSet(name, usage string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprint(w, strings.TrimLeft(usage, "\n"))
+		fmt.Fprintln(w, "\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseArgs parses flags that may come before or after positional
+// arguments, as users type them (`probity ingest events.ndjson --domain x`).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, flag.ErrHelp
+			}
+			return nil, fmt.Errorf("%s: %v (see probity %s -h)", fs.Name(), err, fs.Name())
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// dataFlag registers --data with its default from PROBITY_DATA.
+func (m *Main) dataFlag(fs *flag.FlagSet) *string {
+	def := DefaultDataDir
+	if v := m.Getenv("PROBITY_DATA"); v != "" {
+		def = v
+	}
+	return fs.String("data", def, "data directory: the embedded database and the keys (env PROBITY_DATA)")
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// oneLine flattens an error to the single line the CLI prints; multi-line
+// details (every spec error) follow on their own lines, indented.
+func oneLine(err error) string {
+	msg := err.Error()
+	if probity.ErrorCode(err) != probity.EINTERNAL {
+		msg = probity.ErrorMessage(err)
+	}
+	return strings.ReplaceAll(msg, "\n", "\n  ")
+}

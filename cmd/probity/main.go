@@ -1,0 +1,97 @@
+// Command probity runs the Probity credit and trust rating system: the API
+// server, the demo, and the commands that apply specs, ingest events and read
+// scores. This package only wires the other packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// errUsage reports that help was printed; the exit status is still 2 when
+// the usage was wrong and 0 for -h.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.Run(ctx, os.Args[1:]); err == flag.ErrHelp {
+		os.Exit(0)
+	} else if err == errUsage {
+		os.Exit(2)
+	} else if err != nil {
+		fmt.Fprintln(m.Stderr, "probity:", oneLine(err))
+		os.Exit(1)
+	}
+}
+
+// Main is the program with its standard streams, so tests can run commands
+// in-process.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment (PROBITY_DATA).
+	Getenv func(string) string
+	// Terminal reports whether progress bars may be drawn.
+	Terminal bool
+}
+
+// NewMain returns a Main on the process's streams.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Terminal: isTerminal(os.Stderr)}
+}
+
+// Run dispatches to a subcommand.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	cmd, rest := "", []string(nil)
+	if len(args) > 0 {
+		cmd, rest = args[0], args[1:]
+	}
+	switch cmd {
+	case "demo":
+		return (&DemoCommand{m: m}).Run(ctx, rest)
+	case "domain":
+		return (&DomainCommand{m: m}).Run(ctx, rest)
+	case "ingest":
+		return (&IngestCommand{m: m}).Run(ctx, rest)
+	case "score":
+		return (&ScoreCommand{m: m}).Run(ctx, rest)
+	case "serve":
+		return (&ServeCommand{m: m}).Run(ctx, rest)
+	case "", "help", "-h", "-help", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		if cmd == "" {
+			return errUsage
+		}
+		return flag.ErrHelp
+	default:
+		fmt.Fprint(m.Stderr, usage)
+		return fmt.Errorf("unknown command %q; run probity -h", cmd)
+	}
+}
+
+const usage = `Probity: credit and trust ratings with checks and balances.
+
+Usage:
+
+	probity <command> [arguments]
+
+Commands:
+
+	demo      set up example domains and a synthetic population, then serve the API
+	domain    apply a domain spec (probity domain apply SPEC.yaml)
+	ingest    ingest events from an NDJSON or CSV file
+	score     show a subject's score with its explanation
+	serve     serve the JSON API
+
+Every command takes --data DIR (default ./probity-data, or $PROBITY_DATA).
+Run probity <command> -h for a command's flags.
+`

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/sqlite"
+)
+
+// installation is an opened data directory: its store and its services.
+type installation struct {
+	db     *sqlite.DB
+	bureau *bureau.Bureau
+}
+
+// open opens the data directory, creating it, its master key and its
+// database on first use.
+func open(ctx context.Context, dir string) (*installation, error) {
+	master, err := identity.LoadOrCreateMasterKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &installation{db: db, bureau: bureau.New(db, identity.NewKeyRing(master))}, nil
+}
+
+func (in *installation) Close() error { return in.db.Close() }
+
+// cliContext attaches the operator at the terminal as the actor.
+func cliContext(ctx context.Context) context.Context {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	} else if h, err := os.Hostname(); err == nil {
+		name = "@" + h
+	}
+	return probity.NewContextWithActor(ctx, probity.Actor{ID: fmt.Sprintf("cli:%s", name)})
+}

@@ -1,0 +1,53 @@
+package probity
+
+import (
+	"context"
+	"time"
+)
+
+// Domain is what anyone may read about a domain: its spec in effect, the
+// versions applied (including those not yet in effect) and their times.
+type Domain struct {
+	ID       string        `json:"id"`
+	Current  *SpecVersion  `json:"current"`
+	Versions []SpecVersion `json:"versions"`
+}
+
+// DomainSummary is one line of the list of domains.
+type DomainSummary struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Owner       string    `json:"owner"`
+	Category    string    `json:"category"`
+	LegalBasis  string    `json:"legal_basis"`
+	Version     int       `json:"version"`
+	EffectiveAt time.Time `json:"effective_at"`
+	// Pending is the number of applied versions not yet in effect.
+	Pending int `json:"pending"`
+}
+
+// ApplyResult reports what applying a spec did.
+type ApplyResult struct {
+	ID          string    `json:"id"`
+	Version     int       `json:"version"`
+	EffectiveAt time.Time `json:"effective_at"`
+	// Changed is false when the spec equals the latest applied version, in
+	// which case nothing was stored.
+	Changed bool `json:"changed"`
+	// Rescored is the number of stored events whose points were computed
+	// under the new version.
+	Rescored int `json:"rescored"`
+}
+
+// DomainService applies and publishes domain specs.
+type DomainService interface {
+	// ApplySpec validates a YAML or JSON spec completely, then stores it as
+	// a new version. The first version takes effect at once; later ones
+	// after the notice period of the version in effect. An unchanged spec
+	// changes nothing. If id is not empty the spec's id must equal it.
+	ApplySpec(ctx context.Context, id string, source []byte) (*ApplyResult, error)
+	// Domains lists every domain with a version in effect or pending.
+	Domains(ctx context.Context) ([]DomainSummary, error)
+	// Domain returns one domain; ENOTFOUND if it has no spec.
+	Domain(ctx context.Context, id string) (*Domain, error)
+}

@@ -1,0 +1,132 @@
+package http
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/eventfile"
+)
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Domains.Domains(r.Context()); err != nil {
+		Error(w, r, probity.Errorf(probity.EUNAVAILABLE, "store unavailable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleDomains(w http.ResponseWriter, r *http.Request) {
+	domains, err := s.Domains.Domains(r.Context())
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"domains": domains})
+}
+
+func (s *Server) handleDomain(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Domains.Domain(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) handleApplySpec(w http.ResponseWriter, r *http.Request) {
+	source, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxSpecBytes))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	res, err := s.Domains.ApplySpec(r.Context(), r.PathValue("id"), source)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if res.Changed && res.Version == 1 {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, res)
+}
+
+// handleEvents takes NDJSON, a JSON array or CSV (sniffed from the body) and
+// answers with the ingest summary; ?skip_invalid=true applies the good lines.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	skip := false
+	if v := r.URL.Query().Get("skip_invalid"); v != "" {
+		var err error
+		if skip, err = strconv.ParseBool(v); err != nil {
+			Error(w, r, probity.Errorf(probity.EINVALID, "skip_invalid: %q is not a boolean; use true or false", v))
+			return
+		}
+	}
+	reader, err := eventfile.NewReader(http.MaxBytesReader(w, r.Body, MaxEventBytes))
+	if err != nil {
+		Error(w, r, probity.Errorf(probity.EINVALID, "events: %v", err))
+		return
+	}
+	sum, err := s.Events.Ingest(r.Context(), r.PathValue("id"), reader, probity.IngestOptions{SkipInvalid: skip})
+	if err != nil {
+		writeError(w, r, err, sum)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+// scoreRequest is the body of POST /v1/domains/{id}/scores.
+type scoreRequest struct {
+	Subject string `json:"subject"`
+	AsOf    string `json:"as_of"`
+	Purpose string `json:"purpose"`
+}
+
+func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
+	var body scoreRequest
+	if err := decodeJSON(w, r, &body, `"subject", optional "as_of" and "purpose"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	req := probity.ScoreRequest{Domain: r.PathValue("id"), Subject: body.Subject, Purpose: body.Purpose}
+	if body.AsOf != "" {
+		t, err := bureau.ParseTime(body.AsOf)
+		if err != nil {
+			Error(w, r, probity.Errorf(probity.EINVALID, "as_of: %s", probity.ErrorMessage(err)))
+			return
+		}
+		req.AsOf = t
+	}
+	if req.Subject == "" {
+		Error(w, r, probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org, gov)"))
+		return
+	}
+	score, err := s.Scores.Score(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, score)
+}
+
+func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
+	var req probity.DecisionRequest
+	if err := decodeJSON(w, r, &req, `"subject", "benefit" and optional "purpose"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	if req.Subject == "" {
+		Error(w, r, probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org, gov)"))
+		return
+	}
+	req.Domain = r.PathValue("id")
+	d, err := s.Scores.Decide(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}

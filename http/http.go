@@ -1,0 +1,232 @@
+// Package http serves Probity's JSON API over the services of the root
+// package. It decodes, attaches the calling actor, calls one service method
+// and encodes; it decides no policy.
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// Body size limits. A larger body is refused with 413 before it is read.
+const (
+	MaxSpecBytes    = 1 << 20   // a domain spec
+	MaxRequestBytes = 64 << 10  // a score or decision request
+	MaxEventBytes   = 256 << 20 // one events upload
+)
+
+// Server is the HTTP server of Probity.
+type Server struct {
+	Domains probity.DomainService
+	Events  probity.EventService
+	Scores  probity.ScoreService
+	Logger  *slog.Logger
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// NewServer returns a server over the given services.
+func NewServer(domains probity.DomainService, events probity.EventService, scores probity.ScoreService, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{Domains: domains, Events: events, Scores: scores, Logger: logger}
+}
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /v1/domains", s.handleDomains)
+	mux.HandleFunc("GET /v1/domains/{id}", s.handleDomain)
+	mux.HandleFunc("PUT /v1/domains/{id}", s.handleApplySpec)
+	mux.HandleFunc("POST /v1/domains/{id}/events", s.handleEvents)
+	mux.HandleFunc("POST /v1/domains/{id}/scores", s.handleScore)
+	mux.HandleFunc("POST /v1/domains/{id}/decisions", s.handleDecision)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
+	})
+	return s.withActor(s.withAccessLog(mux))
+}
+
+// Open listens on addr. Until access control exists Probity binds to
+// loopback only: any other address is refused with an error that says so.
+func (s *Server) Open(addr string) error {
+	if err := CheckLoopback(addr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go s.srv.Serve(ln)
+	return nil
+}
+
+// CheckLoopback refuses any listen address that is not a loopback address.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return probity.Errorf(probity.EINVALID, "--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return probity.Errorf(probity.EINVALID, "--addr %q: until access control exists Probity listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
+}
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops the server, letting requests in flight finish for up to ctx.
+func (s *Server) Close(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+// codes maps each error code to its HTTP status.
+var codes = map[string]int{
+	probity.ECONFLICT:     http.StatusConflict,
+	probity.EFORBIDDEN:    http.StatusForbidden,
+	probity.EINTERNAL:     http.StatusInternalServerError,
+	probity.EINVALID:      http.StatusBadRequest,
+	probity.ENOTFOUND:     http.StatusNotFound,
+	probity.EUNAUTHORIZED: http.StatusUnauthorized,
+	probity.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	probity.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+}
+
+// ErrorStatus returns the HTTP status of an error code.
+func ErrorStatus(code string) int {
+	if s, ok := codes[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON form of every error: {"error":{"code","message"}}.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Summary *probity.IngestSummary `json:"summary,omitempty"`
+}
+
+// Error writes err as JSON with its status. Internal errors are logged with
+// detail and shown as "internal error".
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, err, nil)
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error, summary *probity.IngestSummary) {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		err = probity.Errorf(probity.ETOOLARGE, "request body exceeds %d bytes", maxErr.Limit)
+	}
+	code, msg := probity.ErrorCode(err), probity.ErrorMessage(err)
+	if code == probity.EINTERNAL {
+		slog.Default().Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Summary = code, msg, summary
+	writeJSON(w, ErrorStatus(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		slog.Default().Debug("write response", "err", err)
+	}
+}
+
+// decodeJSON decodes a small JSON request body strictly: unknown fields and
+// trailing data are errors naming what is allowed.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowed string) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return probity.Errorf(probity.EINVALID, "request body: %v; want a JSON object with %s", err, allowed)
+	}
+	if dec.More() {
+		return probity.Errorf(probity.EINVALID, "request body: trailing data after the JSON object")
+	}
+	return nil
+}
+
+func (s *Server) withActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor := probity.Actor{ID: "http:anonymous@" + remoteHost(r)}
+		next.ServeHTTP(w, r.WithContext(probity.NewContextWithActor(r.Context(), actor)))
+	})
+}
+
+// statusRecorder remembers the status written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// withAccessLog logs method, path, status and duration of each request. It
+// never logs a query string, a header value or a body: those may carry
+// identifiers or tokens.
+func (s *Server) withAccessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)),
+			"actor", probity.ActorFromContext(r.Context()).ID)
+	})
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,120 @@
+package probity
+
+import (
+	"context"
+	"time"
+)
+
+// Status is whether a subject is rated in a domain.
+type Status string
+
+// Statuses. Unrated and opted-out subjects are treated exactly like the
+// domain's neutral base in every decision (P6).
+const (
+	StatusRated    Status = "rated"
+	StatusUnrated  Status = "unrated"
+	StatusOptedOut Status = "opted_out"
+)
+
+// Score is a subject's score in one domain at one time with its full
+// explanation (P3). Score and Grade are nil unless Status is rated.
+type Score struct {
+	Domain        string       `json:"domain"`
+	SpecVersion   int          `json:"spec_version"`
+	AsOf          time.Time    `json:"as_of"`
+	Status        Status       `json:"status"`
+	Score         *int         `json:"score"`
+	Grade         *string      `json:"grade"`
+	Base          int          `json:"base"`
+	EventsCounted int          `json:"events_counted"`
+	MinEvents     int          `json:"min_events"`
+	Reasons       []Reason     `json:"reasons"`
+	Contributions []Entry      `json:"contributions"`
+	Pending       []Entry      `json:"pending"`
+	Suspended     []Entry      `json:"suspended"`
+	Cured         []Entry      `json:"cured"`
+	Types         []TypeTotal  `json:"types"`
+	Projection    []Projection `json:"projection"`
+}
+
+// Entry explains one event's part in a score.
+type Entry struct {
+	Key        string    `json:"key"`
+	Type       string    `json:"type"`
+	Code       string    `json:"code"`
+	OccurredAt time.Time `json:"occurred_at"`
+	// Raw is the points of the event's rule; Points is Raw after the
+	// person and official adjustments and the half weight of a late cure.
+	Raw          float64 `json:"raw"`
+	Points       float64 `json:"points"`
+	Weight       float64 `json:"weight"`
+	Contribution float64 `json:"contribution"`
+	// CountsFrom is when a pending entry starts to count (end of grace).
+	CountsFrom *time.Time `json:"counts_from,omitempty"`
+	// CountsUntil is when the entry stops counting (expiry); nil if never set.
+	CountsUntil *time.Time `json:"counts_until,omitempty"`
+	CuredBy     string     `json:"cured_by,omitempty"`
+	CuredAt     *time.Time `json:"cured_at,omitempty"`
+	// CureWith lists the event types that cure a pending entry.
+	CureWith []string `json:"cure_with,omitempty"`
+	Note     string   `json:"note,omitempty"`
+}
+
+// Reason is an adverse reason code with the summed impact of its entries.
+type Reason struct {
+	Code   string  `json:"code"`
+	Text   string  `json:"text"`
+	Impact float64 `json:"impact"`
+}
+
+// TypeTotal is the sum of one event type's contributions before and after its cap.
+type TypeTotal struct {
+	Type   string  `json:"type"`
+	Sum    float64 `json:"sum"`
+	Total  float64 `json:"total"`
+	Capped bool    `json:"capped"`
+}
+
+// Projection is the score at a later time if no new events arrive.
+type Projection struct {
+	At     time.Time `json:"at"`
+	Status Status    `json:"status"`
+	Score  *int      `json:"score"`
+	Grade  *string   `json:"grade"`
+}
+
+// ScoreRequest asks for a subject's score. The subject travels in the body,
+// never in a URL. A zero AsOf means now.
+type ScoreRequest struct {
+	Domain  string    `json:"-"`
+	Subject string    `json:"subject"`
+	AsOf    time.Time `json:"as_of,omitzero"`
+	Purpose string    `json:"purpose,omitempty"`
+}
+
+// DecisionRequest asks whether a subject qualifies for one of a domain's benefits.
+type DecisionRequest struct {
+	Domain  string `json:"-"`
+	Subject string `json:"subject"`
+	Benefit string `json:"benefit"`
+	Purpose string `json:"purpose,omitempty"`
+}
+
+// Decision is the answer to a DecisionRequest. An unrated or opted-out subject
+// is evaluated as if its score were the domain's base (P6); AsBase says so.
+type Decision struct {
+	Domain  string   `json:"domain"`
+	Benefit string   `json:"benefit"`
+	Allowed bool     `json:"allowed"`
+	Status  Status   `json:"status"`
+	Score   int      `json:"score"`
+	Grade   string   `json:"grade"`
+	AsBase  bool     `json:"evaluated_as_base"`
+	Reasons []Reason `json:"reasons"`
+}
+
+// ScoreService computes scores and decisions.
+type ScoreService interface {
+	Score(ctx context.Context, req ScoreRequest) (*Score, error)
+	Decide(ctx context.Context, req DecisionRequest) (*Decision, error)
+}

@@ -1,0 +1,237 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// Tx is a transaction of the embedded store. It prepares each statement once
+// and reuses it, since ingest calls InsertEvent hundreds of thousands of times
+// in one transaction.
+type Tx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	now   time.Time
+	stmts map[string]*sql.Stmt
+}
+
+var _ probity.Tx = (*Tx)(nil)
+
+func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
+	if s, ok := tx.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := tx.tx.PrepareContext(tx.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if tx.stmts == nil {
+		tx.stmts = make(map[string]*sql.Stmt)
+	}
+	tx.stmts[query] = s
+	return s, nil
+}
+
+func (tx *Tx) close() {
+	for q, s := range tx.stmts {
+		s.Close()
+		delete(tx.stmts, q)
+	}
+}
+
+// Now is the transaction's fixed time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// DomainIDs lists domains with at least one spec version.
+func (tx *Tx) DomainIDs() ([]string, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT DISTINCT domain FROM spec_versions ORDER BY domain`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// SpecVersions returns a domain's versions in order.
+func (tx *Tx) SpecVersions(domain string) ([]probity.SpecVersion, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT version, digest, applied_at, effective_at, spec FROM spec_versions WHERE domain = ? ORDER BY version`, domain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	versions := []probity.SpecVersion{}
+	for rows.Next() {
+		v := probity.SpecVersion{Domain: domain}
+		var applied, effective int64
+		var spec []byte
+		if err := rows.Scan(&v.Version, &v.Digest, &applied, &effective, &spec); err != nil {
+			return nil, err
+		}
+		v.AppliedAt, v.EffectiveAt = fromNanos(applied), fromNanos(effective)
+		v.Spec = new(probity.Spec)
+		if err := json.Unmarshal(spec, v.Spec); err != nil {
+			return nil, fmt.Errorf("spec %s v%d: %w", domain, v.Version, err)
+		}
+		versions = append(versions, v)
+	}
+	return versions, rows.Err()
+}
+
+// InsertSpecVersion stores a new version.
+func (tx *Tx) InsertSpecVersion(v *probity.SpecVersion) error {
+	spec, err := json.Marshal(v.Spec)
+	if err != nil {
+		return err
+	}
+	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO spec_versions (domain, version, digest, applied_at, effective_at, spec) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		v.Domain, v.Version, v.Digest, v.AppliedAt.UnixNano(), v.EffectiveAt.UnixNano(), spec)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "domain %s already has spec version %d", v.Domain, v.Version)
+	}
+	return nil
+}
+
+const eventColumns = `pseudonym, key, type, kind, occurred_at, recorded_at, fields, cures`
+
+// EventByKey returns one event by its idempotency key.
+func (tx *Tx) EventByKey(domain, key string) (*probity.Event, error) {
+	s, err := tx.stmt(`SELECT ` + eventColumns + ` FROM events WHERE domain = ? AND key = ?`)
+	if err != nil {
+		return nil, err
+	}
+	e := &probity.Event{Domain: domain}
+	if err := scanEvent(s.QueryRowContext(tx.ctx, domain, key), e); errors.Is(err, sql.ErrNoRows) {
+		return nil, probity.Errorf(probity.ENOTFOUND, "domain %s has no event with key %q", domain, key)
+	} else if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEvent(row scanner, e *probity.Event, extra ...any) error {
+	var pseudonym, fields []byte
+	var occurred, recorded int64
+	var kind string
+	dest := append([]any{&pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &fields, &e.Cures}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	if len(pseudonym) != len(e.Subject) {
+		return fmt.Errorf("event %s/%s: pseudonym of %d bytes", e.Domain, e.Key, len(pseudonym))
+	}
+	copy(e.Subject[:], pseudonym)
+	e.Kind = probity.SubjectKind(kind)
+	e.OccurredAt, e.RecordedAt = fromNanos(occurred), fromNanos(recorded)
+	dec := json.NewDecoder(bytes.NewReader(fields))
+	dec.UseNumber()
+	return dec.Decode(&e.Fields)
+}
+
+// SubjectEvents returns a subject's events with their points under version.
+func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version int, recordedBy time.Time) ([]probity.PointedEvent, error) {
+	s, err := tx.stmt(`SELECT e.pseudonym, e.key, e.type, e.kind, e.occurred_at, e.recorded_at, e.fields, e.cures, p.raw
+		FROM events e LEFT JOIN points p ON p.domain = e.domain AND p.pseudonym = e.pseudonym AND p.key = e.key AND p.version = ?
+		WHERE e.domain = ? AND e.pseudonym = ? AND e.recorded_at <= ? ORDER BY e.occurred_at, e.key`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(tx.ctx, version, domain, subject[:], recordedBy.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	events := []probity.PointedEvent{}
+	for rows.Next() {
+		var pe probity.PointedEvent
+		pe.Domain = domain
+		var raw sql.NullFloat64
+		if err := scanEvent(rows, &pe.Event, &raw); err != nil {
+			return nil, err
+		}
+		if !raw.Valid {
+			return nil, probity.Errorf(probity.EINTERNAL, "event %s/%s has no points under spec version %d", domain, pe.Key, version)
+		}
+		pe.Raw = raw.Float64
+		events = append(events, pe)
+	}
+	return events, rows.Err()
+}
+
+// ScanEvents calls fn for every event of a domain in key order.
+func (tx *Tx) ScanEvents(domain string, fn func(*probity.Event) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+eventColumns+` FROM events INDEXED BY events_by_key WHERE domain = ? ORDER BY key`, domain)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := &probity.Event{Domain: domain}
+		if err := scanEvent(rows, e); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// InsertEvent stores an event and its points unless the key is taken.
+func (tx *Tx) InsertEvent(e *probity.Event, points []probity.Points) (bool, error) {
+	fields, err := json.Marshal(e.Fields)
+	if err != nil {
+		return false, fmt.Errorf("event %s: fields: %w", e.Key, err)
+	}
+	s, err := tx.stmt(`INSERT INTO events (domain, ` + eventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.ExecContext(tx.ctx, e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	for _, p := range points {
+		if err := tx.SetPoints(e.Domain, e.Subject, e.Key, p); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// SetPoints stores an event's raw points under a version.
+func (tx *Tx) SetPoints(domain string, subject probity.Pseudonym, key string, p probity.Points) error {
+	s, err := tx.stmt(`INSERT INTO points (domain, pseudonym, key, version, raw) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (domain, pseudonym, key, version) DO UPDATE SET raw = excluded.raw`)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(tx.ctx, domain, subject[:], key, p.Version, p.Raw)
+	return err
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

@@ -1,0 +1,55 @@
+package probity
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence of one installation. Every backend (sqlite,
+// postgres) implements it and passes the storetest conformance suite. The
+// store keeps what it is given and answers what it is asked: it never decides
+// policy, which is the services' job.
+type Store interface {
+	// Update runs fn in one write transaction: all of fn's writes are
+	// applied or none. The transaction's Now is fixed when it begins.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(tx ReadTx) error) error
+	Close() error
+}
+
+// ReadTx reads within a transaction.
+type ReadTx interface {
+	// Now is the transaction's fixed time, the recorded_at of its writes.
+	Now() time.Time
+	// DomainIDs lists the ids of every domain with at least one spec version, sorted.
+	DomainIDs() ([]string, error)
+	// SpecVersions returns a domain's versions ordered by version number; an
+	// empty slice (not an error) if the domain has none.
+	SpecVersions(domain string) ([]SpecVersion, error)
+	// EventByKey returns the event with the key in the domain; an ENOTFOUND
+	// error if there is none.
+	EventByKey(domain, key string) (*Event, error)
+	// SubjectEvents returns a subject's events in a domain recorded at or
+	// before recordedBy, with their raw points under the version, ordered by
+	// occurred_at then key. It must return an EINTERNAL error if one of those
+	// events lacks points for the version.
+	SubjectEvents(domain string, subject Pseudonym, version int, recordedBy time.Time) ([]PointedEvent, error)
+	// ScanEvents calls fn for every event of a domain in key order, stopping
+	// at fn's first error.
+	ScanEvents(domain string, fn func(*Event) error) error
+}
+
+// Tx writes within a transaction.
+type Tx interface {
+	ReadTx
+	// InsertSpecVersion stores a new version; ECONFLICT if the domain
+	// already has that version number.
+	InsertSpecVersion(v *SpecVersion) error
+	// InsertEvent stores an event with its points under each listed version.
+	// It returns false, storing nothing, if the domain already holds an
+	// event with the key.
+	InsertEvent(e *Event, points []Points) (bool, error)
+	// SetPoints stores (or replaces) an event's raw points under a version.
+	SetPoints(domain string, subject Pseudonym, key string, p Points) error
+}
