@@ -1,0 +1,115 @@
+package bureau_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+func TestScore(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":20000}}
+{"key":"a2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":100}}
+{"key":"b1","type":"loan_repaid","subject":"`+bob+`","occurred_at":"2026-06-01","fields":{"amount":100}}`)
+	t.Run("OK", func(t *testing.T) {
+		s := f.score(t, "acme.lending", alice, time.Time{})
+		// 600 + 20 + 10 at weight 1 (occurred at the evaluation day, 12h ago: 0.5^(0.5/730)).
+		if s.Status != probity.StatusRated || s.Score == nil || *s.Score != 630 || *s.Grade != "C" {
+			t.Fatalf("score = %v %v %v, want rated 630 C", s.Status, s.Score, s.Grade)
+		}
+		if got, want := len(s.Projection), 5; got != want {
+			t.Fatalf("projection = %d points, want %d", got, want)
+		}
+	})
+	t.Run("ThinFileUnrated", func(t *testing.T) {
+		s := f.score(t, "acme.lending", bob, time.Time{})
+		if s.Status != probity.StatusUnrated || s.Score != nil {
+			t.Fatalf("bob = %v %v, want unrated with no score (min_events 2)", s.Status, s.Score)
+		}
+	})
+	t.Run("UnknownSubjectUnrated", func(t *testing.T) {
+		if s := f.score(t, "acme.lending", "person:nobody", time.Time{}); s.Status != probity.StatusUnrated {
+			t.Fatalf("status = %v, want unrated", s.Status)
+		}
+	})
+	t.Run("OtherSubjectsDoNotMatter", func(t *testing.T) {
+		before := f.score(t, "acme.lending", alice, time.Time{})
+		f.mustIngest(t, "acme.lending", `{"key":"b2","type":"payment_late","subject":"`+bob+`","occurred_at":"2026-01-01","fields":{"days_late":120}}`)
+		after := f.score(t, "acme.lending", alice, time.Time{})
+		if *before.Score != *after.Score {
+			t.Fatalf("alice's score moved from %d to %d with bob's events", *before.Score, *after.Score)
+		}
+	})
+	errs := []struct {
+		name string
+		req  probity.ScoreRequest
+		code string
+		want string
+	}{
+		{"ErrBadSubject", probity.ScoreRequest{Domain: "acme.lending", Subject: "cn-rid:123"}, probity.EINVALID, "subject:"},
+		{"ErrKind", probity.ScoreRequest{Domain: "acme.lending", Subject: city}, probity.EINVALID, "does not rate public_body"},
+		{"ErrPurpose", probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "curiosity"}, probity.EINVALID, "credit_application"},
+		{"ErrDomain", probity.ScoreRequest{Domain: "no.such", Subject: alice}, probity.ENOTFOUND, "no.such"},
+		{"ErrBeforeFirstSpec", probity.ScoreRequest{Domain: "acme.lending", Subject: alice, AsOf: t0.Add(-24 * time.Hour)}, probity.EINVALID, "before the first spec"},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.Score(context.Background(), tt.req)
+			if probity.ErrorCode(err) != tt.code || !strings.Contains(probity.ErrorMessage(err), tt.want) {
+				t.Fatalf("err = %v, want %s containing %q", err, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":20000}}
+{"key":"a2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":100}}`)
+	t.Run("Rated", func(t *testing.T) {
+		d, err := f.Decide(context.Background(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "overdraft_eligible"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Allowed || d.Score != 630 || d.Grade != "C" || d.AsBase {
+			t.Fatalf("decision = %+v, want allowed at 630 C", d)
+		}
+	})
+	t.Run("UnratedIsBase", func(t *testing.T) {
+		d, err := f.Decide(context.Background(), probity.DecisionRequest{Domain: "acme.lending", Subject: "person:new-customer", Benefit: "overdraft_eligible"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// base 600 < 620: not allowed, exactly like a rated subject at 600.
+		if d.Allowed || d.Score != 600 || d.Grade != "C" || !d.AsBase || d.Status != probity.StatusUnrated {
+			t.Fatalf("decision = %+v, want evaluated as base 600 C, not allowed", d)
+		}
+	})
+	t.Run("ErrUnknownBenefit", func(t *testing.T) {
+		_, err := f.Decide(context.Background(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "free_money"})
+		if probity.ErrorCode(err) != probity.EINVALID || !strings.Contains(probity.ErrorMessage(err), "deposit_waived") {
+			t.Fatalf("err = %v, want EINVALID listing the benefits", err)
+		}
+	})
+}
+
+// TestScoreAsOfBeforeRecording checks step 1: events recorded after as_of
+// are not known at as_of, even if they occurred before it.
+func TestScoreAsOfBeforeRecording(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.clock.t = t0.Add(time.Hour)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":20000}}
+{"key":"a2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-02","fields":{"amount":100}}`)
+	if s := f.score(t, "acme.lending", alice, t0.Add(30*time.Minute)); s.Status != probity.StatusUnrated || len(s.Contributions) != 0 {
+		t.Fatalf("as of before recording: %v with %d contributions, want unrated with none", s.Status, len(s.Contributions))
+	}
+	if s := f.score(t, "acme.lending", alice, t0.Add(time.Hour)); s.Status != probity.StatusRated {
+		t.Fatalf("as of recording: %v, want rated", s.Status)
+	}
+}

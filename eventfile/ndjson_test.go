@@ -1,0 +1,191 @@
+package eventfile_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/probity-dev/probity/eventfile"
+)
+
+const allowedKeys = "allowed: key, type, subject, occurred_at, fields, cures"
+
+func TestNDJSON(t *testing.T) {
+	long := `{"key":"` + strings.Repeat("a", eventfile.MaxLineSize-10) + `"}`
+	for _, tt := range []struct {
+		name string
+		in   string
+		want []event
+	}{
+		{name: "OK", in: `{"key":"k1","type":"loan_repaid","subject":"cn-rid:11010519491231002X","occurred_at":"2024-01-02T00:00:00Z",` +
+			`"fields":{"amount":12000,"big":12345678901234567890,"rate":1.5e-3,"note":"x","flag":true,"none":null},"cures":"k0"}` + "\n",
+			want: []event{{Line: 1, Key: "k1", Type: "loan_repaid", Subject: "cn-rid:11010519491231002X", OccurredAt: "2024-01-02T00:00:00Z",
+				Fields: map[string]any{"amount": json.Number("12000"), "big": json.Number("12345678901234567890"),
+					"rate": json.Number("1.5e-3"), "note": "x", "flag": true, "none": nil}, Cures: "k0"}}},
+		{name: "OKBlankLinesCounted", in: "\n" + `{"key":"k1"}` + "\r\n  \t\r\n" + `  { "key" : "k2" , "fields" : { } }  ` + "\n\n",
+			want: []event{{Line: 2, Key: "k1"}, {Line: 4, Key: "k2", Fields: map[string]any{}}}},
+		{name: "OKNoFinalNewline", in: `{"key":"k1"}` + "\n" + `{"key":"k2"}`,
+			want: []event{{Line: 1, Key: "k1"}, {Line: 2, Key: "k2"}}},
+		{name: "OKEscapesAndUnicode", in: `{"key":"a\"b\u00e9\n","subject":"person:ü","fields":{"n\u0061me":"\ud83d\ude00"}}`,
+			want: []event{{Line: 1, Key: "a\"bé\n", Subject: "person:ü", Fields: map[string]any{"name": "😀"}}}},
+		{name: "OKInvalidUTF8Replaced", in: "{\"key\":\"a\xffb\"}",
+			want: []event{{Line: 1, Key: "a\uFFFDb"}}},
+		{name: "OKNestedFieldValues", in: `{"fields":{"list":[1,2.5,"x"],"obj":{"a":{"b":[]}}}}`,
+			want: []event{{Line: 1, Fields: map[string]any{
+				"list": []any{json.Number("1"), json.Number("2.5"), "x"},
+				"obj":  map[string]any{"a": map[string]any{"b": []any{}}}}}}},
+		{name: "OKNulls", in: `{"key":"k1","cures":null,"fields":null}`,
+			want: []event{{Line: 1, Key: "k1"}}},
+		{name: "OKEmptyObject", in: `{}`, want: []event{{Line: 1}}},
+		{name: "OKLongestLine", in: long + strings.Repeat(" ", eventfile.MaxLineSize-len(long)) + "\r\n" + `{"key":"k2"}`,
+			want: []event{{Line: 1, Key: long[8 : len(long)-2]}, {Line: 2, Key: "k2"}}},
+
+		{name: "ErrInvalidJSON", in: `{"key":"k1"` + "\n" + `{"key":"k2"}`,
+			want: []event{{Line: 1, Err: "invalid JSON: unexpected end of JSON input (at byte 11)"}, {Line: 2, Key: "k2"}}},
+		{name: "ErrInvalidJSONBeforeUnknownKey", in: `{"amout":1,}`,
+			want: []event{{Line: 1, Err: "invalid JSON: invalid character '}' looking for beginning of object key string (at byte 12)"}}},
+		{name: "ErrTwoObjectsOnALine", in: `{"key":"k1"} {"key":"k2"}`,
+			want: []event{{Line: 1, Err: "invalid JSON: invalid character '{' after top-level value (at byte 14)"}}},
+		{name: "ErrUnknownKey", in: `{"key":"k1","amout":5}`,
+			want: []event{{Line: 1, Err: `unknown key "amout"; ` + allowedKeys}}},
+		{name: "ErrKeyCase", in: `{"Key":"k1"}`,
+			want: []event{{Line: 1, Err: `unknown key "Key"; ` + allowedKeys}}},
+		{name: "ErrUnknownKeyTruncated", in: `{"` + strings.Repeat("x", 500) + `":1}`,
+			want: []event{{Line: 1, Err: `unknown key "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (500 bytes); ` + allowedKeys}}},
+		{name: "ErrNotString", in: `{"key":"k1","subject":110105194912310021}`,
+			want: []event{{Line: 1, Err: `"subject" must be a string, got a number`}}},
+		{name: "ErrNullKey", in: `{"key":null}`,
+			want: []event{{Line: 1, Err: `"key" must be a string, got null`}}},
+		{name: "ErrCuresNotString", in: `{"cures":["k0"]}`,
+			want: []event{{Line: 1, Err: `"cures" must be a string, got an array`}}},
+		{name: "ErrFieldsNotObject", in: `{"fields":[1,2]}`,
+			want: []event{{Line: 1, Err: "fields must be an object, got an array"}}},
+		{name: "ErrFieldsString", in: `{"fields":"amount=5"}`,
+			want: []event{{Line: 1, Err: "fields must be an object, got a string"}}},
+		{name: "ErrDuplicateKey", in: `{"key":"k1","key":"k2"}`,
+			want: []event{{Line: 1, Err: `key "key" appears twice`}}},
+		{name: "ErrDuplicateField", in: `{"fields":{"amount":1,"amount":2}}`,
+			want: []event{{Line: 1, Err: `field "amount" appears twice`}}},
+		{name: "ErrNotObject", in: `["k1"]` + "\n" + `"k2"`,
+			want: []event{
+				{Line: 1, Err: "an event must be a JSON object with keys key, type, subject, occurred_at, fields, cures; got an array"},
+				{Line: 2, Err: "an event must be a JSON object with keys key, type, subject, occurred_at, fields, cures; got a string"}}},
+		{name: "ErrBadNumber", in: `{"fields":{"amount":012}}`,
+			want: []event{{Line: 1, Err: "invalid JSON: invalid character '1' after object key:value pair (at byte 22)"}}},
+		{name: "ErrBadEscape", in: `{"key":"a\x"}`,
+			want: []event{{Line: 1, Err: "invalid JSON: invalid character 'x' in string escape code (at byte 11)"}}},
+		{name: "ErrLineTooLong", in: long + strings.Repeat(" ", eventfile.MaxLineSize-len(long)+1) + "\n" + `{"key":"k2"}` + "\n" + long + long,
+			want: []event{{Line: 1, Err: "the line is longer than 1048576 bytes (1 MiB)"}, {Line: 2, Key: "k2"},
+				{Line: 3, Err: "the line is longer than 1048576 bytes (1 MiB)"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assertEvents(t, readAll(t, eventfile.NewNDJSONReader(strings.NewReader(tt.in))), tt.want)
+		})
+	}
+}
+
+func FuzzNDJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"key":"k1","type":"t","subject":"person:a","occurred_at":"2024-01-02","fields":{"a":1,"b":"x","c":[1,{"d":null}]},"cures":"k0"}`,
+		`{"key":"a\"\u00e9\ud83d\ude00"}` + "\n\n" + `{"fields":{"x":-0.5e+10}}`,
+		`{"key":1}`, `{"fields":[]}`, `{"amout":1}`, `{"key":"a","key":"b"}`, "{\"key\":\"\xff\"}", `{"key":"k"} x`,
+		"\xEF\xBB\xBF{}\r\n{", `{"fields":{"a":[[[[]]]]}}`, `{"fields":{"a":tru}}`, `{"cures":null,"fields":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := bytes.Split(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), []byte("\n"))
+		r := eventfile.NewNDJSONReader(bytes.NewReader(data))
+		for range len(lines) + 1 {
+			in, err := r.Next()
+			if err == io.EOF {
+				return
+			} else if err != nil {
+				t.Fatalf("Next: %v", err)
+			}
+			if in.Line < 1 || in.Line > len(lines) {
+				t.Fatalf("Line=%d of %d lines", in.Line, len(lines))
+			}
+			line := bytes.TrimSuffix(lines[in.Line-1], []byte("\r"))
+			valid := json.Valid(line)
+			switch {
+			case in.Err == nil:
+				if !valid {
+					t.Fatalf("line %q is not valid JSON but decoded as %+v", line, in)
+				}
+				assertSameAsEncodingJSON(t, line, event{Key: in.Key, Type: in.Type, Subject: in.Subject,
+					OccurredAt: in.OccurredAt, Fields: in.Fields, Cures: in.Cures})
+			case strings.HasPrefix(in.Err.Error(), "invalid JSON") == valid:
+				t.Fatalf("line %q (json.Valid %t): %v", line, valid, in.Err)
+			}
+		}
+		t.Fatalf("Next did not return io.EOF after %d lines", len(lines))
+	})
+}
+
+// assertSameAsEncodingJSON fails unless got is what encoding/json (with
+// UseNumber) decodes from line.
+func assertSameAsEncodingJSON(tb testing.TB, line []byte, got event) {
+	tb.Helper()
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var ref map[string]any
+	if err := dec.Decode(&ref); err != nil {
+		tb.Fatalf("encoding/json cannot decode %q: %v", line, err)
+	}
+	str := func(key string) string { s, _ := ref[key].(string); return s }
+	want := event{Key: str("key"), Type: str("type"), Subject: str("subject"), OccurredAt: str("occurred_at"), Cures: str("cures")}
+	if m, ok := ref["fields"].(map[string]any); ok {
+		want.Fields = m
+	}
+	if len(got.Fields) == 0 && len(want.Fields) == 0 {
+		got.Fields, want.Fields = nil, nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		tb.Fatalf("decoded %q as\n%+v\nencoding/json says\n%+v", line, got, want)
+	}
+	for k := range ref {
+		if !slices.Contains(eventfile.Keys, k) {
+			tb.Fatalf("decoded %q with key %q", line, k)
+		}
+	}
+}
+
+// ndjsonInput returns n NDJSON event lines like those a lender reports.
+func ndjsonInput(n int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, `{"key":"loan-%d","type":"payment_late","subject":"cn-rid:11010519491231002X",`+
+			`"occurred_at":"2024-03-%02dT10:00:00Z","fields":{"days_late":%d,"amount":%d.50}}`+"\n", i, i%28+1, i%120, 1000+i)
+	}
+	return b.Bytes()
+}
+
+func BenchmarkNDJSON(b *testing.B) {
+	const n = 100_000
+	data := ndjsonInput(n)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := eventfile.NewNDJSONReader(bytes.NewReader(data))
+		count := 0
+		for {
+			in, err := r.Next()
+			if err == io.EOF {
+				break
+			} else if err != nil || in.Err != nil {
+				b.Fatal(err, in.Err)
+			}
+			count++
+		}
+		if count != n {
+			b.Fatalf("read %d events, want %d", count, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
