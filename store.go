@@ -50,6 +50,7 @@ type Tx interface {
 	// It returns false, storing nothing, if the domain already holds an
 	// event with the key.
 	InsertEvent(e *Event, points []Points) (bool, error)
-	// SetPoints stores (or replaces) an event's raw points under a version.
+	// SetPoints stores (or replaces) an event's raw points under a version;
+	// ENOTFOUND if the subject has no event with the key.
 	SetPoints(domain string, subject Pseudonym, key string, p Points) error
 }

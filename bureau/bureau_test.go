@@ -2,6 +2,7 @@ package bureau_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -103,3 +104,5 @@ const (
 	acme  = "uscc:91350100M000100Y43"
 	city  = "gov:city-hall"
 )
+
+var errEOF = io.EOF

@@ -151,13 +151,12 @@ func scanEvent(row scanner, e *probity.Event, extra ...any) error {
 
 // SubjectEvents returns a subject's events with their points under version.
 func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version int, recordedBy time.Time) ([]probity.PointedEvent, error) {
-	s, err := tx.stmt(`SELECT e.pseudonym, e.key, e.type, e.kind, e.occurred_at, e.recorded_at, e.fields, e.cures, p.raw
-		FROM events e LEFT JOIN points p ON p.domain = e.domain AND p.pseudonym = e.pseudonym AND p.key = e.key AND p.version = ?
-		WHERE e.domain = ? AND e.pseudonym = ? AND e.recorded_at <= ? ORDER BY e.occurred_at, e.key`)
+	s, err := tx.stmt(`SELECT ` + eventColumns + `, points FROM events
+		WHERE domain = ? AND pseudonym = ? AND recorded_at <= ? ORDER BY occurred_at, key`)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.QueryContext(tx.ctx, version, domain, subject[:], recordedBy.UnixNano())
+	rows, err := s.QueryContext(tx.ctx, domain, subject[:], recordedBy.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +165,17 @@ func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version in
 	for rows.Next() {
 		var pe probity.PointedEvent
 		pe.Domain = domain
-		var raw sql.NullFloat64
-		if err := scanEvent(rows, &pe.Event, &raw); err != nil {
+		var points []byte
+		if err := scanEvent(rows, &pe.Event, &points); err != nil {
 			return nil, err
 		}
-		if !raw.Valid {
+		raw, ok, err := pointsFor(points, version)
+		if err != nil {
+			return nil, fmt.Errorf("event %s/%s: %w", domain, pe.Key, err)
+		} else if !ok {
 			return nil, probity.Errorf(probity.EINTERNAL, "event %s/%s has no points under spec version %d", domain, pe.Key, version)
 		}
-		pe.Raw = raw.Float64
+		pe.Raw = raw
 		events = append(events, pe)
 	}
 	return events, rows.Err()
@@ -204,33 +206,35 @@ func (tx *Tx) InsertEvent(e *probity.Event, points []probity.Points) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("event %s: fields: %w", e.Key, err)
 	}
-	s, err := tx.stmt(`INSERT INTO events (domain, ` + eventColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	s, err := tx.stmt(`INSERT INTO events (domain, ` + eventColumns + `, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return false, err
 	}
-	res, err := s.ExecContext(tx.ctx, e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures)
+	res, err := s.ExecContext(tx.ctx, e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points))
 	if err != nil {
 		return false, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
-	}
-	for _, p := range points {
-		if err := tx.SetPoints(e.Domain, e.Subject, e.Key, p); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // SetPoints stores an event's raw points under a version.
 func (tx *Tx) SetPoints(domain string, subject probity.Pseudonym, key string, p probity.Points) error {
-	s, err := tx.stmt(`INSERT INTO points (domain, pseudonym, key, version, raw) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (domain, pseudonym, key, version) DO UPDATE SET raw = excluded.raw`)
+	get, err := tx.stmt(`SELECT points FROM events WHERE domain = ? AND pseudonym = ? AND key = ?`)
 	if err != nil {
 		return err
 	}
-	_, err = s.ExecContext(tx.ctx, domain, subject[:], key, p.Version, p.Raw)
+	var buf []byte
+	if err := get.QueryRowContext(tx.ctx, domain, subject[:], key).Scan(&buf); errors.Is(err, sql.ErrNoRows) {
+		return probity.Errorf(probity.ENOTFOUND, "domain %s has no event with key %q of that subject", domain, key)
+	} else if err != nil {
+		return err
+	}
+	set, err := tx.stmt(`UPDATE events SET points = ? WHERE domain = ? AND pseudonym = ? AND key = ?`)
+	if err != nil {
+		return err
+	}
+	_, err = set.ExecContext(tx.ctx, setPoint(buf, p), domain, subject[:], key)
 	return err
 }
 

@@ -21,16 +21,10 @@ CREATE TABLE events (
 	recorded_at INTEGER NOT NULL,
 	fields      TEXT    NOT NULL, -- canonical JSON
 	cures       TEXT    NOT NULL DEFAULT '',
+	-- raw points under each spec version: (uint32 version, float64 raw)
+	-- pairs, big-endian, computed when the event or the version arrives.
+	points      BLOB    NOT NULL,
 	PRIMARY KEY (domain, pseudonym, key)
 ) WITHOUT ROWID;
 
 CREATE UNIQUE INDEX events_by_key ON events (domain, key);
-
-CREATE TABLE points (
-	domain    TEXT    NOT NULL,
-	pseudonym BLOB    NOT NULL,
-	key       TEXT    NOT NULL,
-	version   INTEGER NOT NULL,
-	raw       REAL    NOT NULL,
-	PRIMARY KEY (domain, pseudonym, key, version)
-) WITHOUT ROWID;

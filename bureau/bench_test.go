@@ -1,0 +1,77 @@
+package bureau_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/population"
+)
+
+// sliceReader replays prepared inputs, so that benchmarks measure ingest and
+// not the generation of the population.
+type sliceReader struct {
+	inputs []probity.EventInput
+	i      int
+}
+
+func (r *sliceReader) Next() (probity.EventInput, error) {
+	if r.i == len(r.inputs) {
+		return probity.EventInput{}, errEOF
+	}
+	r.i++
+	return r.inputs[r.i-1], nil
+}
+
+func lendingPopulation(tb testing.TB, f *fixture, subjects int) []probity.EventInput {
+	tb.Helper()
+	d, err := f.Domain(context.Background(), "acme.lending")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pop, err := population.NewDomain(d.Current.Spec, "L", population.Options{Subjects: subjects, Seed: 7, Now: t0.Add(-24 * time.Hour)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var inputs []probity.EventInput
+	for i := range subjects {
+		inputs = append(inputs, pop.SubjectEvents(i)...)
+	}
+	return inputs
+}
+
+// BenchmarkIngest measures ingest with validation, pseudonyms and points into
+// the embedded store (DESIGN.md target: >= 150,000 events/s).
+func BenchmarkIngest(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		f := newFixture(b)
+		f.applyFile(b, lending)
+		inputs := lendingPopulation(b, f, 5000)
+		b.StartTimer()
+		sum, err := f.Ingest(context.Background(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(sum.Accepted)/sum.Elapsed.Seconds(), "events/s")
+	}
+}
+
+// BenchmarkScore measures one score with its full explanation on a store of
+// 5,000 subjects.
+func BenchmarkScore(b *testing.B) {
+	f := newFixture(b)
+	f.applyFile(b, lending)
+	inputs := lendingPopulation(b, f, 5000)
+	if _, err := f.Ingest(context.Background(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	subject := inputs[len(inputs)/2].Subject
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := f.Score(context.Background(), probity.ScoreRequest{Domain: "acme.lending", Subject: subject}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

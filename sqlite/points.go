@@ -1,0 +1,46 @@
+package sqlite
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/probity-dev/probity"
+)
+
+// Points are kept in the event's row as (uint32 version, float64 raw)
+// pairs, so that accepting an event is one insert and scoring one range scan.
+const pointSize = 12
+
+func encodePoints(points []probity.Points) []byte {
+	buf := make([]byte, 0, len(points)*pointSize)
+	for _, p := range points {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(p.Version))
+		buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(p.Raw))
+	}
+	return buf
+}
+
+// pointsFor returns the raw points under version, and whether there are any.
+func pointsFor(buf []byte, version int) (float64, bool, error) {
+	if len(buf)%pointSize != 0 {
+		return 0, false, fmt.Errorf("points of %d bytes, want a multiple of %d", len(buf), pointSize)
+	}
+	for i := 0; i < len(buf); i += pointSize {
+		if int(binary.BigEndian.Uint32(buf[i:])) == version {
+			return math.Float64frombits(binary.BigEndian.Uint64(buf[i+4:])), true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// setPoint returns buf with the points under p.Version set to p.Raw.
+func setPoint(buf []byte, p probity.Points) []byte {
+	out := make([]byte, 0, len(buf)+pointSize)
+	for i := 0; i+pointSize <= len(buf); i += pointSize {
+		if int(binary.BigEndian.Uint32(buf[i:])) != p.Version {
+			out = append(out, buf[i:i+pointSize]...)
+		}
+	}
+	return append(out, encodePoints([]probity.Points{p})...)
+}
