@@ -1,0 +1,195 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/identity"
+	phttp "github.com/probity-dev/probity/http"
+	"github.com/probity-dev/probity/sqlite"
+)
+
+const alice = "cn-rid:11010519491231002X"
+
+// startServer starts the real server on 127.0.0.1:0 over a fresh store.
+func startServer(tb testing.TB) *phttp.Server {
+	tb.Helper()
+	dir := tb.TempDir()
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	master, err := identity.LoadOrCreateMasterKey(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := bureau.New(db, identity.NewKeyRing(master))
+	srv := phttp.NewServer(b, b, b, nil)
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		srv.Close(context.Background())
+		db.Close()
+	})
+	return srv
+}
+
+// call sends a request and decodes the JSON answer.
+func call(tb testing.TB, method, url, contentType string, body []byte) (int, map[string]any) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("%s %s: status %d, body %q is not a JSON object", method, url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func errCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func errMessage(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	s, _ := e["message"].(string)
+	return s
+}
+
+func lendingSpec(tb testing.TB) []byte {
+	tb.Helper()
+	buf, err := os.ReadFile("../examples/domains/acme-lending.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return buf
+}
+
+func TestAPI(t *testing.T) {
+	srv := startServer(t)
+	u := srv.URL()
+	if status, body := call(t, "GET", u+"/healthz", "", nil); status != 200 || body["status"] != "ok" {
+		t.Fatalf("healthz = %d %v", status, body)
+	}
+	if status, body := call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t)); status != 201 || body["version"].(float64) != 1 {
+		t.Fatalf("PUT spec = %d %v, want 201 version 1", status, body)
+	}
+	if status, body := call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t)); status != 200 || body["changed"] != false {
+		t.Fatalf("PUT same spec = %d %v, want 200 unchanged", status, body)
+	}
+	if status, body := call(t, "GET", u+"/v1/domains", "", nil); status != 200 || len(body["domains"].([]any)) != 1 {
+		t.Fatalf("GET domains = %d %v", status, body)
+	}
+	status, body := call(t, "GET", u+"/v1/domains/acme.lending", "", nil)
+	if status != 200 || body["current"].(map[string]any)["spec"].(map[string]any)["owner"] != "ACME Bank" {
+		t.Fatalf("GET domain = %d %v", status, body)
+	}
+	events := `{"key":"k1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":12000}}
+{"key":"k2","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-02-10","fields":{"amount":100}}
+`
+	if status, body := call(t, "POST", u+"/v1/domains/acme.lending/events", "application/x-ndjson", []byte(events)); status != 200 || body["accepted"].(float64) != 2 {
+		t.Fatalf("POST events = %d %v, want 2 accepted", status, body)
+	}
+	array := `[{"key":"k1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":12000}}]`
+	if status, body := call(t, "POST", u+"/v1/domains/acme.lending/events", "application/json", []byte(array)); status != 200 || body["duplicates"].(float64) != 1 {
+		t.Fatalf("POST array = %d %v, want 1 duplicate", status, body)
+	}
+	status, body = call(t, "POST", u+"/v1/domains/acme.lending/scores", "application/json", []byte(`{"subject":"`+alice+`","purpose":"credit_application"}`))
+	if status != 200 || body["status"] != "rated" || body["score"] == nil {
+		t.Fatalf("POST scores = %d %v, want rated", status, body)
+	}
+	for _, k := range []string{"grade", "reasons", "contributions", "pending", "projection"} {
+		if _, ok := body[k]; !ok {
+			t.Errorf("score lacks %q", k)
+		}
+	}
+	status, body = call(t, "POST", u+"/v1/domains/acme.lending/decisions", "application/json", []byte(`{"subject":"`+alice+`","benefit":"standard_credit","purpose":"credit_application"}`))
+	if status != 200 || body["allowed"] != true || body["grade"] == "" {
+		t.Fatalf("POST decisions = %d %v, want allowed", status, body)
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	srv := startServer(t)
+	u := srv.URL()
+	call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
+	badSpec := strings.Replace(string(lendingSpec(t)), "category: finance", "category: social", 1)
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		code, want               string
+	}{
+		{"ErrUnknownDomain", "GET", "/v1/domains/none.such", "", 404, "not_found", "none.such"},
+		{"ErrSpecInvalid", "PUT", "/v1/domains/acme.lending", badSpec, 400, "invalid", "category"},
+		{"ErrSpecIDMismatch", "PUT", "/v1/domains/other.bank", string(lendingSpec(t)), 400, "invalid", "does not match"},
+		{"ErrBadEvents", "POST", "/v1/domains/acme.lending/events", `{"key":"x","type":"nope"}`, 400, "invalid", "nothing was applied"},
+		{"ErrScoreUnknownField", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","name":"x"}`, 400, "invalid", "unknown field"},
+		{"ErrScoreNoSubject", "POST", "/v1/domains/acme.lending/scores", `{}`, 400, "invalid", "subject: required"},
+		{"ErrScoreBadAsOf", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","as_of":"yesterday"}`, 400, "invalid", "as_of"},
+		{"ErrScoreBadPurpose", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","purpose":"marketing"}`, 400, "invalid", "purpose"},
+		{"ErrScoreNotJSON", "POST", "/v1/domains/acme.lending/scores", `subject=x`, 400, "invalid", "request body"},
+		{"ErrScoreTooLarge", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + strings.Repeat("x", phttp.MaxRequestBytes) + `"}`, 413, "too_large", "exceeds"},
+		{"ErrDecisionUnknownBenefit", "POST", "/v1/domains/acme.lending/decisions", `{"subject":"` + alice + `","benefit":"free_money"}`, 400, "invalid", "deposit_waived"},
+		{"ErrNoRoute", "GET", "/v1/nothing", "", 404, "not_found", "no route"},
+		{"ErrSkipInvalidNotBool", "POST", "/v1/domains/acme.lending/events?skip_invalid=maybe", `{}`, 400, "invalid", "skip_invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(t, tt.method, u+tt.path, "application/json", []byte(tt.body))
+			if status != tt.status || errCode(body) != tt.code || !strings.Contains(errMessage(body), tt.want) {
+				t.Fatalf("%s %s = %d %v, want %d %s containing %q", tt.method, tt.path, status, body, tt.status, tt.code, tt.want)
+			}
+		})
+	}
+	t.Run("BadEventsSummary", func(t *testing.T) {
+		status, body := call(t, "POST", u+"/v1/domains/acme.lending/events", "application/x-ndjson",
+			[]byte(`{"key":"ok","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":1}}`+"\n"+`{"key":"x","type":"nope"}`))
+		sum, _ := body["summary"].(map[string]any)
+		if status != 400 || sum == nil || sum["rejected"].(float64) != 1 || sum["applied"] != false {
+			t.Fatalf("= %d %v, want 400 with a summary of 1 rejected, not applied", status, body)
+		}
+		line := sum["errors"].([]any)[0].(map[string]any)["line"].(float64)
+		if line != 2 {
+			t.Fatalf("error line = %v, want 2", line)
+		}
+	})
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:8080", "localhost:8080"} {
+		if err := phttp.CheckLoopback(addr); err != nil {
+			t.Errorf("CheckLoopback(%q) = %v, want nil", addr, err)
+		}
+	}
+	for _, addr := range []string{"0.0.0.0:8080", ":8080", "10.0.0.1:80", "example.com:80"} {
+		if err := phttp.CheckLoopback(addr); err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("CheckLoopback(%q) = %v, want a loopback-only error", addr, err)
+		}
+	}
+}
