@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// run runs the CLI in-process and returns its output and error.
+func run(tb testing.TB, env map[string]string, stdin string, args ...string) (string, string, error) {
+	tb.Helper()
+	var stdout, stderr syncBuffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] }}
+	err := m.Run(context.Background(), args)
+	return stdout.String(), stderr.String(), err
+}
+
+func mustRun(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, errOut, err := run(tb, nil, "", args...)
+	if err != nil {
+		tb.Fatalf("probity %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+func writeFile(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+const (
+	lendingSpec = "../../examples/domains/acme-lending.yaml"
+	alice       = "cn-rid:11010519491231002X"
+	acmeCo      = "uscc:91350100M000100Y43"
+)
+
+func TestDomainApply(t *testing.T) {
+	data := t.TempDir()
+	out := mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	if !strings.HasPrefix(out, "acme.lending version 1 in effect since ") {
+		t.Fatalf("apply printed %q, want id, version and time", out)
+	}
+	out = mustRun(t, "domain", "apply", lendingSpec, "--data", data) // flags after the file work too
+	if !strings.Contains(out, "version 1") || !strings.Contains(out, "unchanged") {
+		t.Fatalf("re-apply printed %q, want version 1 unchanged", out)
+	}
+	if info, err := os.Stat(filepath.Join(data, "master.key")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("master key: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
+	t.Run("JSON", func(t *testing.T) {
+		json := strings.ReplaceAll(`{"id":"x.json","name":"N","owner":"O","category":"finance","legal_basis":"L","lawful_basis":"contract",
+		"subjects":["person"],"opt_out":"allowed","notice":"0d","dispute_sla":"30d","purposes":["review"],
+		"score":{"base":600,"min":300,"max":900,"min_events":1},"grades":[{"grade":"A","min":300}],
+		"events":[{"type":"paid","basis":"repayment","points":"1.0","code":"P1","reason":"Paid"}]}`, "\n", "")
+		path := writeFile(t, t.TempDir(), "spec.json", json)
+		if out := mustRun(t, "domain", "apply", "--data", data, path); !strings.HasPrefix(out, "x.json version 1") {
+			t.Fatalf("apply JSON printed %q", out)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		spec, _ := os.ReadFile(lendingSpec)
+		bad := strings.Replace(string(spec), "basis: repayment", "basis: gossip", 1)
+		_, _, err := run(t, nil, bad, "domain", "apply", "--data", data, "-")
+		if err == nil || !strings.Contains(oneLine(err), "events[0].basis") {
+			t.Fatalf("err = %v, want the path events[0].basis", err)
+		}
+	})
+	t.Run("ErrNoFile", func(t *testing.T) {
+		if _, _, err := run(t, nil, "", "domain", "apply", "--data", data); err == nil {
+			t.Fatal("no error without a spec file")
+		}
+	})
+}
+
+func TestIngestCommand(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.ndjson", `{"key":"k1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":12000}}
+{"key":"k2","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-01-10","fields":{"days_late":95}}
+`)
+	out := mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", good)
+	if !strings.Contains(out, "accepted 2, duplicates 0, rejected 0; applied") {
+		t.Fatalf("ingest printed %q", out)
+	}
+	if out := mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", good); !strings.Contains(out, "accepted 0, duplicates 2") {
+		t.Fatalf("second ingest printed %q, want 2 duplicates", out)
+	}
+	bad := writeFile(t, dir, "bad.csv", "key,type,subject,occurred_at,cures,amount\nc1,loan_repaid,"+acmeCo+",2025-01-10,,5000\nc2,loan_repaid,uscc:91350100M000100Y44,2025-01-10,,5000\nk1,loan_repaid,"+alice+",2025-01-10,,1\n")
+	out, _, err := run(t, nil, "", "ingest", "--data", data, "--domain", "acme.lending", bad)
+	if err == nil {
+		t.Fatal("ingest of a bad file succeeded")
+	}
+	for _, want := range []string{"line 3 (key c2): subject:", "line 4 (key k1): key \"k1\" already holds a different event", "NOT applied"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	score := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", acmeCo, "--json")
+	if strings.Contains(score, "c1") {
+		t.Fatal("a line of a rejected input was applied")
+	}
+	out = mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", "--skip-invalid", bad)
+	if !strings.Contains(out, "accepted 1, duplicates 0, rejected 2; applied") {
+		t.Fatalf("--skip-invalid printed %q", out)
+	}
+	t.Run("Stdin", func(t *testing.T) {
+		out, _, err := run(t, map[string]string{"PROBITY_DATA": data}, `{"key":"s1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-03-10","fields":{"amount":1}}`, "ingest", "--domain", "acme.lending", "-")
+		if err != nil || !strings.Contains(out, "accepted 1") {
+			t.Fatalf("stdin ingest with PROBITY_DATA = %q, %v", out, err)
+		}
+	})
+	t.Run("ErrNoDomain", func(t *testing.T) {
+		if _, _, err := run(t, nil, "", "ingest", "--data", data, good); err == nil || !strings.Contains(err.Error(), "--domain") {
+			t.Fatalf("err = %v, want --domain is required", err)
+		}
+	})
+}
+
+func TestScoreCommand(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	late := time.Now().UTC().AddDate(0, 0, -5).Truncate(24 * time.Hour)
+	events := writeFile(t, t.TempDir(), "e.ndjson", `{"key":"k1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":12000}}
+{"key":"k0","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-02-10","fields":{"amount":100}}
+{"key":"k2","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-11-10","fields":{"days_late":95}}
+{"key":"k3","type":"payment_late","subject":"`+alice+`","occurred_at":"`+late.Format(time.DateOnly)+`","fields":{"days_late":10}}
+`)
+	mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", events)
+	out := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--json")
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("--json printed %q: %v", out, err)
+	}
+	for _, k := range []string{"status", "score", "grade", "reasons", "contributions", "pending", "projection"} {
+		if _, ok := s[k]; !ok {
+			t.Errorf("--json lacks %q", k)
+		}
+	}
+	if s["status"] != "rated" || s["reasons"].([]any)[0].(map[string]any)["code"] != "L01" {
+		t.Fatalf("score = %v, want rated with reason L01", s)
+	}
+	human := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice)
+	for _, want := range []string{"status: rated", "Adverse reasons", "L01", "Pending entries", "counts from " + late.AddDate(0, 0, 30).Format(time.DateOnly), "Projection"} {
+		if !strings.Contains(human, want) {
+			t.Errorf("human output lacks %q:\n%s", want, human)
+		}
+	}
+	future := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--as-of", late.AddDate(0, 0, 40).Format(time.RFC3339), "--json")
+	if !strings.Contains(future, `"pending": []`) {
+		t.Errorf("as of after the grace period the late payment still pending:\n%s", future)
+	}
+	unrated := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", "person:someone-new", "--json")
+	if !strings.Contains(unrated, `"status": "unrated"`) || !strings.Contains(unrated, `"score": null`) {
+		t.Fatalf("unrated subject printed %s", unrated)
+	}
+	for _, args := range [][]string{
+		{"--subject", alice},
+		{"--domain", "acme.lending", "--subject", "cn-rid:1"},
+		{"--domain", "acme.lending", "--subject", alice, "--as-of", "soon"},
+		{"--domain", "no.such", "--subject", alice},
+	} {
+		if _, _, err := run(t, nil, "", append([]string{"score", "--data", data}, args...)...); err == nil {
+			t.Errorf("score %v succeeded, want an error", args)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range [][]string{{"demo"}, {"domain", "apply"}, {"ingest"}, {"score"}, {"serve"}} {
+		out, _, err := run(t, nil, "", append(cmd, "-h")...)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "Usage: probity "+cmd[0]) || !strings.Contains(out, "-data") {
+			t.Errorf("%v -h = %v, %q; want usage with flags", cmd, err, out)
+		}
+	}
+	if _, _, err := run(t, nil, "", "frobnicate"); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+	if _, _, err := run(t, nil, "", "score", "--bogus"); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("unknown flag: %v", err)
+	}
+}

@@ -1,0 +1,131 @@
+// Package scoring computes a subject's score in one domain: the scoring model
+// v1 of DESIGN.md, step by step, with the explanation a subject is shown (P3).
+//
+// It is pure: no I/O, no clock and no CEL. Raw points arrive precomputed with
+// the events, and the evaluation time is part of the input, so the same input
+// always gives the same score whatever the order of its events.
+//
+// Entries that do not count (pending, suspended or cured) are listed with
+// their points but carry a weight and a contribution of 0: they do not move
+// the score today.
+package scoring
+
+import (
+	"math"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// Input is everything one score depends on.
+type Input struct {
+	Domain string
+	// Version is the number of the spec version in effect at AsOf, copied to
+	// Score.SpecVersion.
+	Version int
+	// Spec is the spec version in effect at AsOf. It must not be nil.
+	Spec *probity.Spec
+	// Kind is the kind of the subject: persons take no adverse points in an
+	// organizations_only domain.
+	Kind probity.SubjectKind
+	// Events are all stored, non-retracted events of the subject in the
+	// domain, with Raw the points under Spec. Events not yet known or not yet
+	// occurred at AsOf may be included: they are ignored.
+	Events []probity.PointedEvent
+	// Suspended holds the keys of events with an open dispute.
+	Suspended map[string]bool
+	// Terms are the subject's official terms.
+	Terms []probity.OfficialTerm
+	// OptedOut is set when the subject opted out of the domain: the record is
+	// still explained, but the subject is not rated.
+	OptedOut bool
+	// AsOf is the evaluation time t.
+	AsOf time.Time
+}
+
+// horizons are how far ahead a score is projected, in days (step 11).
+var horizons = [...]probity.Duration{30, 90, 365, 730, 1825}
+
+// Compute returns the score of the subject of in at in.AsOf with its full
+// explanation and its projection. Every list of the result is non-nil.
+// Compute does not modify in and is safe for concurrent use.
+func Compute(in Input) *probity.Score {
+	r := newRecord(in)
+	total, counted := r.tally(in.AsOf)
+	rt := r.rate(total, counted)
+	s := &probity.Score{
+		Domain:        in.Domain,
+		SpecVersion:   in.Version,
+		AsOf:          in.AsOf.UTC(),
+		Status:        rt.status,
+		Base:          in.Spec.Score.Base,
+		EventsCounted: counted,
+		MinEvents:     in.Spec.Score.MinEvents,
+	}
+	s.Score, s.Grade = rt.pointers()
+	r.explain(s)
+	s.Types = r.typeTotals()
+	s.Reasons = reasons(in.Spec, r.adverse)
+	s.Projection = r.project(in.AsOf)
+	return s
+}
+
+// rating is a status with the score and grade that go with it.
+type rating struct {
+	status probity.Status
+	score  int
+	grade  string // "" below every band
+}
+
+// rate turns the sum of the per-type totals and the number of counted entries
+// into a rating (steps 8 and 9).
+func (r *record) rate(total float64, counted int) rating {
+	switch {
+	case r.optedOut:
+		return rating{status: probity.StatusOptedOut}
+	case counted < r.spec.Score.MinEvents:
+		return rating{status: probity.StatusUnrated}
+	}
+	sc := r.spec.Score
+	score := int(math.Round(clamp(float64(sc.Base)+total, float64(sc.Min), float64(sc.Max))))
+	return rating{status: probity.StatusRated, score: score, grade: r.spec.GradeFor(score)}
+}
+
+// pointers returns the Score and Grade fields of a result: nil unless rated,
+// and a nil grade for a score below every band.
+func (rt rating) pointers() (*int, *string) {
+	if rt.status != probity.StatusRated {
+		return nil, nil
+	}
+	if rt.grade == "" {
+		return &rt.score, nil
+	}
+	return &rt.score, &rt.grade
+}
+
+// project returns the score at each horizon after t if no new events arrive:
+// the record known at t, evaluated later (step 11).
+func (r *record) project(t time.Time) []probity.Projection {
+	ps := make([]probity.Projection, len(horizons))
+	for i, h := range horizons {
+		at := t.Add(h.Std())
+		rt := r.rate(r.tally(at))
+		ps[i] = probity.Projection{At: at.UTC(), Status: rt.status}
+		ps[i].Score, ps[i].Grade = rt.pointers()
+	}
+	return ps
+}
+
+// clamp limits x to [lo, hi].
+func clamp(x, lo, hi float64) float64 { return max(lo, min(x, hi)) }
+
+// round rounds x half away from zero to the given number of decimals for
+// display, never returning a negative zero.
+func round(x float64, decimals int) float64 {
+	p := math.Pow10(decimals)
+	r := math.Round(x*p) / p
+	if r == 0 {
+		return 0
+	}
+	return r
+}
