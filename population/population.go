@@ -200,8 +200,13 @@ func (d *Domain) cure(rule *probity.EventRule, key, id string, at time.Time, r *
 // fields makes plausible values for a rule's declared fields.
 func (d *Domain) fields(rule *probity.EventRule, r *rand.Rand, at time.Time) map[string]any {
 	out := make(map[string]any, len(rule.Fields))
-	for name, typ := range rule.Fields {
-		switch typ {
+	names := make([]string, 0, len(rule.Fields))
+	for name := range rule.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names) // map order is random; the population must not be
+	for _, name := range names {
+		switch rule.Fields[name] {
 		case probity.FieldNumber:
 			out[name] = json.Number(fmt.Sprintf("%.2f", math.Round(math.Exp(5+r.Float64()*8)*100)/100))
 		case probity.FieldInt:

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo runs the demo on a small population, then pastes each curl
+// command it printed and checks that the API answers it.
+func TestDemo(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0"}) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(stdout.String(), "serving") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo ended early: %v\n%s%s", err, stdout.String(), stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo did not start serving:\n%s", stdout.String())
+		}
+	}
+	out := stdout.String()
+	for _, want := range []string{"acme.lending", "city.rent-utilities", "gov.tax-compliance", "gov.public-integrity", "population: 1000 subjects"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	curls := regexp.MustCompile(`curl -s -X POST (\S+) -H 'Content-Type: application/json' -d '([^']*)'`).FindAllStringSubmatch(out, -1)
+	if len(curls) != 3 {
+		t.Fatalf("demo printed %d curl commands with bodies, want 3:\n%s", len(curls), out)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, c := range curls {
+		resp, err := client.Post(c[1], "application/json", strings.NewReader(c[2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s %s: status %d, %v %v", c[1], c[2], resp.StatusCode, body, err)
+		}
+		if strings.HasSuffix(c[1], "/scores") && body["status"] != "rated" {
+			t.Errorf("%s: status %v, want a rated example", c[2], body["status"])
+		}
+		if strings.HasSuffix(c[1], "/decisions") && body["allowed"] == nil {
+			t.Errorf("%s: no decision in %v", c[2], body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo did not stop cleanly: %v", err)
+	}
+	// A second run on the same directory reuses the population.
+	out2, _, err := run(t, nil, "", "demo", "--data", data, "--subjects", "1000", "--no-serve")
+	if err != nil || !strings.Contains(out2, "accepted 0, already present") {
+		t.Fatalf("second demo run: %v\n%s", err, out2)
+	}
+}
