@@ -46,10 +46,11 @@ type Tx interface {
 	// InsertSpecVersion stores a new version; ECONFLICT if the domain
 	// already has that version number.
 	InsertSpecVersion(v *SpecVersion) error
-	// InsertEvent stores an event with its points under each listed version.
-	// It returns false, storing nothing, if the domain already holds an
-	// event with the key.
-	InsertEvent(e *Event, points []Points) (bool, error)
+	// InsertEvents stores events, each with its points under the listed
+	// versions (points[i] for events[i]), and reports for each whether it
+	// was stored: false, storing nothing for it, if the domain already holds
+	// an event with its key. Keys within one call must be distinct.
+	InsertEvents(events []*Event, points [][]Points) ([]bool, error)
 	// SetPoints stores (or replaces) an event's raw points under a version;
 	// ENOTFOUND if the subject has no event with the key.
 	SetPoints(domain string, subject Pseudonym, key string, p Points) error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -44,8 +45,14 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 					return err
 				}
 			}
-			in.take(input, sum)
+			if err := in.take(input, sum); err != nil {
+				return err
+			}
 		}
+		if err := in.flush(sum); err != nil {
+			return err
+		}
+		sort.SliceStable(sum.Errors, func(i, j int) bool { return sum.Errors[i].Line < sum.Errors[j].Line })
 		if opts.Progress != nil {
 			opts.Progress(lines)
 		}
@@ -77,14 +84,28 @@ type intake struct {
 	// find its points (versions before now never see it: recorded_at).
 	later    []*spec.Compiled
 	versions []int
+	// batch holds validated events not yet stored, by key, so that cures
+	// and repeated keys within the batch are seen before it is flushed.
+	batch    []pendingEvent
+	batchKey map[string]int
 }
+
+// pendingEvent is a validated event waiting for its batch to be stored.
+type pendingEvent struct {
+	line   int
+	event  *probity.Event
+	points []probity.Points
+}
+
+// batchSize is how many validated events are stored at once.
+const batchSize = 500
 
 func (b *Bureau) newIntake(tx probity.Tx, domain string) (*intake, error) {
 	versions, err := domainVersions(tx, domain)
 	if err != nil {
 		return nil, err
 	}
-	in := &intake{tx: tx, keys: b.keys, domain: domain, now: tx.Now()}
+	in := &intake{tx: tx, keys: b.keys, domain: domain, now: tx.Now(), batchKey: make(map[string]int)}
 	cur := probity.VersionAt(versions, in.now)
 	for i := range versions {
 		v := &versions[i]
@@ -104,41 +125,78 @@ func (b *Bureau) newIntake(tx probity.Tx, domain string) (*intake, error) {
 	return in, nil
 }
 
-// take validates one line and stores it, counting it in sum.
-func (in *intake) take(input probity.EventInput, sum *probity.IngestSummary) {
-	reject := func(msg string) {
-		sum.Rejected++
-		if len(sum.Errors) < probity.MaxLineErrors {
-			sum.Errors = append(sum.Errors, probity.LineError{Line: input.Line, Key: truncate(input.Key, 64), Message: msg})
-		}
-	}
+// take validates one line and queues it for storing, counting it in sum
+// once its fate is known. Only a store failure is returned.
+func (in *intake) take(input probity.EventInput, sum *probity.IngestSummary) error {
 	if input.Err != nil {
-		reject(input.Err.Error())
-		return
+		reject(sum, input.Line, input.Key, input.Err.Error())
+		return nil
 	}
 	e, points, err := in.validate(input)
 	if err != nil {
-		reject(probity.ErrorMessage(err))
-		return
+		if probity.ErrorCode(err) == probity.EINTERNAL {
+			return err
+		}
+		reject(sum, input.Line, input.Key, probity.ErrorMessage(err))
+		return nil
 	}
-	inserted, err := in.tx.InsertEvent(e, points)
+	if i, ok := in.batchKey[e.Key]; ok {
+		in.settle(sum, input.Line, in.batch[i].event, e)
+		return nil
+	}
+	in.batchKey[e.Key] = len(in.batch)
+	in.batch = append(in.batch, pendingEvent{line: input.Line, event: e, points: points})
+	if len(in.batch) >= batchSize {
+		return in.flush(sum)
+	}
+	return nil
+}
+
+// flush stores the batch; an event whose key is already taken is a
+// duplicate if it is the same event and a rejected conflict otherwise.
+func (in *intake) flush(sum *probity.IngestSummary) error {
+	if len(in.batch) == 0 {
+		return nil
+	}
+	events := make([]*probity.Event, len(in.batch))
+	points := make([][]probity.Points, len(in.batch))
+	for i, p := range in.batch {
+		events[i], points[i] = p.event, p.points
+	}
+	inserted, err := in.tx.InsertEvents(events, points)
 	if err != nil {
-		reject(fmt.Sprintf("could not store the event: %v", err))
-		return
-	} else if inserted {
-		sum.Accepted++
-		return
+		return err
 	}
-	prev, err := in.tx.EventByKey(in.domain, e.Key)
-	if err != nil {
-		reject(fmt.Sprintf("could not read the stored event with key %q: %v", e.Key, probity.ErrorMessage(err)))
-		return
+	for i, ok := range inserted {
+		if ok {
+			sum.Accepted++
+			continue
+		}
+		prev, err := in.tx.EventByKey(in.domain, events[i].Key)
+		if err != nil {
+			return err
+		}
+		in.settle(sum, in.batch[i].line, prev, events[i])
 	}
+	in.batch = in.batch[:0]
+	clear(in.batchKey)
+	return nil
+}
+
+// settle counts an event whose key is taken by prev.
+func (in *intake) settle(sum *probity.IngestSummary, line int, prev, e *probity.Event) {
 	if diff := difference(prev, e); diff != "" {
-		reject(fmt.Sprintf("key %q already holds a different event (its %s differs); keys are idempotency keys: resend the same content or use a new key", e.Key, diff))
+		reject(sum, line, e.Key, fmt.Sprintf("key %q already holds a different event (its %s differs); keys are idempotency keys: resend the same content or use a new key", e.Key, diff))
 		return
 	}
 	sum.Duplicates++
+}
+
+func reject(sum *probity.IngestSummary, line int, key, msg string) {
+	sum.Rejected++
+	if len(sum.Errors) < probity.MaxLineErrors {
+		sum.Errors = append(sum.Errors, probity.LineError{Line: line, Key: truncate(key, 64), Message: msg})
+	}
 }
 
 // validate turns one input into a stored event with its points, or says
@@ -215,7 +273,7 @@ func (in *intake) checkCure(e *probity.Event) error {
 	if e.Cures == e.Key {
 		return probity.Errorf(probity.EINVALID, "cures: an event cannot cure itself")
 	}
-	target, err := in.tx.EventByKey(in.domain, e.Cures)
+	target, err := in.lookup(e.Cures)
 	if probity.ErrorCode(err) == probity.ENOTFOUND {
 		return probity.Errorf(probity.EINVALID, "cures: no event with key %q in %s; cures must name an earlier event of the same subject", truncate(e.Cures, 64), in.domain)
 	} else if err != nil {
@@ -236,4 +294,12 @@ func (in *intake) checkCure(e *probity.Event) error {
 		return probity.Errorf(probity.EINVALID, "cures: the cure occurred at %s, before the event it cures (%s)", e.OccurredAt.Format(time.RFC3339), target.OccurredAt.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// lookup finds an event by key in the batch or the store.
+func (in *intake) lookup(key string) (*probity.Event, error) {
+	if i, ok := in.batchKey[key]; ok {
+		return in.batch[i].event, nil
+	}
+	return in.tx.EventByKey(in.domain, key)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/probity-dev/probity"
@@ -200,22 +201,67 @@ func (tx *Tx) ScanEvents(domain string, fn func(*probity.Event) error) error {
 	return rows.Err()
 }
 
-// InsertEvent stores an event and its points unless the key is taken.
-func (tx *Tx) InsertEvent(e *probity.Event, points []probity.Points) (bool, error) {
-	fields, err := json.Marshal(e.Fields)
-	if err != nil {
-		return false, fmt.Errorf("event %s: fields: %w", e.Key, err)
+// InsertEvents stores events with multi-row inserts, learning from
+// RETURNING which keys were free.
+func (tx *Tx) InsertEvents(events []*probity.Event, points [][]probity.Points) ([]bool, error) {
+	inserted := make([]bool, len(events))
+	for start := 0; start < len(events); start += insertBatch {
+		end := min(start+insertBatch, len(events))
+		if err := tx.insertEvents(events[start:end], points[start:end], inserted[start:end]); err != nil {
+			return nil, err
+		}
 	}
-	s, err := tx.stmt(`INSERT INTO events (domain, ` + eventColumns + `, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	return inserted, nil
+}
+
+// insertBatch is how many rows one INSERT statement carries.
+const insertBatch = 100
+
+func (tx *Tx) insertEvents(events []*probity.Event, points [][]probity.Points, inserted []bool) error {
+	s, err := tx.stmt(insertQuery(len(events)))
 	if err != nil {
-		return false, err
+		return err
 	}
-	res, err := s.ExecContext(tx.ctx, e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points))
+	args := make([]any, 0, len(events)*10)
+	index := make(map[string]int, len(events))
+	for i, e := range events {
+		fields, err := json.Marshal(e.Fields)
+		if err != nil {
+			return fmt.Errorf("event %s: fields: %w", e.Key, err)
+		}
+		index[e.Key] = i
+		args = append(args, e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points[i]))
+	}
+	rows, err := s.QueryContext(tx.ctx, args...)
 	if err != nil {
-		return false, err
+		return err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return err
+		}
+		i, ok := index[key]
+		if !ok {
+			return fmt.Errorf("insert returned key %q that was not inserted", key)
+		}
+		inserted[i] = true
+	}
+	return rows.Err()
+}
+
+func insertQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (domain, ` + eventColumns + `, points) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
+	return b.String()
 }
 
 // SetPoints stores an event's raw points under a version.

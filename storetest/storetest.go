@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,11 +103,22 @@ func testEvents(t *testing.T, open Open) {
 	e := testEvent("k1", 1, t0.Add(-48*time.Hour))
 	e.Cures = "k0"
 	update(t, s, func(tx probity.Tx) error {
-		if ok, err := tx.InsertEvent(e, []probity.Points{{Version: 1, Raw: 2.5}}); err != nil || !ok {
-			t.Fatalf("InsertEvent = %v, %v; want true, nil", ok, err)
+		if ok, err := tx.InsertEvents([]*probity.Event{e}, [][]probity.Points{{{Version: 1, Raw: 2.5}}}); err != nil || !ok[0] {
+			t.Fatalf("InsertEvents = %v, %v; want [true], nil", ok, err)
 		}
-		if ok, err := tx.InsertEvent(testEvent("k1", 2, t0), nil); err != nil || ok {
-			t.Fatalf("InsertEvent(taken key) = %v, %v; want false, nil", ok, err)
+		var batch []*probity.Event
+		for i := range 250 {
+			batch = append(batch, testEvent(fmt.Sprintf("b%03d", i), 3, t0))
+		}
+		batch[17] = testEvent("k1", 2, t0) // taken
+		ok, err := tx.InsertEvents(batch, make([][]probity.Points, len(batch)))
+		if err != nil || len(ok) != len(batch) {
+			t.Fatalf("InsertEvents(250) = %d results, %v", len(ok), err)
+		}
+		for i, stored := range ok {
+			if stored != (i != 17) {
+				t.Fatalf("InsertEvents: event %d stored=%v, want %v (only the taken key is refused)", i, stored, i != 17)
+			}
 		}
 		return nil
 	})
@@ -128,8 +140,8 @@ func testEvents(t *testing.T, open Open) {
 			t.Fatalf("EventByKey(other domain) = %v, want ENOTFOUND", err)
 		}
 		n := 0
-		if err := tx.ScanEvents("a.test", func(*probity.Event) error { n++; return nil }); err != nil || n != 1 {
-			t.Fatalf("ScanEvents = %d events, %v; want 1", n, err)
+		if err := tx.ScanEvents("a.test", func(*probity.Event) error { n++; return nil }); err != nil || n != 250 {
+			t.Fatalf("ScanEvents = %d events, %v; want 250", n, err)
 		}
 		stop := errors.New("stop")
 		if err := tx.ScanEvents("a.test", func(*probity.Event) error { return stop }); !errors.Is(err, stop) {
@@ -153,7 +165,7 @@ func testSubjectEvents(t *testing.T, open Open) {
 	s := open(t, fixed(t0))
 	update(t, s, func(tx probity.Tx) error {
 		for i, e := range []*probity.Event{testEvent("b", 1, t0.Add(-time.Hour)), testEvent("a", 1, t0.Add(-time.Hour)), testEvent("c", 1, t0.Add(-2*time.Hour)), testEvent("z", 2, t0)} {
-			if _, err := tx.InsertEvent(e, []probity.Points{{Version: 1, Raw: float64(i)}}); err != nil {
+			if _, err := tx.InsertEvents([]*probity.Event{e}, [][]probity.Points{{{Version: 1, Raw: float64(i)}}}); err != nil {
 				return err
 			}
 		}
@@ -188,7 +200,7 @@ func testRollback(t *testing.T, open Open) {
 	s := open(t, fixed(t0))
 	boom := errors.New("boom")
 	err := s.Update(context.Background(), func(tx probity.Tx) error {
-		if _, err := tx.InsertEvent(testEvent("k", 1, t0), nil); err != nil {
+		if _, err := tx.InsertEvents([]*probity.Event{testEvent("k", 1, t0)}, [][]probity.Points{nil}); err != nil {
 			return err
 		}
 		return boom
