@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity/bureau"
-	"github.com/probity-dev/probity/identity"
 	phttp "github.com/probity-dev/probity/http"
+	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/sqlite"
 )
 

@@ -19,7 +19,9 @@ func TestDemo(t *testing.T) {
 	var stdout, stderr syncBuffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0"}) }()
+	go func() {
+		done <- m.Run(ctx, []string{"demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0"})
+	}()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(stdout.String(), "serving") {
 		select {
