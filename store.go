@@ -25,7 +25,8 @@ type ReadTx interface {
 	// DomainIDs lists the ids of every domain with at least one spec version, sorted.
 	DomainIDs() ([]string, error)
 	// SpecVersions returns a domain's versions ordered by version number; an
-	// empty slice (not an error) if the domain has none.
+	// empty slice (not an error) if the domain has none. The specs may be
+	// shared between calls: callers must not modify them.
 	SpecVersions(domain string) ([]SpecVersion, error)
 	// EventByKey returns the event with the key in the domain; an ENOTFOUND
 	// error if there is none.

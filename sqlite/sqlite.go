@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/probity-dev/probity"
@@ -30,6 +31,13 @@ const FileName = "probity.db"
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+
+	mu sync.Mutex
+	// stmts holds statements prepared once per pool; transactions bind them
+	// to their connection, where database/sql keeps them prepared.
+	stmts map[*sql.DB]map[string]*sql.Stmt
+	// specs caches parsed spec versions: they never change once stored.
+	specs map[specKey]*probity.Spec
 	// Now returns the time a transaction begins with; tests replace it.
 	Now func() time.Time
 }
@@ -58,16 +66,28 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{write: write, read: read, Now: time.Now}
+	db := &DB{write: write, read: read, Now: time.Now,
+		stmts: map[*sql.DB]map[string]*sql.Stmt{write: {}, read: {}}, specs: map[specKey]*probity.Spec{}}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare %s: %w", path, err)
 	}
 	return db, nil
 }
 
 // Close closes the store.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	for _, stmts := range db.stmts {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}
+	db.mu.Unlock()
 	err := db.read.Close()
 	if werr := db.write.Close(); err == nil {
 		err = werr
@@ -138,7 +158,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx probity.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
+	tx := &Tx{db: db, pool: db.write, ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
 	defer tx.close()
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
@@ -158,7 +178,47 @@ func (db *DB) View(ctx context.Context, fn func(tx probity.ReadTx) error) error 
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
+	tx := &Tx{db: db, pool: db.read, ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
 	defer tx.close()
 	return fn(tx)
+}
+
+// specKey identifies one stored spec version.
+type specKey struct {
+	domain  string
+	version int
+	digest  string
+}
+
+// prepare prepares the hot read queries once on the read pool, at open
+// time: preparing lazily would need a free connection, and every connection
+// may be held by a transaction waiting for that very statement.
+func (db *DB) prepare(ctx context.Context) error {
+	for _, q := range []string{querySpecVersions, querySubjectEvents, queryEventByKey} {
+		s, err := db.read.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		db.stmts[db.read][q] = s
+	}
+	return nil
+}
+
+// prepared returns a statement prepared at open time on a pool, or nil.
+func (db *DB) prepared(pool *sql.DB, query string) *sql.Stmt {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.stmts[pool][query]
+}
+
+func (db *DB) cachedSpec(k specKey) *probity.Spec {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.specs[k]
+}
+
+func (db *DB) cacheSpec(k specKey, s *probity.Spec) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.specs[k] = s
 }

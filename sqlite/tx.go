@@ -17,6 +17,8 @@ import (
 // and reuses it, since ingest calls InsertEvent hundreds of thousands of times
 // in one transaction.
 type Tx struct {
+	db    *DB
+	pool  *sql.DB
 	ctx   context.Context
 	tx    *sql.Tx
 	now   time.Time
@@ -29,9 +31,14 @@ func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
 	if s, ok := tx.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := tx.tx.PrepareContext(tx.ctx, query)
-	if err != nil {
-		return nil, err
+	var s *sql.Stmt
+	if prepared := tx.db.prepared(tx.pool, query); prepared != nil {
+		s = tx.tx.StmtContext(tx.ctx, prepared)
+	} else {
+		var err error
+		if s, err = tx.tx.PrepareContext(tx.ctx, query); err != nil {
+			return nil, err
+		}
 	}
 	if tx.stmts == nil {
 		tx.stmts = make(map[string]*sql.Stmt)
@@ -70,7 +77,11 @@ func (tx *Tx) DomainIDs() ([]string, error) {
 
 // SpecVersions returns a domain's versions in order.
 func (tx *Tx) SpecVersions(domain string) ([]probity.SpecVersion, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT version, digest, applied_at, effective_at, spec FROM spec_versions WHERE domain = ? ORDER BY version`, domain)
+	s, err := tx.stmt(querySpecVersions)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(tx.ctx, domain)
 	if err != nil {
 		return nil, err
 	}
@@ -84,9 +95,13 @@ func (tx *Tx) SpecVersions(domain string) ([]probity.SpecVersion, error) {
 			return nil, err
 		}
 		v.AppliedAt, v.EffectiveAt = fromNanos(applied), fromNanos(effective)
-		v.Spec = new(probity.Spec)
-		if err := json.Unmarshal(spec, v.Spec); err != nil {
-			return nil, fmt.Errorf("spec %s v%d: %w", domain, v.Version, err)
+		key := specKey{domain, v.Version, v.Digest}
+		if v.Spec = tx.db.cachedSpec(key); v.Spec == nil {
+			v.Spec = new(probity.Spec)
+			if err := json.Unmarshal(spec, v.Spec); err != nil {
+				return nil, fmt.Errorf("spec %s v%d: %w", domain, v.Version, err)
+			}
+			tx.db.cacheSpec(key, v.Spec)
 		}
 		versions = append(versions, v)
 	}
@@ -114,9 +129,17 @@ func (tx *Tx) InsertSpecVersion(v *probity.SpecVersion) error {
 
 const eventColumns = `pseudonym, key, type, kind, occurred_at, recorded_at, fields, cures`
 
+// The hot read queries, prepared once on the read pool.
+const (
+	querySpecVersions  = `SELECT version, digest, applied_at, effective_at, spec FROM spec_versions WHERE domain = ? ORDER BY version`
+	queryEventByKey    = `SELECT ` + eventColumns + ` FROM events WHERE domain = ? AND key = ?`
+	querySubjectEvents = `SELECT ` + eventColumns + `, points FROM events
+		WHERE domain = ? AND pseudonym = ? AND recorded_at <= ? ORDER BY occurred_at, key`
+)
+
 // EventByKey returns one event by its idempotency key.
 func (tx *Tx) EventByKey(domain, key string) (*probity.Event, error) {
-	s, err := tx.stmt(`SELECT ` + eventColumns + ` FROM events WHERE domain = ? AND key = ?`)
+	s, err := tx.stmt(queryEventByKey)
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +175,7 @@ func scanEvent(row scanner, e *probity.Event, extra ...any) error {
 
 // SubjectEvents returns a subject's events with their points under version.
 func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version int, recordedBy time.Time) ([]probity.PointedEvent, error) {
-	s, err := tx.stmt(`SELECT ` + eventColumns + `, points FROM events
-		WHERE domain = ? AND pseudonym = ? AND recorded_at <= ? ORDER BY occurred_at, key`)
+	s, err := tx.stmt(querySubjectEvents)
 	if err != nil {
 		return nil, err
 	}

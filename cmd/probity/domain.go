@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/probity-dev/probity"
 )
 
 // DomainCommand groups the domain subcommands.
@@ -59,7 +61,10 @@ func (c *DomainCommand) apply(ctx context.Context, args []string) error {
 	defer in.Close()
 	res, err := in.bureau.ApplySpec(cliContext(ctx), "", source)
 	if err != nil {
-		return fmt.Errorf("%s: %w", args[0], err)
+		if probity.ErrorCode(err) == probity.EINTERNAL {
+			return fmt.Errorf("%s: %w", args[0], err)
+		}
+		return fmt.Errorf("%s: nothing applied:\n%s", args[0], probity.ErrorMessage(err))
 	}
 	if *jsonOut {
 		return printJSON(c.m.Stdout, res)
