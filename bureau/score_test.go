@@ -113,3 +113,29 @@ func TestScoreAsOfBeforeRecording(t *testing.T) {
 		t.Fatalf("as of recording: %v, want rated", s.Status)
 	}
 }
+
+// TestScoreReadsStoredPoints checks that points are evaluated once, when the
+// event is accepted, and read from the store by every score: changing the
+// stored points changes the score, with no CEL evaluated at query time.
+func TestScoreReadsStoredPoints(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":20000}}
+{"key":"a2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":100}}`)
+	if s := f.score(t, "acme.lending", alice, time.Time{}); s.Contributions[0].Raw+s.Contributions[1].Raw != 30 {
+		t.Fatalf("raw points %v and %v, want 20 and 10", s.Contributions[0].Raw, s.Contributions[1].Raw)
+	}
+	err := f.db.Update(context.Background(), func(tx probity.Tx) error {
+		e, err := tx.EventByKey("acme.lending", "a1")
+		if err != nil {
+			return err
+		}
+		return tx.SetPoints("acme.lending", e.Subject, "a1", probity.Points{Version: 1, Raw: 70})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := f.score(t, "acme.lending", alice, time.Time{}); *s.Score != 680 {
+		t.Fatalf("score = %d, want 680 from the stored points (600 + 70 + 10)", *s.Score)
+	}
+}
