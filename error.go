@@ -6,6 +6,8 @@ package probity
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Error codes. Every error a caller sees carries one of these; anything else is
@@ -61,4 +63,20 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// MaxQuoted is how much of a caller's input an error message echoes.
+const MaxQuoted = 40
+
+// Quote returns s quoted for an error message, cut to MaxQuoted bytes on a
+// character boundary, so that a huge or hostile input cannot flood a message.
+func Quote(s string) string {
+	if len(s) <= MaxQuoted {
+		return strconv.Quote(s)
+	}
+	n := MaxQuoted
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strconv.Quote(s[:n]) + fmt.Sprintf("... (%d bytes)", len(s))
 }

@@ -62,6 +62,20 @@ func domainVersions(tx probity.ReadTx, domain string) ([]probity.SpecVersion, er
 	return versions, nil
 }
 
+// currentVersion returns a domain's versions and the one in effect now (the
+// first, if none is in effect yet).
+func currentVersion(tx probity.ReadTx, id string) ([]probity.SpecVersion, *probity.SpecVersion, error) {
+	versions, err := domainVersions(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	cur := probity.VersionAt(versions, tx.Now())
+	if cur == nil {
+		cur = &versions[0]
+	}
+	return versions, cur, nil
+}
+
 // Domains lists every domain with the version in effect now.
 func (b *Bureau) Domains(ctx context.Context) ([]probity.DomainSummary, error) {
 	out := []probity.DomainSummary{}
@@ -71,13 +85,9 @@ func (b *Bureau) Domains(ctx context.Context) ([]probity.DomainSummary, error) {
 			return err
 		}
 		for _, id := range ids {
-			versions, err := domainVersions(tx, id)
+			versions, cur, err := currentVersion(tx, id)
 			if err != nil {
 				return err
-			}
-			cur := probity.VersionAt(versions, tx.Now())
-			if cur == nil {
-				cur = &versions[0]
 			}
 			out = append(out, probity.DomainSummary{
 				ID: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, Category: cur.Spec.Category,
@@ -94,13 +104,9 @@ func (b *Bureau) Domains(ctx context.Context) ([]probity.DomainSummary, error) {
 func (b *Bureau) Domain(ctx context.Context, id string) (*probity.Domain, error) {
 	var d *probity.Domain
 	err := b.store.View(ctx, func(tx probity.ReadTx) error {
-		versions, err := domainVersions(tx, id)
+		versions, cur, err := currentVersion(tx, id)
 		if err != nil {
 			return err
-		}
-		cur := probity.VersionAt(versions, tx.Now())
-		if cur == nil {
-			cur = &versions[0]
 		}
 		d = &probity.Domain{ID: id, Current: cur, Versions: versions}
 		return nil

@@ -15,10 +15,7 @@ package eventfile
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
 )
@@ -144,18 +141,5 @@ func trimLineBreak(line []byte) []byte {
 	return line
 }
 
-// maxQuoted is how much of an input an error message echoes.
-const maxQuoted = 40
-
-// quote returns s quoted for an error message, cut to maxQuoted bytes (on a
-// character boundary) so that a huge input does not flood the message.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	n := maxQuoted
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return strconv.Quote(s[:n]) + fmt.Sprintf("... (%d bytes)", len(s))
-}
+// quote quotes an input for an error message; see probity.Quote.
+func quote(s string) string { return probity.Quote(s) }
