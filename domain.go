@@ -5,12 +5,15 @@ import (
 	"time"
 )
 
-// Domain is what anyone may read about a domain: its spec in effect, the
-// versions applied (including those not yet in effect) and their times.
+// Domain is what anyone may read about a domain (P9: rules are public): the
+// spec in effect now, with its fields at the top level, its version, and
+// every version applied, including those not yet in effect.
 type Domain struct {
-	ID       string        `json:"id"`
-	Current  *SpecVersion  `json:"current"`
-	Versions []SpecVersion `json:"versions"`
+	*Spec
+	Version     int           `json:"version"`
+	AppliedAt   time.Time     `json:"applied_at"`
+	EffectiveAt time.Time     `json:"effective_at"`
+	Versions    []SpecVersion `json:"versions"`
 }
 
 // DomainSummary is one line of the list of domains.

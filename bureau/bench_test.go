@@ -30,7 +30,7 @@ func lendingPopulation(tb testing.TB, f *fixture, subjects int) []probity.EventI
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pop, err := population.NewDomain(d.Current.Spec, "L", population.Options{Subjects: subjects, Seed: 7, Now: t0.Add(-24 * time.Hour)})
+	pop, err := population.NewDomain(d.Spec, "L", population.Options{Subjects: subjects, Seed: 7, Now: t0.Add(-24 * time.Hour)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func (b *Bureau) Domain(ctx context.Context, id string) (*probity.Domain, error)
 		if err != nil {
 			return err
 		}
-		d = &probity.Domain{ID: id, Current: cur, Versions: versions}
+		d = &probity.Domain{Spec: cur.Spec, Version: cur.Version, AppliedAt: cur.AppliedAt, EffectiveAt: cur.EffectiveAt, Versions: versions}
 		return nil
 	})
 	return d, err

@@ -107,7 +107,7 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("GET domains = %d %v", status, body)
 	}
 	status, body := call(t, "GET", u+"/v1/domains/acme.lending", "", nil)
-	if status != 200 || body["current"].(map[string]any)["spec"].(map[string]any)["owner"] != "ACME Bank" {
+	if status != 200 || body["owner"] != "ACME Bank" || body["version"].(float64) != 1 || len(body["versions"].([]any)) != 1 {
 		t.Fatalf("GET domain = %d %v", status, body)
 	}
 	events := `{"key":"k1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":12000}}

@@ -105,8 +105,8 @@ func (c *DemoCommand) applyDomains(ctx context.Context, in *installation) ([]*pr
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(c.m.Stdout, "domain %-22s version %d in effect since %s\n", res.ID, d.Current.Version, d.Current.EffectiveAt.Format(time.DateOnly))
-		specs = append(specs, d.Current.Spec)
+		fmt.Fprintf(c.m.Stdout, "domain %-22s version %d in effect since %s\n", res.ID, d.Version, d.EffectiveAt.Format(time.DateOnly))
+		specs = append(specs, d.Spec)
 	}
 	return specs, nil
 }
