@@ -71,7 +71,7 @@ func printJSON(w io.Writer, v any) error {
 
 func printScore(w io.Writer, s *probity.Score) {
 	fmt.Fprintf(w, "%s (spec version %d) as of %s\n", s.Domain, s.SpecVersion, s.AsOf.Format(time.RFC3339))
-	fmt.Fprintf(w, "status: %s, %d of %d events needed counted\n", s.Status, s.EventsCounted, s.MinEvents)
+	fmt.Fprintf(w, "status: %s (%d events counted; %d needed to be rated)\n", s.Status, s.EventsCounted, s.MinEvents)
 	if s.Score != nil {
 		fmt.Fprintf(w, "score:  %d   grade: %s   (base %d)\n", *s.Score, deref(s.Grade), s.Base)
 	} else {
