@@ -33,10 +33,22 @@ type Points struct {
 }
 
 // PointedEvent is a stored event with its raw points under the spec version a
-// score is computed with.
+// score is computed with, and under every version it was pointed under.
 type PointedEvent struct {
 	Event
-	Raw float64
+	Raw    float64
+	Points []Points
+}
+
+// RawUnder returns the event's raw points under a version, and whether it
+// has any.
+func (e *PointedEvent) RawUnder(version int) (float64, bool) {
+	for _, p := range e.Points {
+		if p.Version == version {
+			return p.Raw, true
+		}
+	}
+	return 0, false
 }
 
 // OfficialTerm is a period in which a subject held public office. Adverse

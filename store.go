@@ -32,7 +32,8 @@ type ReadTx interface {
 	// error if there is none.
 	EventByKey(domain, key string) (*Event, error)
 	// SubjectEvents returns a subject's events in a domain recorded at or
-	// before recordedBy, with their raw points under the version, ordered by
+	// before recordedBy, with their raw points under the version (and every
+	// version they have points under), ordered by
 	// occurred_at then key. It must return an EINTERNAL error if one of those
 	// events lacks points for the version.
 	SubjectEvents(domain string, subject Pseudonym, version int, recordedBy time.Time) ([]PointedEvent, error)

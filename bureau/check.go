@@ -10,22 +10,23 @@ import (
 	"github.com/probity-dev/probity"
 )
 
-// ParseTime reads a time given as RFC 3339 or as YYYY-MM-DD (midnight UTC).
+// ParseTime reads a time given as RFC 3339 or as YYYY-MM-DD (midnight UTC),
+// in the years 1900 to 2200: times outside them are mistakes, and the store
+// keeps nanoseconds, which end in 2262.
 func ParseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, probity.Errorf(probity.EINVALID, "required; give a date (YYYY-MM-DD) or an RFC 3339 time")
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t.UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, probity.Errorf(probity.EINVALID, "%q is not a time; give a date (YYYY-MM-DD) or an RFC 3339 time (2024-05-01T12:00:00Z)", truncate(s, 40))
+		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return time.Time{}, probity.Errorf(probity.EINVALID, "%s is not a time; give a date (YYYY-MM-DD) or an RFC 3339 time (2024-05-01T12:00:00Z)", probity.Quote(s))
+		}
 	}
-	if t.Year() < 1900 || t.Year() > 2200 {
-		return time.Time{}, probity.Errorf(probity.EINVALID, "%q is out of range; years 1900 to 2200 are allowed", truncate(s, 40))
+	if t = t.UTC(); t.Year() < 1900 || t.Year() > 2200 {
+		return time.Time{}, probity.Errorf(probity.EINVALID, "%s is out of range; years 1900 to 2200 are allowed", probity.Quote(s))
 	}
-	return t.UTC(), nil
+	return t, nil
 }
 
 func validateKey(key string) error {

@@ -36,7 +36,7 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 			if err == io.EOF {
 				break
 			} else if err != nil {
-				return probity.Errorf(probity.EINVALID, "reading input after line %d: %v", lines, err)
+				return fmt.Errorf("reading input after line %d: %w", lines, err)
 			}
 			lines++
 			if opts.Progress != nil && lines%1000 == 0 {
@@ -296,10 +296,16 @@ func (in *intake) checkCure(e *probity.Event) error {
 	return nil
 }
 
-// lookup finds an event by key in the batch or the store.
+// lookup finds an event by key in the store, then in the batch. The store
+// comes first: a batch event whose key the store already holds is a
+// duplicate or a conflict, never the event its key names.
 func (in *intake) lookup(key string) (*probity.Event, error) {
+	e, err := in.tx.EventByKey(in.domain, key)
+	if probity.ErrorCode(err) != probity.ENOTFOUND {
+		return e, err
+	}
 	if i, ok := in.batchKey[key]; ok {
 		return in.batch[i].event, nil
 	}
-	return in.tx.EventByKey(in.domain, key)
+	return nil, err
 }

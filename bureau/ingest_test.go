@@ -95,6 +95,7 @@ func TestIngestRejections(t *testing.T) {
 		{"ErrCureOtherSubject", `{"key":"x","type":"payment_settled","subject":"` + bob + `","occurred_at":"2026-01-05","cures":"late-a"}`, "another subject"},
 		{"ErrCureBefore", `{"key":"x","type":"payment_settled","subject":"` + alice + `","occurred_at":"2025-12-01","cures":"late-a"}`, "before the event it cures"},
 		{"ErrDecode", `{"key":"x",`, "invalid JSON"},
+		{"ErrAncientDate", `{"key":"x","type":"loan_repaid","subject":"` + alice + `","occurred_at":"1600-01-01","fields":{"amount":1}}`, "years 1900 to 2200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,5 +143,21 @@ func TestIngestCSV(t *testing.T) {
 	s := f.score(t, "acme.lending", alice, time.Time{})
 	if got, want := len(s.Cured), 1; got != want {
 		t.Fatalf("cured=%d, want %d (c3 cures c2 within grace)", got, want)
+	}
+}
+
+// TestIngestCureOfConflict: a cure names the stored event with its key, never
+// a rejected line that reused that key for another subject.
+func TestIngestCureOfConflict(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"K1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":40}}`)
+	sum, err := f.ingest(t, "acme.lending", `{"key":"K1","type":"payment_late","subject":"`+bob+`","occurred_at":"2026-01-02","fields":{"days_late":40}}
+{"key":"K2","type":"payment_settled","subject":"`+bob+`","occurred_at":"2026-01-05","cures":"K1"}`, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Accepted != 0 || sum.Rejected != 2 {
+		t.Fatalf("summary = %+v, want both lines rejected (a conflict, and a cure of another subject's event)", sum)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/identity"
@@ -64,7 +63,9 @@ func (b *Bureau) score(ctx context.Context, req probity.ScoreRequest) (*probity.
 		}
 		v := probity.VersionAt(versions, asOf)
 		if v == nil {
-			return probity.Errorf(probity.EINVALID, "as_of: %s is before the first spec of %s took effect (%s)", asOf.Format(time.RFC3339), req.Domain, versions[0].EffectiveAt.Format(time.RFC3339))
+			// Before the domain existed nothing was recorded: the subject
+			// is unrated under the first version (step 1).
+			v = &versions[0]
 		}
 		if err := checkScoreRequest(v.Spec, subject, req.Purpose); err != nil {
 			return err
@@ -77,9 +78,13 @@ func (b *Bureau) score(ctx context.Context, req probity.ScoreRequest) (*probity.
 		if err != nil {
 			return err
 		}
+		later, err := laterVersions(versions, v, events)
+		if err != nil {
+			return err
+		}
 		score = scoring.Compute(scoring.Input{
 			Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
-			Events: events, AsOf: asOf,
+			Events: events, AsOf: asOf, Later: later,
 		})
 		return nil
 	})
@@ -106,4 +111,25 @@ func benefitList(s *probity.Spec) string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// laterVersions returns the versions that follow v, each with the events'
+// points under it, for the projection.
+func laterVersions(versions []probity.SpecVersion, v *probity.SpecVersion, events []probity.PointedEvent) ([]scoring.Later, error) {
+	var later []scoring.Later
+	for _, lv := range versions {
+		if lv.Version <= v.Version || !lv.EffectiveAt.After(v.EffectiveAt) {
+			continue
+		}
+		raw := make(map[string]float64, len(events))
+		for i := range events {
+			r, ok := events[i].RawUnder(lv.Version)
+			if !ok {
+				return nil, probity.Errorf(probity.EINTERNAL, "event %s/%s has no points under spec version %d", lv.Domain, events[i].Key, lv.Version)
+			}
+			raw[events[i].Key] = r
+		}
+		later = append(later, scoring.Later{Version: lv.Version, From: lv.EffectiveAt, Spec: lv.Spec, Raw: raw})
+	}
+	return later, nil
 }

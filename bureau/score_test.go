@@ -54,7 +54,6 @@ func TestScore(t *testing.T) {
 		{"ErrKind", probity.ScoreRequest{Domain: "acme.lending", Subject: city}, probity.EINVALID, "does not rate public_body"},
 		{"ErrPurpose", probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "curiosity"}, probity.EINVALID, "credit_application"},
 		{"ErrDomain", probity.ScoreRequest{Domain: "no.such", Subject: alice}, probity.ENOTFOUND, "no.such"},
-		{"ErrBeforeFirstSpec", probity.ScoreRequest{Domain: "acme.lending", Subject: alice, AsOf: t0.Add(-24 * time.Hour)}, probity.EINVALID, "before the first spec"},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,5 +136,40 @@ func TestScoreReadsStoredPoints(t *testing.T) {
 	}
 	if s := f.score(t, "acme.lending", alice, time.Time{}); *s.Score != 680 {
 		t.Fatalf("score = %d, want 680 from the stored points (600 + 70 + 10)", *s.Score)
+	}
+}
+
+// TestScoreBeforeFirstSpec: before the domain existed nothing was recorded,
+// so a subject is unrated rather than an error.
+func TestScoreBeforeFirstSpec(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"amount":20000}}`)
+	if s := f.score(t, "acme.lending", alice, t0.Add(-24*time.Hour)); s.Status != probity.StatusUnrated || s.Score != nil {
+		t.Fatalf("score before the domain existed: %v %v, want unrated", s.Status, s.Score)
+	}
+}
+
+// TestProjectionFollowsAnnouncedVersion: a version applied but not yet in
+// effect governs the projection from the day it takes effect (P9, step 11).
+func TestProjectionFollowsAnnouncedVersion(t *testing.T) {
+	f := newFixture(t)
+	src := readSpec(t, lending)
+	f.apply(t, src)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-05-01","fields":{"amount":100}}
+{"key":"a2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-05-02","fields":{"amount":100}}`)
+	res := f.apply(t, strings.Replace(src, `points: "10.0 + (amount > 10000.0 ? 10.0 : 0.0)"`, `points: "60.0"`, 1))
+	s := f.score(t, "acme.lending", alice, time.Time{})
+	if s.SpecVersion != 1 || *s.Score > 620 {
+		t.Fatalf("today: version %d score %d, want version 1 at most 620", s.SpecVersion, *s.Score)
+	}
+	for _, p := range s.Projection {
+		direct := f.score(t, "acme.lending", alice, p.At)
+		if *p.Score != *direct.Score {
+			t.Errorf("projection at %s = %d, but the score then is %d (version %d)", p.At.Format(time.DateOnly), *p.Score, *direct.Score, direct.SpecVersion)
+		}
+		if p.At.Equal(res.EffectiveAt) && *p.Score < 700 {
+			t.Errorf("projection at %s = %d ignores version 2 (in effect from %s)", p.At.Format(time.DateOnly), *p.Score, res.EffectiveAt.Format(time.DateOnly))
+		}
 	}
 }

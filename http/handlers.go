@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -65,17 +66,44 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	reader, err := eventfile.NewReader(http.MaxBytesReader(w, r.Body, MaxEventBytes))
-	if err != nil {
-		Error(w, r, probity.Errorf(probity.EINVALID, "events: %v", err))
+	if r.ContentLength > s.MaxEventBytes {
+		Error(w, r, &http.MaxBytesError{Limit: s.MaxEventBytes})
 		return
 	}
-	sum, err := s.Events.Ingest(r.Context(), r.PathValue("id"), reader, probity.IngestOptions{SkipInvalid: skip})
-	if err != nil {
-		writeError(w, r, err, sum)
-		return
+	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, s.MaxEventBytes)}
+	reader, err := eventfile.NewReader(body)
+	if err == nil {
+		var sum *probity.IngestSummary
+		if sum, err = s.Events.Ingest(r.Context(), r.PathValue("id"), reader, probity.IngestOptions{SkipInvalid: skip}); err == nil {
+			writeJSON(w, http.StatusOK, sum)
+			return
+		} else if body.exceeded == nil {
+			writeError(w, r, err, sum)
+			return
+		}
 	}
-	writeJSON(w, http.StatusOK, sum)
+	if body.exceeded != nil {
+		err = body.exceeded
+	} else {
+		err = probity.Errorf(probity.EINVALID, "events: %v", err)
+	}
+	Error(w, r, err)
+}
+
+// limitedBody remembers that a request body ran over its limit, whatever
+// the decoders above it make of the error.
+type limitedBody struct {
+	r        io.Reader
+	exceeded error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		b.exceeded = err
+	}
+	return n, err
 }
 
 // scoreRequest is the body of POST /v1/domains/{id}/scores.

@@ -29,6 +29,8 @@ type Server struct {
 	Events  probity.EventService
 	Scores  probity.ScoreService
 	Logger  *slog.Logger
+	// MaxEventBytes bounds one events upload (default MaxEventBytes).
+	MaxEventBytes int64
 
 	ln  net.Listener
 	srv *http.Server
@@ -39,7 +41,7 @@ func NewServer(domains probity.DomainService, events probity.EventService, score
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: domains, Events: events, Scores: scores, Logger: logger}
+	return &Server{Domains: domains, Events: events, Scores: scores, Logger: logger, MaxEventBytes: MaxEventBytes}
 }
 
 // Handler returns the API's routes.

@@ -193,3 +193,27 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsTooLarge checks that an upload over the limit is refused with
+// 413, like every other body, whether its length is announced or not.
+func TestEventsTooLarge(t *testing.T) {
+	srv := startServer(t)
+	srv.MaxEventBytes = 4096
+	call(t, "PUT", srv.URL()+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
+	line := `{"key":"k","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":1}}` + "\n"
+	body := bytes.Repeat([]byte(line), 100)
+	status, resp := call(t, "POST", srv.URL()+"/v1/domains/acme.lending/events", "application/x-ndjson", body)
+	if status != 413 || errCode(resp) != "too_large" {
+		t.Fatalf("with Content-Length: %d %v, want 413 too_large", status, resp)
+	}
+	req, _ := http.NewRequest("POST", srv.URL()+"/v1/domains/acme.lending/events", io.MultiReader(bytes.NewReader(body)))
+	req.ContentLength = -1 // chunked: the limit is found while reading
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != 413 {
+		t.Fatalf("chunked: status %d, want 413", resp2.StatusCode)
+	}
+}

@@ -41,6 +41,20 @@ type Input struct {
 	OptedOut bool
 	// AsOf is the evaluation time t.
 	AsOf time.Time
+	// Later are the spec versions that take effect after AsOf, in order,
+	// each with the events' raw points under it. The projection scores the
+	// record known at AsOf under the version in effect at each horizon (P9:
+	// a subject sees announced rules before they apply).
+	Later []Later
+}
+
+// Later is a spec version announced to take effect after the evaluation time.
+type Later struct {
+	Version int
+	From    time.Time
+	Spec    *probity.Spec
+	// Raw holds the raw points under Spec by event key.
+	Raw map[string]float64
 }
 
 // horizons are how far ahead a score is projected, in days (step 11).
@@ -66,7 +80,7 @@ func Compute(in Input) *probity.Score {
 	r.explain(s)
 	s.Types = r.typeTotals()
 	s.Reasons = reasons(in.Spec, r.adverse)
-	s.Projection = r.project(in.AsOf)
+	s.Projection = project(in, r)
 	return s
 }
 
@@ -104,16 +118,48 @@ func (rt rating) pointers() (*int, *string) {
 }
 
 // project returns the score at each horizon after t if no new events arrive:
-// the record known at t, evaluated later (step 11).
-func (r *record) project(t time.Time) []probity.Projection {
+// the record known at t, evaluated later under the version then in effect
+// (step 11).
+func project(in Input, current *record) []probity.Projection {
+	t := in.AsOf
 	ps := make([]probity.Projection, len(horizons))
+	records := map[int]*record{}
 	for i, h := range horizons {
 		at := t.Add(h.Std())
+		r := current
+		if l := laterAt(in.Later, at); l != nil {
+			if records[l.Version] == nil {
+				records[l.Version] = newRecord(in.under(l))
+			}
+			r = records[l.Version]
+		}
 		rt := r.rate(r.tally(at))
 		ps[i] = probity.Projection{At: at.UTC(), Status: rt.status}
 		ps[i].Score, ps[i].Grade = rt.pointers()
 	}
 	return ps
+}
+
+// laterAt returns the last of the later versions in effect at t, or nil.
+func laterAt(later []Later, t time.Time) *Later {
+	var in *Later
+	for i := range later {
+		if !later[i].From.After(t) {
+			in = &later[i]
+		}
+	}
+	return in
+}
+
+// under returns the input with a later version's spec and points.
+func (in Input) under(l *Later) Input {
+	events := make([]probity.PointedEvent, len(in.Events))
+	for i, e := range in.Events {
+		events[i] = e
+		events[i].Raw = l.Raw[e.Key]
+	}
+	in.Spec, in.Version, in.Events, in.Later = l.Spec, l.Version, events, nil
+	return in
 }
 
 // clamp limits x to [lo, hi].

@@ -99,7 +99,11 @@ func check(s *probity.Spec, p *problems) (*checked, error) {
 			continue
 		}
 		pp := join(path, "points")
-		if e := compileExpr(env, r.Points, cel.DoubleType, "(e.g. 10.0, not 10)", pp, p); e != nil && e.fold(pp, p) {
+		vars := "the event's fields: " + strings.Join(sortedKeys(r.Fields), ", ")
+		if len(r.Fields) == 0 {
+			vars = "none: the event declares no fields"
+		}
+		if e := compileExpr(env, r.Points, cel.DoubleType, "(e.g. 10.0, not 10)", vars, pp, p); e != nil && e.fold(pp, p) {
 			c.rules[i] = e
 		}
 	}
@@ -112,7 +116,7 @@ func check(s *probity.Spec, p *problems) (*checked, error) {
 		if !p.ok(path) {
 			continue
 		}
-		if a := compileExpr(env, s.Benefits[name], cel.BoolType, "(e.g. grade == 'A' || score >= 700)", path, p); a != nil {
+		if a := compileExpr(env, s.Benefits[name], cel.BoolType, "(e.g. grade == 'A' || score >= 700)", "score (int) and grade (string)", path, p); a != nil {
 			c.benefits[name] = a
 		}
 	}
@@ -136,8 +140,9 @@ func pointsEnv(base *cel.Env, r *probity.EventRule, path string, p *problems) (*
 }
 
 // compileExpr compiles src in env and checks its output type and estimated
-// cost, returning it checked or nil after reporting at path.
-func compileExpr(env *cel.Env, src string, want *cel.Type, example, path string, p *problems) *expr {
+// cost, returning it checked or nil after reporting at path. vars names the
+// variables src may use, for the message about an undeclared one.
+func compileExpr(env *cel.Env, src string, want *cel.Type, example, vars, path string, p *problems) *expr {
 	if len(src) > MaxExprLen {
 		p.add(path, "too long (%d bytes); at most %d", len(src), MaxExprLen)
 		return nil
@@ -149,7 +154,11 @@ func compileExpr(env *cel.Env, src string, want *cel.Type, example, path string,
 	a, iss := env.Compile(src)
 	if iss.Err() != nil {
 		for _, e := range iss.Errors() {
-			p.add(path, "%s", celMessage(e, src))
+			msg := celMessage(e, src)
+			if strings.Contains(msg, "undeclared reference") {
+				msg += "; variables allowed: " + vars
+			}
+			p.add(path, "%s", msg)
 		}
 		return nil
 	}

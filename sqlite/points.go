@@ -21,19 +21,6 @@ func encodePoints(points []probity.Points) []byte {
 	return buf
 }
 
-// pointsFor returns the raw points under version, and whether there are any.
-func pointsFor(buf []byte, version int) (float64, bool, error) {
-	if len(buf)%pointSize != 0 {
-		return 0, false, fmt.Errorf("points of %d bytes, want a multiple of %d", len(buf), pointSize)
-	}
-	for i := 0; i < len(buf); i += pointSize {
-		if int(binary.BigEndian.Uint32(buf[i:])) == version {
-			return math.Float64frombits(binary.BigEndian.Uint64(buf[i+4:])), true, nil
-		}
-	}
-	return 0, false, nil
-}
-
 // setPoint returns buf with the points under p.Version set to p.Raw.
 func setPoint(buf []byte, p probity.Points) []byte {
 	out := make([]byte, 0, len(buf)+pointSize)
@@ -43,4 +30,16 @@ func setPoint(buf []byte, p probity.Points) []byte {
 		}
 	}
 	return append(out, encodePoints([]probity.Points{p})...)
+}
+
+// decodePoints returns every (version, raw) pair of an event.
+func decodePoints(buf []byte) ([]probity.Points, error) {
+	if len(buf)%pointSize != 0 {
+		return nil, fmt.Errorf("points of %d bytes, want a multiple of %d", len(buf), pointSize)
+	}
+	out := make([]probity.Points, 0, len(buf)/pointSize)
+	for i := 0; i < len(buf); i += pointSize {
+		out = append(out, probity.Points{Version: int(binary.BigEndian.Uint32(buf[i:])), Raw: math.Float64frombits(binary.BigEndian.Uint64(buf[i+4:]))})
+	}
+	return out, nil
 }

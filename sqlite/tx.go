@@ -192,10 +192,11 @@ func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version in
 		if err := scanEvent(rows, &pe.Event, &points); err != nil {
 			return nil, err
 		}
-		raw, ok, err := pointsFor(points, version)
-		if err != nil {
+		if pe.Points, err = decodePoints(points); err != nil {
 			return nil, fmt.Errorf("event %s/%s: %w", domain, pe.Key, err)
-		} else if !ok {
+		}
+		raw, ok := pe.RawUnder(version)
+		if !ok {
 			return nil, probity.Errorf(probity.EINTERNAL, "event %s/%s has no points under spec version %d", domain, pe.Key, version)
 		}
 		pe.Raw = raw

@@ -106,16 +106,16 @@ func printSummary(w io.Writer, sum *probity.IngestSummary) {
 	if n := sum.Rejected - len(sum.Errors); n > 0 {
 		fmt.Fprintf(w, "... and %d more rejected lines\n", n)
 	}
-	state := "applied"
+	state, accepted := "applied", "accepted"
 	if !sum.Applied {
-		state = "NOT applied: nothing from this input was stored"
+		state, accepted = "NOT applied: nothing from this input was stored", "valid"
 	}
 	rate := ""
 	if secs := sum.Elapsed.Seconds(); secs > 0 && sum.Accepted > 0 {
 		rate = fmt.Sprintf(", %.0f events/s", float64(sum.Accepted)/secs)
 	}
-	fmt.Fprintf(w, "accepted %d, duplicates %d, rejected %d; %s (%s%s)\n",
-		sum.Accepted, sum.Duplicates, sum.Rejected, state, sum.Elapsed.Round(time.Millisecond), rate)
+	fmt.Fprintf(w, "%s %d, duplicates %d, rejected %d; %s (%s%s)\n",
+		accepted, sum.Accepted, sum.Duplicates, sum.Rejected, state, sum.Elapsed.Round(time.Millisecond), rate)
 }
 
 // newBar returns a progress bar on standard error; size -1 shows a spinner.
