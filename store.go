@@ -40,6 +40,23 @@ type ReadTx interface {
 	// ScanEvents calls fn for every event of a domain in key order, stopping
 	// at fn's first error.
 	ScanEvents(domain string, fn func(*Event) error) error
+
+	// LogSize returns the number of audit leaves.
+	LogSize() (uint64, error)
+	// Leaves calls fn for each leaf with index in [start, end) in index
+	// order, as stored: the columns, the data and the hash, unchecked.
+	Leaves(start, end uint64, fn func(*AuditEntry) error) error
+	// LatestCheckpoint returns the checkpoint of the largest size, or nil
+	// if there is none.
+	LatestCheckpoint() (*Checkpoint, error)
+	// Checkpoints calls fn for every checkpoint in size order.
+	Checkpoints(fn func(*Checkpoint) error) error
+	// SpecRows calls fn for every stored spec version of every domain, in
+	// domain and version order.
+	SpecRows(fn func(*SpecVersion) error) error
+	// EventRows calls fn for every stored event of every domain with all
+	// its points, in domain and key order.
+	EventRows(fn func(*PointedEvent) error) error
 }
 
 // Tx writes within a transaction.
@@ -53,6 +70,11 @@ type Tx interface {
 	// was stored: false, storing nothing for it, if the domain already holds
 	// an event with its key. Keys within one call must be distinct.
 	InsertEvents(events []*Event, points [][]Points) ([]bool, error)
+	// AppendLeaves appends leaves to the log, numbering them from the
+	// current size, and returns their entries with index, data and hash.
+	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// InsertCheckpoint stores a checkpoint; ECONFLICT if one of that size exists.
+	InsertCheckpoint(c *Checkpoint) error
 	// SetPoints stores (or replaces) an event's raw points under a version;
 	// ENOTFOUND if the subject has no event with the key.
 	SetPoints(domain string, subject Pseudonym, key string, p Points) error

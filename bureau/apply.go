@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/spec"
 )
 
@@ -42,6 +44,15 @@ func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*prob
 		}
 		n, err := rescore(tx, v, compiled)
 		if err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		err = batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSpecApplied,
+			Domain: v.Domain, Ref: strconv.Itoa(v.Version), Digest: audit.SpecDigest(v)})
+		if err != nil {
+			return err
+		}
+		if err := batch.Commit(); err != nil {
 			return err
 		}
 		res = &probity.ApplyResult{ID: s.ID, Version: v.Version, EffectiveAt: v.EffectiveAt, Changed: true, Rescored: n}

@@ -6,10 +6,13 @@ package bureau
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/spec"
 )
@@ -19,6 +22,7 @@ import (
 type Bureau struct {
 	store probity.Store
 	keys  *identity.KeyRing
+	log   *audit.Log
 
 	mu       sync.Mutex
 	compiled map[string]*spec.Compiled // by spec digest
@@ -28,11 +32,36 @@ var (
 	_ probity.DomainService = (*Bureau)(nil)
 	_ probity.EventService  = (*Bureau)(nil)
 	_ probity.ScoreService  = (*Bureau)(nil)
+	_ probity.AuditService  = (*Bureau)(nil)
 )
 
-// New returns a Bureau over store that pseudonymises with keys.
-func New(store probity.Store, keys *identity.KeyRing) *Bureau {
-	return &Bureau{store: store, keys: keys, compiled: make(map[string]*spec.Compiled)}
+// New returns a Bureau over store that pseudonymises with keys and records
+// every change and read in log.
+func New(store probity.Store, keys *identity.KeyRing, log *audit.Log) *Bureau {
+	return &Bureau{store: store, keys: keys, log: log, compiled: make(map[string]*spec.Compiled)}
+}
+
+// Init records the installation's keys in the log the first time it is
+// opened: the log starts with them, so that a log signed by another key, or
+// pseudonyms made with another master key, show.
+func (b *Bureau) Init(ctx context.Context) error {
+	return b.store.Update(ctx, func(tx probity.Tx) error {
+		size, err := tx.LogSize()
+		if err != nil || size > 0 {
+			return err
+		}
+		actor := probity.ActorFromContext(ctx).ID
+		keyID := sha256.Sum256(b.keys.DomainKey("!key-id"))
+		batch := b.log.Begin(tx)
+		err = batch.Add(
+			probity.AuditLeaf{Actor: actor, Action: probity.ActionKeyCreated, Ref: "master.key", Digest: hex.EncodeToString(keyID[:])},
+			probity.AuditLeaf{Actor: actor, Action: probity.ActionKeyCreated, Ref: audit.KeyFile, Digest: audit.ReadDigest(b.log.Signer().PublicKey())},
+		)
+		if err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
 }
 
 // compile returns the compiled CEL of a stored spec version, compiling it

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/eventfile"
 	"github.com/probity-dev/probity/identity"
@@ -25,9 +26,10 @@ var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // fixture is a bureau over a fresh embedded store at a settable time.
 type fixture struct {
 	*bureau.Bureau
-	clock *clock
-	dir   string
-	db    *sqlite.DB
+	clock  *clock
+	dir    string
+	db     *sqlite.DB
+	signer *audit.Signer
 }
 
 func newFixture(tb testing.TB) *fixture {
@@ -44,7 +46,15 @@ func newFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fixture{Bureau: bureau.New(db, identity.NewKeyRing(master)), clock: c, dir: dir, db: db}
+	signer, _, err := audit.LoadOrCreateSigner(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{Bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), clock: c, dir: dir, db: db, signer: signer}
+	if err := f.Init(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
 
 func (f *fixture) apply(tb testing.TB, source string) *probity.ApplyResult {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/spec"
 )
@@ -30,6 +31,7 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 		if err != nil {
 			return err
 		}
+		in.batchLog, in.actor = b.log.Begin(tx), probity.ActorFromContext(ctx).ID
 		lines := 0
 		for {
 			input, err := r.Next()
@@ -60,7 +62,7 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 			return errRejected
 		}
 		sum.Applied = true
-		return nil
+		return in.batchLog.Commit()
 	})
 	sum.Elapsed = time.Since(start)
 	if errors.Is(err, errRejected) {
@@ -88,6 +90,9 @@ type intake struct {
 	// and repeated keys within the batch are seen before it is flushed.
 	batch    []pendingEvent
 	batchKey map[string]int
+	// batchLog holds the leaves of the accepted events.
+	batchLog *audit.Batch
+	actor    string
 }
 
 // pendingEvent is a validated event waiting for its batch to be stored.
@@ -167,9 +172,13 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 	if err != nil {
 		return err
 	}
+	leaves := make([]probity.AuditLeaf, 0, len(events))
 	for i, ok := range inserted {
 		if ok {
 			sum.Accepted++
+			e := events[i]
+			leaves = append(leaves, probity.AuditLeaf{Actor: in.actor, Action: probity.ActionEventAccepted, Domain: e.Domain,
+				Subject: &e.Subject, Ref: e.Key, Digest: audit.EventDigest(e)})
 			continue
 		}
 		prev, err := in.tx.EventByKey(in.domain, events[i].Key)
@@ -177,6 +186,9 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 			return err
 		}
 		in.settle(sum, in.batch[i].line, prev, events[i])
+	}
+	if err := in.batchLog.Add(leaves...); err != nil {
+		return err
 	}
 	in.batch = in.batch[:0]
 	clear(in.batchKey)

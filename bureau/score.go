@@ -6,14 +6,20 @@ import (
 	"strings"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/scoring"
 	"github.com/probity-dev/probity/spec"
 )
 
-// Score computes a subject's score with its full explanation.
+// Score computes a subject's score with its full explanation. The read is
+// recorded in the log, with its purpose, in the same transaction (P8).
 func (b *Bureau) Score(ctx context.Context, req probity.ScoreRequest) (*probity.Score, error) {
-	score, _, err := b.score(ctx, req)
+	var score *probity.Score
+	err := b.read(ctx, probity.ActionScoreRead, req, func(s *probity.Score, _ *spec.Compiled) (any, error) {
+		score = s
+		return s, nil
+	})
 	return score, err
 }
 
@@ -23,13 +29,20 @@ func (b *Bureau) Decide(ctx context.Context, req probity.DecisionRequest) (*prob
 	if req.Benefit == "" {
 		return nil, probity.Errorf(probity.EINVALID, "benefit: required; name one of the domain's benefits")
 	}
-	score, c, err := b.score(ctx, probity.ScoreRequest{Domain: req.Domain, Subject: req.Subject, Purpose: req.Purpose})
-	if err != nil {
-		return nil, err
-	}
+	var d *probity.Decision
+	sreq := probity.ScoreRequest{Domain: req.Domain, Subject: req.Subject, Purpose: req.Purpose}
+	err := b.read(ctx, probity.ActionDecisionRead, sreq, func(score *probity.Score, c *spec.Compiled) (any, error) {
+		var err error
+		d, err = decide(score, c, req)
+		return d, err
+	})
+	return d, err
+}
+
+func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest) (*probity.Decision, error) {
 	s := c.Spec()
 	if _, ok := s.Benefits[req.Benefit]; !ok {
-		return nil, probity.Errorf(probity.EINVALID, "benefit: %q is not a benefit of %s; benefits: %s", truncate(req.Benefit, 64), req.Domain, benefitList(s))
+		return nil, probity.Errorf(probity.EINVALID, "benefit: %s is not a benefit of %s; benefits: %s", probity.Quote(req.Benefit), req.Domain, benefitList(s))
 	}
 	d := &probity.Decision{Domain: req.Domain, Benefit: req.Benefit, Status: score.Status, Reasons: score.Reasons}
 	if score.Status == probity.StatusRated {
@@ -38,57 +51,73 @@ func (b *Bureau) Decide(ctx context.Context, req probity.DecisionRequest) (*prob
 		d.Score, d.Grade, d.AsBase = s.Score.Base, s.GradeFor(s.Score.Base), true
 		d.Reasons = []probity.Reason{}
 	}
+	var err error
 	d.Allowed, err = c.Benefit(req.Benefit, d.Score, d.Grade)
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d, err
 }
 
-func (b *Bureau) score(ctx context.Context, req probity.ScoreRequest) (*probity.Score, *spec.Compiled, error) {
+// read computes a score in a write transaction, lets finish turn it into
+// what the caller is shown, and records that disclosure in the log.
+func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) error {
 	subject, err := identity.Parse(req.Subject)
 	if err != nil {
-		return nil, nil, prefixed("subject", err)
+		return prefixed("subject", err)
 	}
-	var score *probity.Score
-	var compiled *spec.Compiled
-	err = b.store.View(ctx, func(tx probity.ReadTx) error {
-		versions, err := domainVersions(tx, req.Domain)
-		if err != nil {
-			return err
-		}
-		asOf := req.AsOf.UTC()
-		if req.AsOf.IsZero() {
-			asOf = tx.Now()
-		}
-		v := probity.VersionAt(versions, asOf)
-		if v == nil {
-			// Before the domain existed nothing was recorded: the subject
-			// is unrated under the first version (step 1).
-			v = &versions[0]
-		}
-		if err := checkScoreRequest(v.Spec, subject, req.Purpose); err != nil {
-			return err
-		}
-		if compiled, err = b.compile(v); err != nil {
-			return err
-		}
+	return b.store.Update(ctx, func(tx probity.Tx) error {
 		pseudonym := b.keys.Pseudonym(req.Domain, subject)
-		events, err := tx.SubjectEvents(req.Domain, pseudonym, v.Version, asOf)
+		score, c, err := b.score(tx, req, subject, pseudonym)
 		if err != nil {
 			return err
 		}
-		later, err := laterVersions(versions, v, events)
+		shown, err := finish(score, c)
 		if err != nil {
 			return err
 		}
-		score = scoring.Compute(scoring.Input{
-			Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
-			Events: events, AsOf: asOf, Later: later,
-		})
-		return nil
+		batch := b.log.Begin(tx)
+		err = batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: req.Domain,
+			Subject: &pseudonym, Purpose: req.Purpose, Digest: audit.ReadDigest(shown)})
+		if err != nil {
+			return err
+		}
+		return batch.Commit()
 	})
-	return score, compiled, err
+}
+
+func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym) (*probity.Score, *spec.Compiled, error) {
+	versions, err := domainVersions(tx, req.Domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	asOf := req.AsOf.UTC()
+	if req.AsOf.IsZero() {
+		asOf = tx.Now()
+	}
+	v := probity.VersionAt(versions, asOf)
+	if v == nil {
+		// Before the domain existed nothing was recorded: the subject is
+		// unrated under the first version (step 1).
+		v = &versions[0]
+	}
+	if err := checkScoreRequest(v.Spec, subject, req.Purpose); err != nil {
+		return nil, nil, err
+	}
+	compiled, err := b.compile(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := tx.SubjectEvents(req.Domain, pseudonym, v.Version, asOf)
+	if err != nil {
+		return nil, nil, err
+	}
+	later, err := laterVersions(versions, v, events)
+	if err != nil {
+		return nil, nil, err
+	}
+	score := scoring.Compute(scoring.Input{
+		Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
+		Events: events, AsOf: asOf, Later: later,
+	})
+	return score, compiled, nil
 }
 
 func checkScoreRequest(s *probity.Spec, subject probity.Subject, purpose string) error {

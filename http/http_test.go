@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
 	phttp "github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/identity"
@@ -31,7 +32,14 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b := bureau.New(db, identity.NewKeyRing(master))
+	signer, _, err := audit.LoadOrCreateSigner(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))
+	if err := b.Init(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 	srv := phttp.NewServer(b, b, b, nil)
 	if err := srv.Open("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)

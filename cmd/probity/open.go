@@ -7,6 +7,7 @@ import (
 	"os/user"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/sqlite"
@@ -15,6 +16,7 @@ import (
 // installation is an opened data directory: its store and its services.
 type installation struct {
 	db     *sqlite.DB
+	signer *audit.Signer
 	bureau *bureau.Bureau
 }
 
@@ -25,11 +27,20 @@ func open(ctx context.Context, dir string) (*installation, error) {
 	if err != nil {
 		return nil, err
 	}
+	signer, _, err := audit.LoadOrCreateSigner(dir)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	return &installation{db: db, bureau: bureau.New(db, identity.NewKeyRing(master))}, nil
+	in := &installation{db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}
+	if err := in.bureau.Init(cliContext(ctx)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return in, nil
 }
 
 func (in *installation) Close() error { return in.db.Close() }

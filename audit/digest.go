@@ -1,0 +1,53 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// digest returns the hex SHA-256 of v's JSON encoding.
+func digest(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with values that marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// EventDigest binds the full content of a stored event: key, type, subject
+// pseudonym, kind, times, fields and cures. Its points are derived from the
+// fields and the spec, and are checked by recomputing them.
+func EventDigest(e *probity.Event) string {
+	return digest(struct {
+		Domain     string         `json:"domain"`
+		Key        string         `json:"key"`
+		Type       string         `json:"type"`
+		Subject    string         `json:"subject"`
+		Kind       string         `json:"kind"`
+		OccurredAt string         `json:"occurred_at"`
+		RecordedAt string         `json:"recorded_at"`
+		Fields     map[string]any `json:"fields"`
+		Cures      string         `json:"cures"`
+	}{e.Domain, e.Key, e.Type, e.Subject.String(), string(e.Kind), e.OccurredAt.UTC().Format(time.RFC3339Nano),
+		e.RecordedAt.UTC().Format(time.RFC3339Nano), e.Fields, e.Cures})
+}
+
+// SpecDigest binds a stored spec version: its number, digest, times and spec.
+func SpecDigest(v *probity.SpecVersion) string {
+	return digest(struct {
+		Domain      string        `json:"domain"`
+		Version     int           `json:"version"`
+		Digest      string        `json:"digest"`
+		AppliedAt   string        `json:"applied_at"`
+		EffectiveAt string        `json:"effective_at"`
+		Spec        *probity.Spec `json:"spec"`
+	}{v.Domain, v.Version, v.Digest, v.AppliedAt.UTC().Format(time.RFC3339Nano), v.EffectiveAt.UTC().Format(time.RFC3339Nano), v.Spec})
+}
+
+// ReadDigest binds what a read disclosed: the score or decision returned.
+func ReadDigest(v any) string { return digest(v) }

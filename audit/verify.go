@@ -1,0 +1,224 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/spec"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// MaxProblems bounds how many problems a report lists; the count is exact.
+const MaxProblems = 100
+
+// Report is the outcome of a verification.
+type Report struct {
+	Leaves      uint64        `json:"leaves"`
+	Checkpoints int           `json:"checkpoints"`
+	Specs       int           `json:"specs"`
+	Events      int           `json:"events"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
+	Count       int           `json:"problem_count"`
+	Problems    []string      `json:"problems"`
+}
+
+// OK reports whether nothing was wrong.
+func (r *Report) OK() bool { return r.Count == 0 }
+
+func (r *Report) problem(format string, args ...any) {
+	r.Count++
+	if len(r.Problems) < MaxProblems {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// rowRef names the row a leaf binds.
+type rowRef struct{ action, domain, ref string }
+
+// bound is what a leaf says about its row.
+type bound struct {
+	index  uint64
+	digest string
+}
+
+// verifier checks one store.
+type verifier struct {
+	tx     probity.ReadTx
+	notes  note.Verifier
+	report *Report
+	tree   Tree
+	rows   map[rowRef]bound
+	specs  map[string][]probity.SpecVersion
+}
+
+// Verify recomputes every leaf hash and the tree, checks every checkpoint's
+// signature, its root and its consistency with the next, and checks that
+// every spec and event row matches its leaf, that no leaf's row is missing
+// and that no row lacks a leaf. It reads one consistent snapshot.
+func Verify(ctx context.Context, store probity.Store, notes note.Verifier) (*Report, error) {
+	start := time.Now()
+	r := &Report{Problems: []string{}}
+	err := store.View(ctx, func(tx probity.ReadTx) error {
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}}
+		for _, step := range []func() error{v.leaves, v.checkpoints, v.specRows, v.eventRows, v.orphans} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r.Elapsed = time.Since(start)
+	return r, err
+}
+
+// leaves checks that leaves are numbered without gaps and that each stored
+// hash is the hash of its data, and builds the tree.
+func (v *verifier) leaves() error {
+	size, err := v.tx.LogSize()
+	if err != nil {
+		return err
+	}
+	next := uint64(0)
+	err = v.tx.Leaves(0, size, func(e *probity.AuditEntry) error {
+		if e.Index != next {
+			v.report.problem("leaf %d: missing (the next stored leaf is %d)", next, e.Index)
+			next = e.Index
+		}
+		next++
+		h := HashLeaf(e.Data)
+		if !bytes.Equal(h, e.Hash) {
+			v.report.problem("leaf %d: stored hash does not match its data", e.Index)
+		}
+		v.tree.Append(h)
+		if e.Ref != "" {
+			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		}
+		return nil
+	})
+	if code := probity.ErrorCode(err); code == probity.EINVALID {
+		v.report.problem("%s", probity.ErrorMessage(err))
+		return nil
+	}
+	v.report.Leaves = v.tree.Size()
+	return err
+}
+
+// checkpoints checks each checkpoint's signature and fields, its root
+// against the recomputed tree, its link to the previous one and its
+// consistency with it, and that the latest covers every leaf.
+func (v *verifier) checkpoints() error {
+	var prev *probity.Checkpoint
+	err := v.tx.Checkpoints(func(c *probity.Checkpoint) error {
+		v.report.Checkpoints++
+		v.checkpoint(c, prev)
+		prev = c
+		return nil
+	})
+	if err != nil {
+		if probity.ErrorCode(err) == probity.EINVALID {
+			v.report.problem("%s", probity.ErrorMessage(err))
+			return nil
+		}
+		return err
+	}
+	switch {
+	case prev == nil && v.tree.Size() > 0:
+		v.report.problem("log: %d leaves but no checkpoint", v.tree.Size())
+	case prev != nil && prev.Size != v.tree.Size():
+		v.report.problem("checkpoint %d: the latest checkpoint, but the log has %d leaves; every write is sealed by a checkpoint, so leaves or checkpoints were added or removed", prev.Size, v.tree.Size())
+	}
+	return nil
+}
+
+func (v *verifier) checkpoint(c, prev *probity.Checkpoint) {
+	name := "checkpoint " + strconv.FormatUint(c.Size, 10)
+	sc, err := OpenCheckpoint([]byte(c.Note), v.notes)
+	if err != nil {
+		v.report.problem("%s: %v", name, err)
+		return
+	}
+	prevSize := uint64(0)
+	if prev != nil {
+		prevSize = prev.Size
+	}
+	switch {
+	case sc.Size != c.Size || !bytes.Equal(sc.Root, c.Root) || !sc.At.Equal(c.At):
+		v.report.problem("%s: its columns differ from its signed note (size %d)", name, sc.Size)
+		return
+	case sc.Prev != prevSize:
+		v.report.problem("%s: signed as following checkpoint %d, but the previous stored checkpoint is %d", name, sc.Prev, prevSize)
+	}
+	if c.Size > v.tree.Size() {
+		v.report.problem("%s: beyond the %d leaves of the log", name, v.tree.Size())
+		return
+	}
+	root, err := v.tree.Root(c.Size)
+	if err != nil || !bytes.Equal(root, c.Root) {
+		v.report.problem("%s: signed root does not match the root recomputed from the leaves", name)
+		return
+	}
+	if rng, err := v.tree.Range(c.Size); err != nil || !bytes.Equal(rangeBytes(rng), rangeBytes(c.Range)) {
+		v.report.problem("%s: stored compact range does not match the tree", name)
+	}
+	if prev != nil && prev.Size <= c.Size {
+		p, err := v.tree.ConsistencyProof(prev.Size, c.Size)
+		if err == nil {
+			err = VerifyConsistency(prev.Size, c.Size, p, prev.Root, c.Root)
+		}
+		if err != nil {
+			v.report.problem("%s: not consistent with checkpoint %d: %v", name, prev.Size, err)
+		}
+	}
+}
+
+// claim checks a row's digest against its leaf and marks the leaf's row found.
+func (v *verifier) claim(ref rowRef, digest, row string) {
+	b, ok := v.rows[ref]
+	if !ok {
+		v.report.problem("%s: no leaf records it; it was not written by Probity", row)
+		return
+	}
+	delete(v.rows, ref)
+	if b.digest != digest {
+		v.report.problem("%s: does not match leaf %d (changed behind Probity's back)", row, b.index)
+	}
+}
+
+func (v *verifier) specRows() error {
+	err := v.tx.SpecRows(func(sv *probity.SpecVersion) error {
+		v.report.Specs++
+		row := fmt.Sprintf("spec %s version %d", sv.Domain, sv.Version)
+		v.claim(rowRef{probity.ActionSpecApplied, sv.Domain, strconv.Itoa(sv.Version)}, SpecDigest(sv), row)
+		if spec.Digest(sv.Spec) != sv.Digest {
+			v.report.problem("%s: its digest column does not match its spec", row)
+		}
+		v.specs[sv.Domain] = append(v.specs[sv.Domain], *sv)
+		return nil
+	})
+	if probity.ErrorCode(err) == probity.EINVALID {
+		v.report.problem("%s", probity.ErrorMessage(err))
+		return nil
+	}
+	return err
+}
+
+// orphans reports leaves whose row is gone.
+func (v *verifier) orphans() error {
+	var missing []bound
+	names := map[uint64]rowRef{}
+	for ref, b := range v.rows {
+		missing = append(missing, b)
+		names[b.index] = ref
+	}
+	sort.Slice(missing, func(i, j int) bool { return missing[i].index < missing[j].index })
+	for _, b := range missing {
+		ref := names[b.index]
+		v.report.problem("leaf %d: its row (%s %s %s) is missing", b.index, ref.action, ref.domain, ref.ref)
+	}
+	return nil
+}

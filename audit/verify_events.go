@@ -1,0 +1,83 @@
+package audit
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/spec"
+)
+
+// eventRows checks every event row against its leaf, and its stored points
+// against the points recomputed under every version that must have them.
+func (v *verifier) eventRows() error {
+	compiled := map[string]*spec.Compiled{}
+	err := v.tx.EventRows(func(e *probity.PointedEvent) error {
+		v.report.Events++
+		row := fmt.Sprintf("event %s/%s", e.Domain, e.Key)
+		v.claim(rowRef{probity.ActionEventAccepted, e.Domain, e.Key}, EventDigest(&e.Event), row)
+		v.checkPoints(e, row, compiled)
+		return nil
+	})
+	if probity.ErrorCode(err) == probity.EINVALID {
+		v.report.problem("%s", probity.ErrorMessage(err))
+		return nil
+	}
+	return err
+}
+
+// checkPoints recomputes an event's points: it must have points under the
+// version in effect when it was recorded and every later one, and each must
+// be what that version's rule gives.
+func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map[string]*spec.Compiled) {
+	want := 0
+	versions := v.specs[e.Domain]
+	for i := range versions {
+		sv := &versions[i]
+		if i+1 < len(versions) && !versions[i+1].EffectiveAt.After(e.RecordedAt) {
+			continue // superseded before the event was recorded
+		}
+		want++
+		raw, ok := e.RawUnder(sv.Version)
+		if !ok {
+			v.report.problem("%s: has no points under spec version %d", row, sv.Version)
+			continue
+		}
+		c, err := compiledSpec(compiled, sv)
+		if err != nil {
+			v.report.problem("spec %s version %d: does not compile: %v", sv.Domain, sv.Version, err)
+			return
+		}
+		got, err := points(c, e)
+		if err != nil {
+			v.report.problem("%s: its fields no longer score under version %d: %s", row, sv.Version, probity.ErrorMessage(err))
+		} else if got != raw && !(math.IsNaN(got) && math.IsNaN(raw)) {
+			v.report.problem("%s: stored points %g under version %d, but its fields give %g", row, raw, sv.Version, got)
+		}
+	}
+	if len(e.Points) != want {
+		v.report.problem("%s: has points under %d versions, want %d", row, len(e.Points), want)
+	}
+}
+
+func compiledSpec(cache map[string]*spec.Compiled, sv *probity.SpecVersion) (*spec.Compiled, error) {
+	key := fmt.Sprintf("%s\x00%d", sv.Domain, sv.Version)
+	if c, ok := cache[key]; ok {
+		return c, nil
+	}
+	c, err := spec.Compile(sv.Spec)
+	cache[key] = c
+	return c, err
+}
+
+func points(c *spec.Compiled, e *probity.PointedEvent) (float64, error) {
+	rule := c.Spec().Rule(e.Type)
+	if rule == nil {
+		return 0, nil
+	}
+	typed, err := spec.Fields(rule, e.Fields, false)
+	if err != nil {
+		return 0, err
+	}
+	return c.Points(e.Type, typed)
+}

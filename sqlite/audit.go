@@ -1,0 +1,218 @@
+package sqlite
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/probity-dev/probity"
+)
+
+// LogSize returns the number of audit leaves.
+func (tx *Tx) LogSize() (uint64, error) {
+	var n sql.NullInt64
+	if err := tx.tx.QueryRowContext(tx.ctx, `SELECT MAX(idx) FROM audit_leaves`).Scan(&n); err != nil {
+		return 0, err
+	}
+	if !n.Valid {
+		return 0, nil
+	}
+	return uint64(n.Int64) + 1, nil
+}
+
+// AppendLeaves numbers and stores leaves.
+func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte) ([]probity.AuditEntry, error) {
+	size, err := tx.LogSize()
+	if err != nil {
+		return nil, err
+	}
+	s, err := tx.stmt(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]probity.AuditEntry, len(leaves))
+	for i, l := range leaves {
+		l.Index = size + uint64(i)
+		data := l.Data()
+		e := probity.AuditEntry{AuditLeaf: l, Data: data, Hash: hash(data)}
+		var subject []byte
+		if l.Subject != nil {
+			subject = l.Subject[:]
+		}
+		if _, err := s.ExecContext(tx.ctx, int64(l.Index), l.Domain, subject, l.Action, data, e.Hash); err != nil {
+			return nil, err
+		}
+		entries[i] = e
+	}
+	return entries, nil
+}
+
+// Leaves calls fn for each stored leaf in [start, end).
+func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, domain, pseudonym, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var domain, action string
+		var pseudonym []byte
+		e := &probity.AuditEntry{}
+		if err := rows.Scan(&idx, &domain, &pseudonym, &action, &e.Data, &e.Hash); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(e.Data, &e.AuditLeaf); err != nil {
+			return probity.Errorf(probity.EINVALID, "leaf %d: data is not a leaf: %v", idx, err)
+		}
+		if err := columnsMatch(idx, domain, pseudonym, action, &e.AuditLeaf); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// columnsMatch checks that a leaf row's indexed columns say what its data says.
+func columnsMatch(idx int64, domain string, pseudonym []byte, action string, l *probity.AuditLeaf) error {
+	var subject []byte
+	if l.Subject != nil {
+		subject = l.Subject[:]
+	}
+	if uint64(idx) != l.Index || domain != l.Domain || action != l.Action || !bytes.Equal(pseudonym, subject) {
+		return probity.Errorf(probity.EINVALID, "leaf %d: its columns (index %d, domain %q, action %q) differ from its data", idx, idx, domain, action)
+	}
+	return nil
+}
+
+// InsertCheckpoint stores a checkpoint.
+func (tx *Tx) InsertCheckpoint(c *probity.Checkpoint) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO audit_checkpoints (size, at, root, note, range) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		int64(c.Size), c.At.UnixNano(), c.Root, c.Note, bytes.Join(c.Range, nil))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "a checkpoint of size %d exists", c.Size)
+	}
+	return nil
+}
+
+const checkpointColumns = `size, at, root, note, range`
+
+func scanCheckpoint(row scanner) (*probity.Checkpoint, error) {
+	c := &probity.Checkpoint{}
+	var size, at int64
+	var rng []byte
+	if err := row.Scan(&size, &at, &c.Root, &c.Note, &rng); err != nil {
+		return nil, err
+	}
+	if len(rng)%32 != 0 {
+		return nil, probity.Errorf(probity.EINVALID, "checkpoint %d: compact range of %d bytes", size, len(rng))
+	}
+	for i := 0; i < len(rng); i += 32 {
+		c.Range = append(c.Range, rng[i:i+32])
+	}
+	c.Size, c.At = uint64(size), fromNanos(at)
+	return c, nil
+}
+
+// LatestCheckpoint returns the checkpoint of the largest size, or nil.
+func (tx *Tx) LatestCheckpoint() (*probity.Checkpoint, error) {
+	c, err := scanCheckpoint(tx.tx.QueryRowContext(tx.ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints ORDER BY size DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// Checkpoints calls fn for every checkpoint in size order.
+func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints ORDER BY size`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// SpecRows calls fn for every stored spec version, parsed afresh.
+func (tx *Tx) SpecRows(fn func(*probity.SpecVersion) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, version, digest, applied_at, effective_at, spec FROM spec_versions ORDER BY domain, version`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := &probity.SpecVersion{}
+		var applied, effective int64
+		var spec []byte
+		if err := rows.Scan(&v.Domain, &v.Version, &v.Digest, &applied, &effective, &spec); err != nil {
+			return err
+		}
+		v.AppliedAt, v.EffectiveAt = fromNanos(applied), fromNanos(effective)
+		v.Spec = new(probity.Spec)
+		if err := json.Unmarshal(spec, v.Spec); err != nil {
+			return probity.Errorf(probity.EINVALID, "spec %s version %d: stored spec is not a spec: %v", v.Domain, v.Version, err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EventRows calls fn for every stored event with all its points.
+func (tx *Tx) EventRows(fn func(*probity.PointedEvent) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, `+eventColumns+`, points FROM events ORDER BY domain, key`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		pe := &probity.PointedEvent{}
+		var points []byte
+		if err := scanEventWithDomain(rows, &pe.Event, &points); err != nil {
+			return err
+		}
+		if pe.Points, err = decodePoints(points); err != nil {
+			return probity.Errorf(probity.EINVALID, "event %s/%s: %v", pe.Domain, pe.Key, err)
+		}
+		if err := fn(pe); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func scanEventWithDomain(rows *sql.Rows, e *probity.Event, points *[]byte) error {
+	var domain string
+	if err := scanEvent(prefixScanner{rows, &domain}, e, points); err != nil {
+		return fmt.Errorf("event row: %w", err)
+	}
+	e.Domain = domain
+	return nil
+}
+
+// prefixScanner scans a leading column into first, the rest into dest.
+type prefixScanner struct {
+	row   scanner
+	first any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
