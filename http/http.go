@@ -28,6 +28,7 @@ type Server struct {
 	Domains probity.DomainService
 	Events  probity.EventService
 	Scores  probity.ScoreService
+	Audit   probity.AuditService
 	Logger  *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
@@ -36,12 +37,20 @@ type Server struct {
 	srv *http.Server
 }
 
+// Services are what the server serves.
+type Services interface {
+	probity.DomainService
+	probity.EventService
+	probity.ScoreService
+	probity.AuditService
+}
+
 // NewServer returns a server over the given services.
-func NewServer(domains probity.DomainService, events probity.EventService, scores probity.ScoreService, logger *slog.Logger) *Server {
+func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: domains, Events: events, Scores: scores, Logger: logger, MaxEventBytes: MaxEventBytes}
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Logger: logger, MaxEventBytes: MaxEventBytes}
 }
 
 // Handler returns the API's routes.
@@ -54,6 +63,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/domains/{id}/events", s.handleEvents)
 	mux.HandleFunc("POST /v1/domains/{id}/scores", s.handleScore)
 	mux.HandleFunc("POST /v1/domains/{id}/decisions", s.handleDecision)
+	s.auditRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	})

@@ -40,7 +40,7 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err := b.Init(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	srv := phttp.NewServer(b, b, b, nil)
+	srv := phttp.NewServer(b, nil)
 	if err := srv.Open("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}

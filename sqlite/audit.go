@@ -36,7 +36,7 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 	for i, l := range leaves {
 		l.Index = size + uint64(i)
 		data := l.Data()
-		e := probity.AuditEntry{AuditLeaf: l, Data: data, Hash: hash(data)}
+		e := probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
 		var subject []byte
 		if l.Subject != nil {
 			subject = l.Subject[:]
@@ -64,9 +64,11 @@ func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) erro
 		if err := rows.Scan(&idx, &domain, &pseudonym, &action, &e.Data, &e.Hash); err != nil {
 			return err
 		}
-		if err := json.Unmarshal(e.Data, &e.AuditLeaf); err != nil {
+		l, err := probity.ParseLeaf([]byte(e.Data))
+		if err != nil {
 			return probity.Errorf(probity.EINVALID, "leaf %d: data is not a leaf: %v", idx, err)
 		}
+		e.AuditLeaf = *l
 		if err := columnsMatch(idx, domain, pseudonym, action, &e.AuditLeaf); err != nil {
 			return err
 		}

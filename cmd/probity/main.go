@@ -56,6 +56,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		cmd, rest = args[0], args[1:]
 	}
 	switch cmd {
+	case "audit":
+		return (&AuditCommand{m: m}).Run(ctx, rest)
 	case "demo":
 		return (&DemoCommand{m: m}).Run(ctx, rest)
 	case "domain":
@@ -86,6 +88,7 @@ Usage:
 
 Commands:
 
+	audit     verify, show and watch the tamper-evident log
 	demo      set up example domains and a synthetic population, then serve the API
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
 	ingest    ingest events from an NDJSON or CSV file

@@ -20,9 +20,23 @@ type installation struct {
 	bureau *bureau.Bureau
 }
 
-// open opens the data directory, creating it, its master key and its
-// database on first use.
+// open opens the data directory, creating it, its keys and its database on
+// first use, and records the keys in a new log.
 func open(ctx context.Context, dir string) (*installation, error) {
+	in, err := openStore(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.bureau.Init(cliContext(ctx)); err != nil {
+		in.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+// openStore opens the data directory without writing to the log, for the
+// commands that only read it.
+func openStore(ctx context.Context, dir string) (*installation, error) {
 	master, err := identity.LoadOrCreateMasterKey(dir)
 	if err != nil {
 		return nil, err
@@ -35,12 +49,7 @@ func open(ctx context.Context, dir string) (*installation, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &installation{db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}
-	if err := in.bureau.Init(cliContext(ctx)); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return in, nil
+	return &installation{db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}, nil
 }
 
 func (in *installation) Close() error { return in.db.Close() }

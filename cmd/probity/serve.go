@@ -48,7 +48,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 func (m *Main) listen(in *installation, addr string) (*http.Server, error) {
 	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
-	srv := http.NewServer(in.bureau, in.bureau, in.bureau, logger)
+	srv := http.NewServer(in.bureau, logger)
 	if err := srv.Open(addr); err != nil {
 		return nil, err
 	}

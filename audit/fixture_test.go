@@ -1,0 +1,97 @@
+package audit_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/population"
+	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/spec"
+)
+
+// installation is a data directory with a bureau over it.
+type installation struct {
+	dir    string
+	db     *sqlite.DB
+	bureau *bureau.Bureau
+	signer *audit.Signer
+}
+
+func openInstallation(tb testing.TB, dir string) *installation {
+	tb.Helper()
+	master, err := identity.LoadOrCreateMasterKey(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, _, err := audit.LoadOrCreateSigner(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	in := &installation{dir: dir, db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}
+	tb.Cleanup(func() { db.Close() })
+	return in
+}
+
+// populated returns a closed data directory with the lending domain, the
+// events of subjects synthetic subjects, and a few reads.
+func populated(tb testing.TB, subjects int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	in := openInstallation(tb, dir)
+	ctx := context.Background()
+	if err := in.bureau.Init(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	src, err := os.ReadFile("../examples/domains/acme-lending.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := in.bureau.ApplySpec(ctx, "", src); err != nil {
+		tb.Fatal(err)
+	}
+	s, err := spec.Parse(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts := population.Options{Subjects: subjects, Seed: 9, Now: time.Now().Add(-48 * time.Hour)}
+	d, err := population.NewDomain(s, "L", opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := in.bureau.Ingest(ctx, s.ID, d.Reader(), probity.IngestOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range min(subjects, 20) {
+		id, _ := opts.Subject(i)
+		if _, err := in.bureau.Score(ctx, probity.ScoreRequest{Domain: s.ID, Subject: id, Purpose: "account_review"}); err != nil && probity.ErrorCode(err) != probity.EINVALID {
+			tb.Fatal(err)
+		}
+	}
+	in.db.Close()
+	return dir
+}
+
+func verify(tb testing.TB, dir string) *audit.Report {
+	tb.Helper()
+	in := openInstallation(tb, dir)
+	r, err := audit.Verify(context.Background(), in.db, in.signer.Verifier())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	in.db.Close()
+	return r
+}
+
+func auditVerify(ctx context.Context, in *installation) (*audit.Report, error) {
+	return audit.Verify(ctx, in.db, in.signer.Verifier())
+}

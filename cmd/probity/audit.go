@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+)
+
+// AuditCommand groups the audit subcommands.
+type AuditCommand struct{ m *Main }
+
+const auditUsage = `Usage: probity audit <command> [arguments]
+
+Every change and every read of personal data is a leaf of an RFC 6962 Merkle
+log, sealed by signed checkpoints (C2SP signed notes).
+
+	verify [--data DIR]                         check the whole store against its log
+	verify --url URL --checkpoint FILE [--key K] prove, from a server alone, that the
+	                                             log only grew since the checkpoint you kept
+	show [--data DIR] INDEX                     print one leaf
+	tail [--data DIR] [--from N]                print leaves as they arrive (Ctrl-C stops)
+	checkpoint [--data DIR]                     print the latest signed checkpoint (keep it)
+	key [--data DIR]                            print the public key of the checkpoints
+`
+
+// Run dispatches an audit subcommand.
+func (c *AuditCommand) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(c.m.Stdout, auditUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "verify":
+		return c.verify(ctx, args[1:])
+	case "show":
+		return c.show(ctx, args[1:])
+	case "tail":
+		return c.tail(ctx, args[1:])
+	case "checkpoint":
+		return c.checkpoint(ctx, args[1:])
+	case "key":
+		return c.key(ctx, args[1:])
+	default:
+		return fmt.Errorf("audit: unknown subcommand %q; run probity audit -h", args[0])
+	}
+}
+
+func (c *AuditCommand) verify(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit verify", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	url := fs.String("url", "", "verify a remote server's log instead of a data directory")
+	cpFile := fs.String("checkpoint", "", "with --url: a checkpoint note you kept earlier")
+	key := fs.String("key", "", "with --url: the log's public key (default: ask the server, and trust it)")
+	index := fs.Int64("index", -1, "with --url: the leaf to prove included (default: the last leaf of the kept checkpoint)")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	} else if len(args) > 0 {
+		return fmt.Errorf("audit verify: unexpected argument %q (see probity audit -h)", args[0])
+	}
+	if *url != "" {
+		return c.verifyRemote(ctx, *url, *cpFile, *key, *index)
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	report, err := audit.Verify(ctx, in.db, in.signer.Verifier())
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		if err := printJSON(c.m.Stdout, report); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range report.Problems {
+			fmt.Fprintln(c.m.Stdout, p)
+		}
+		if n := report.Count - len(report.Problems); n > 0 {
+			fmt.Fprintf(c.m.Stdout, "... and %d more problems\n", n)
+		}
+		rate := float64(report.Leaves) / report.Elapsed.Seconds()
+		fmt.Fprintf(c.m.Stdout, "%d leaves, %d checkpoints, %d spec rows and %d event rows checked in %s (%.0f leaves/s)\n",
+			report.Leaves, report.Checkpoints, report.Specs, report.Events, report.Elapsed.Round(time.Millisecond), rate)
+	}
+	if !report.OK() {
+		return fmt.Errorf("audit verify: %d problems: the store does not match its log", report.Count)
+	}
+	fmt.Fprintln(c.m.Stdout, "OK: every leaf, checkpoint and row verifies")
+	return nil
+}
+
+func (c *AuditCommand) show(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit show", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("audit show: want one leaf index (see probity audit -h)")
+	}
+	index, err := strconv.ParseUint(args[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("audit show: %q is not a leaf index", args[0])
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	entries, err := in.bureau.Entries(ctx, index, index+1)
+	if err != nil {
+		return err
+	} else if len(entries) == 0 {
+		return fmt.Errorf("audit show: no leaf %d", index)
+	}
+	return printJSON(c.m.Stdout, entries[0])
+}
+
+func (c *AuditCommand) tail(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit tail", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	from := fs.Int64("from", -1, "first leaf to print (default: the next one)")
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	} else if len(args) > 0 {
+		return fmt.Errorf("audit tail: unexpected argument %q", args[0])
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	next := uint64(0)
+	if *from >= 0 {
+		next = uint64(*from)
+	} else if cp, err := in.bureau.Checkpoint(ctx); err == nil {
+		next = cp.Size
+	}
+	enc := json.NewEncoder(c.m.Stdout)
+	for {
+		entries, err := in.bureau.Entries(ctx, next, next+probity.MaxAuditEntries)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := enc.Encode(e.AuditLeaf); err != nil {
+				return err
+			}
+		}
+		next += uint64(len(entries))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (c *AuditCommand) checkpoint(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit checkpoint", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	cp, err := in.bureau.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(c.m.Stdout, cp.Note)
+	return nil
+}
+
+func (c *AuditCommand) key(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit key", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	signer, _, err := audit.LoadOrCreateSigner(*data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.m.Stdout, signer.PublicKey())
+	return nil
+}
+

@@ -1,0 +1,106 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/probity-dev/probity"
+)
+
+// auditRoutes registers the public routes of the log: leaves carry no raw
+// identifier, so anyone may read them and check the proofs.
+func (s *Server) auditRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/audit/checkpoint", s.handleCheckpoint)
+	mux.HandleFunc("GET /v1/audit/entries", s.handleEntries)
+	mux.HandleFunc("GET /v1/audit/proofs/inclusion", s.handleInclusion)
+	mux.HandleFunc("GET /v1/audit/proofs/consistency", s.handleConsistency)
+	mux.HandleFunc("GET /v1/audit/key", s.handleKey)
+}
+
+func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Audit.Checkpoint(r.Context())
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("format") == "note" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte(c.Note))
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
+	start, err := uintParam(r, "start", 0)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	end, err := uintParam(r, "end", start+probity.MaxAuditEntries)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	entries, err := s.Audit.Entries(r.Context(), start, end)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	body := map[string]any{"entries": entries}
+	if n := uint64(len(entries)); n > 0 && start+n < end {
+		body["next"] = start + n
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) handleInclusion(w http.ResponseWriter, r *http.Request) {
+	index, err := uintParam(r, "index", ^uint64(0))
+	if err == nil {
+		var size uint64
+		if size, err = uintParam(r, "size", ^uint64(0)); err == nil {
+			var p *probity.Proof
+			if p, err = s.Audit.InclusionProof(r.Context(), index, size); err == nil {
+				writeJSON(w, http.StatusOK, p)
+				return
+			}
+		}
+	}
+	Error(w, r, err)
+}
+
+func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) {
+	from, err := uintParam(r, "from", ^uint64(0))
+	if err == nil {
+		var to uint64
+		if to, err = uintParam(r, "to", ^uint64(0)); err == nil {
+			var p *probity.Proof
+			if p, err = s.Audit.ConsistencyProof(r.Context(), from, to); err == nil {
+				writeJSON(w, http.StatusOK, p)
+				return
+			}
+		}
+	}
+	Error(w, r, err)
+}
+
+func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"key": s.Audit.PublicKey()})
+}
+
+// uintParam reads a non-negative integer query parameter; def ^0 makes it
+// required.
+func uintParam(r *http.Request, name string, def uint64) (uint64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		if def == ^uint64(0) {
+			return 0, probity.Errorf(probity.EINVALID, "%s: required, a non-negative integer", name)
+		}
+		return def, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, probity.Errorf(probity.EINVALID, "%s: %s is not a non-negative integer", name, probity.Quote(v))
+	}
+	return n, nil
+}
