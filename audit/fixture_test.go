@@ -11,8 +11,8 @@ import (
 	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/population"
-	"github.com/probity-dev/probity/sqlite"
 	"github.com/probity-dev/probity/spec"
+	"github.com/probity-dev/probity/sqlite"
 )
 
 // installation is a data directory with a bureau over it.

@@ -103,4 +103,3 @@ func (l *Log) Tree(tx probity.ReadTx) (*Tree, error) {
 	snapshot := l.tree // shares node slices: appends never change existing nodes
 	return &snapshot, nil
 }
-

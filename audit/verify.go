@@ -26,8 +26,8 @@ type Report struct {
 	// LogElapsed is the part spent on the log itself: leaves, tree and
 	// checkpoints; the rest checks the rows against it.
 	LogElapsed time.Duration `json:"log_elapsed_ns"`
-	Count       int           `json:"problem_count"`
-	Problems    []string      `json:"problems"`
+	Count      int           `json:"problem_count"`
+	Problems   []string      `json:"problems"`
 }
 
 // OK reports whether nothing was wrong.

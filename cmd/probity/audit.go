@@ -203,4 +203,3 @@ func (c *AuditCommand) key(ctx context.Context, args []string) error {
 	fmt.Fprintln(c.m.Stdout, signer.PublicKey())
 	return nil
 }
-
