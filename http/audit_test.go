@@ -1,0 +1,152 @@
+package http_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+)
+
+// logSize returns the size of the server's log from its checkpoint route.
+func logSize(t *testing.T, u string) (uint64, map[string]any) {
+	t.Helper()
+	status, body := call(t, "GET", u+"/v1/audit/checkpoint", "", nil)
+	if status != 200 {
+		t.Fatalf("checkpoint = %d %v", status, body)
+	}
+	size := uint64(body["size"].(float64))
+	_, page := call(t, "GET", fmt.Sprintf("%s/v1/audit/entries?start=%d&end=%d", u, size-1, size), "", nil)
+	return size, page["entries"].([]any)[0].(map[string]any)
+}
+
+// TestEveryRouteLeavesATrace calls each route that changes state or reads
+// personal data and checks that the log grew by its leaves, with the right
+// action and purpose; routes that read no personal data add none.
+func TestEveryRouteLeavesATrace(t *testing.T) {
+	srv := startServer(t)
+	u := srv.URL()
+	events := `{"key":"k1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":12000}}
+{"key":"k2","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-02-10","fields":{"amount":100}}`
+	tests := []struct {
+		name, method, path, body string
+		leaves                   uint64
+		action, purpose          string
+	}{
+		{"ApplySpec", "PUT", "/v1/domains/acme.lending", string(lendingSpec(t)), 1, probity.ActionSpecApplied, ""},
+		{"ApplySame", "PUT", "/v1/domains/acme.lending", string(lendingSpec(t)), 0, "", ""},
+		{"Events", "POST", "/v1/domains/acme.lending/events", events, 2, probity.ActionEventAccepted, ""},
+		{"EventsAgain", "POST", "/v1/domains/acme.lending/events", events, 0, "", ""},
+		{"EventsRejected", "POST", "/v1/domains/acme.lending/events", `{"key":"x","type":"nope"}`, 0, "", ""},
+		{"Score", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","purpose":"credit_application"}`, 1, probity.ActionScoreRead, "credit_application"},
+		{"Decision", "POST", "/v1/domains/acme.lending/decisions", `{"subject":"` + alice + `","benefit":"deposit_waived","purpose":"account_review"}`, 1, probity.ActionDecisionRead, "account_review"},
+		{"ScoreRefused", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","purpose":"gossip"}`, 0, "", ""},
+		{"Domains", "GET", "/v1/domains", "", 0, "", ""},
+		{"Domain", "GET", "/v1/domains/acme.lending", "", 0, "", ""},
+		{"Health", "GET", "/healthz", "", 0, "", ""},
+		{"Entries", "GET", "/v1/audit/entries?start=0", "", 0, "", ""},
+		{"Key", "GET", "/v1/audit/key", "", 0, "", ""},
+	}
+	before, _ := logSize(t, u)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			call(t, tt.method, u+tt.path, "application/json", []byte(tt.body))
+			size, last := logSize(t, u)
+			if got := size - before; got != tt.leaves {
+				t.Fatalf("%s %s added %d leaves, want %d", tt.method, tt.path, got, tt.leaves)
+			}
+			if tt.leaves > 0 {
+				purpose, _ := last["purpose"].(string)
+				if last["action"] != tt.action || purpose != tt.purpose || !strings.HasPrefix(last["actor"].(string), "http:") {
+					t.Fatalf("last leaf %v, want action %s purpose %q by an http actor", last, tt.action, tt.purpose)
+				}
+				if strings.Contains(fmt.Sprint(last), alice[7:]) {
+					t.Fatal("a leaf carries the raw identifier")
+				}
+			}
+			before = size
+		})
+	}
+}
+
+// TestAuditRoutes checks the published log: entries, proofs that verify
+// against the signed checkpoint, and clear errors.
+func TestAuditRoutes(t *testing.T) {
+	srv := startServer(t)
+	u := srv.URL()
+	call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
+	call(t, "POST", u+"/v1/domains/acme.lending/events", "application/x-ndjson", []byte(`{"key":"k1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":12000}}`))
+	_, keyBody := call(t, "GET", u+"/v1/audit/key", "", nil)
+	verifier, err := audit.NewVerifier(keyBody["key"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cp := call(t, "GET", u+"/v1/audit/checkpoint", "", nil)
+	signed, err := audit.OpenCheckpoint([]byte(cp["note"].(string)), verifier)
+	if err != nil || signed.Size != 4 {
+		t.Fatalf("checkpoint: %v, size %v; want a signed checkpoint of 4 leaves", err, signed)
+	}
+	_, page := call(t, "GET", u+"/v1/audit/entries?start=0&end=100", "", nil)
+	entries := page["entries"].([]any)
+	if len(entries) != 4 {
+		t.Fatalf("entries = %d, want 4", len(entries))
+	}
+	for i, e := range entries {
+		data := e.(map[string]any)["data"].(string)
+		hash, _ := base64.StdEncoding.DecodeString(e.(map[string]any)["hash"].(string))
+		_, proof := call(t, "GET", fmt.Sprintf("%s/v1/audit/proofs/inclusion?index=%d&size=%d", u, i, signed.Size), "", nil)
+		if err := audit.VerifyInclusion(uint64(i), signed.Size, audit.HashLeaf([]byte(data)), decodeHashes(t, proof), signed.Root); err != nil {
+			t.Fatalf("leaf %d: inclusion: %v", i, err)
+		}
+		if string(audit.HashLeaf([]byte(data))) != string(hash) {
+			t.Fatalf("leaf %d: served hash is not the hash of its data", i)
+		}
+	}
+	_, cons := call(t, "GET", u+"/v1/audit/proofs/consistency?from=2&to=4", "", nil)
+	root2 := rootAt(t, u, 2)
+	if err := audit.VerifyConsistency(2, 4, decodeHashes(t, cons), root2, signed.Root); err != nil {
+		t.Fatalf("consistency 2 -> 4: %v", err)
+	}
+	resp, err := http.Get(u + "/v1/audit/checkpoint?format=note")
+	if err != nil || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Fatalf("note format: %v %v", err, resp.Header)
+	}
+	resp.Body.Close()
+	for _, path := range []string{"/v1/audit/proofs/inclusion?index=4&size=4", "/v1/audit/proofs/inclusion?index=0", "/v1/audit/proofs/consistency?from=3&to=9", "/v1/audit/entries?start=x"} {
+		if status, body := call(t, "GET", u+path, "", nil); status != 400 || errCode(body) != "invalid" {
+			t.Errorf("GET %s = %d %v, want 400 invalid", path, status, body)
+		}
+	}
+}
+
+// rootAt recomputes the root of the first size leaves from the entries.
+func rootAt(t *testing.T, u string, size uint64) []byte {
+	t.Helper()
+	_, page := call(t, "GET", fmt.Sprintf("%s/v1/audit/entries?start=0&end=%d", u, size), "", nil)
+	var tree audit.Tree
+	for _, e := range page["entries"].([]any) {
+		tree.Append(audit.HashLeaf([]byte(e.(map[string]any)["data"].(string))))
+	}
+	root, err := tree.Root(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func decodeHashes(t *testing.T, proof map[string]any) [][]byte {
+	t.Helper()
+	var out [][]byte
+	hashes, _ := proof["hashes"].([]any)
+	for _, h := range hashes {
+		b, err := base64.StdEncoding.DecodeString(h.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
