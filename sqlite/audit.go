@@ -22,29 +22,35 @@ func (tx *Tx) LogSize() (uint64, error) {
 	return uint64(n.Int64) + 1, nil
 }
 
-// AppendLeaves numbers and stores leaves.
+// AppendLeaves numbers and stores leaves, many rows per INSERT.
 func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte) ([]probity.AuditEntry, error) {
 	size, err := tx.LogSize()
 	if err != nil {
 		return nil, err
 	}
-	s, err := tx.stmt(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, err
-	}
 	entries := make([]probity.AuditEntry, len(leaves))
-	for i, l := range leaves {
-		l.Index = size + uint64(i)
-		data := l.Data()
-		e := probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
-		var subject []byte
-		if l.Subject != nil {
-			subject = l.Subject[:]
+	args := make([]any, 0, 6*insertBatch)
+	for start := 0; start < len(leaves); start += insertBatch {
+		end := min(start+insertBatch, len(leaves))
+		args = args[:0]
+		for i := start; i < end; i++ {
+			l := leaves[i]
+			l.Index = size + uint64(i)
+			data := l.Data()
+			entries[i] = probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
+			var subject []byte
+			if l.Subject != nil {
+				subject = l.Subject[:]
+			}
+			args = append(args, int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash)
 		}
-		if _, err := s.ExecContext(tx.ctx, int64(l.Index), l.Domain, subject, l.Action, data, e.Hash); err != nil {
+		s, err := tx.stmt(valuesQuery(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES `, 6, end-start, ""))
+		if err != nil {
 			return nil, err
 		}
-		entries[i] = e
+		if _, err := s.ExecContext(tx.ctx, args...); err != nil {
+			return nil, err
+		}
 	}
 	return entries, nil
 }

@@ -275,15 +275,21 @@ func (tx *Tx) insertEvents(events []*probity.Event, points [][]probity.Points, i
 }
 
 func insertQuery(n int) string {
+	return valuesQuery(`INSERT INTO events (domain, `+eventColumns+`, points) VALUES `, 10, n, " ON CONFLICT DO NOTHING RETURNING key")
+}
+
+// valuesQuery returns prefix followed by n rows of cols placeholders, then suffix.
+func valuesQuery(prefix string, cols, n int, suffix string) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (domain, ` + eventColumns + `, points) VALUES `)
+	b.WriteString(prefix)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString(row)
 	}
-	b.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
+	b.WriteString(suffix)
 	return b.String()
 }
 

@@ -10,7 +10,9 @@ CREATE TABLE audit_leaves (
 	hash      BLOB    NOT NULL  -- its RFC 6962 leaf hash
 );
 
-CREATE INDEX audit_by_subject ON audit_leaves (domain, pseudonym, idx);
+-- Who looked at a subject's record: reads only, so that ingest pays nothing.
+CREATE INDEX audit_reads_by_subject ON audit_leaves (domain, pseudonym, idx)
+	WHERE action IN ('score.read', 'decision.read');
 
 CREATE TABLE audit_checkpoints (
 	size  INTEGER PRIMARY KEY,
