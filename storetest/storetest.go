@@ -23,6 +23,8 @@ func RunAll(t *testing.T, open Open) {
 	t.Run("SubjectEvents", func(t *testing.T) { testSubjectEvents(t, open) })
 	t.Run("Rollback", func(t *testing.T) { testRollback(t, open) })
 	t.Run("FixedNow", func(t *testing.T) { testFixedNow(t, open) })
+	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, open) })
+	t.Run("Rows", func(t *testing.T) { testRows(t, open) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
