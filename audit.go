@@ -116,6 +116,9 @@ type AuditEntry struct {
 	AuditLeaf
 	Data string `json:"data"`
 	Hash []byte `json:"hash"`
+	// Invalid says why a stored row is not a valid leaf (its data does not
+	// parse, or its columns contradict it); empty for a valid one.
+	Invalid string `json:"invalid,omitempty"`
 }
 
 // Proof is an RFC 6962 inclusion or consistency proof.

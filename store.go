@@ -44,7 +44,8 @@ type ReadTx interface {
 	// LogSize returns the number of audit leaves.
 	LogSize() (uint64, error)
 	// Leaves calls fn for each leaf with index in [start, end) in index
-	// order, as stored: the columns, the data and the hash, unchecked.
+	// order, as stored: the data parsed and the hash unchecked; a row that
+	// is not a valid leaf comes with Invalid set rather than an error.
 	Leaves(start, end uint64, fn func(*AuditEntry) error) error
 	// LatestCheckpoint returns the checkpoint of the largest size, or nil
 	// if there is none.

@@ -100,7 +100,9 @@ func (v *verifier) leaves() error {
 			next = e.Index
 		}
 		next++
-		if string(e.AuditLeaf.Data()) != e.Data {
+		if e.Invalid != "" {
+			v.report.problem("leaf %d: %s", e.Index, e.Invalid)
+		} else if string(e.AuditLeaf.Data()) != e.Data {
 			v.report.problem("leaf %d: its data is not in canonical form", e.Index)
 		}
 		h := HashLeaf([]byte(e.Data))
@@ -113,10 +115,6 @@ func (v *verifier) leaves() error {
 		}
 		return nil
 	})
-	if code := probity.ErrorCode(err); code == probity.EINVALID {
-		v.report.problem("%s", probity.ErrorMessage(err))
-		return nil
-	}
 	v.report.Leaves = v.tree.Size()
 	return err
 }

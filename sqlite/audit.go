@@ -55,7 +55,8 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 	return entries, nil
 }
 
-// Leaves calls fn for each stored leaf in [start, end).
+// Leaves calls fn for each stored leaf in [start, end); a row that is not a
+// valid leaf comes with Invalid set.
 func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) error {
 	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, domain, pseudonym, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
 	if err != nil {
@@ -70,13 +71,13 @@ func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) erro
 		if err := rows.Scan(&idx, &domain, &pseudonym, &action, &e.Data, &e.Hash); err != nil {
 			return err
 		}
-		l, err := probity.ParseLeaf([]byte(e.Data))
-		if err != nil {
-			return probity.Errorf(probity.EINVALID, "leaf %d: data is not a leaf: %v", idx, err)
-		}
-		e.AuditLeaf = *l
-		if err := columnsMatch(idx, domain, pseudonym, action, &e.AuditLeaf); err != nil {
-			return err
+		if l, err := probity.ParseLeaf([]byte(e.Data)); err != nil {
+			e.Index, e.Invalid = uint64(idx), fmt.Sprintf("data is not a leaf: %v", err)
+		} else {
+			e.AuditLeaf = *l
+			if err := columnsMatch(idx, domain, pseudonym, action, &e.AuditLeaf); err != nil {
+				e.Index, e.Invalid = uint64(idx), err.Error()
+			}
 		}
 		if err := fn(e); err != nil {
 			return err
@@ -92,7 +93,7 @@ func columnsMatch(idx int64, domain string, pseudonym []byte, action string, l *
 		subject = l.Subject[:]
 	}
 	if uint64(idx) != l.Index || domain != l.Domain || action != l.Action || !bytes.Equal(pseudonym, subject) {
-		return probity.Errorf(probity.EINVALID, "leaf %d: its columns (index %d, domain %q, action %q) differ from its data", idx, idx, domain, action)
+		return fmt.Errorf("its columns (index %d, domain %q, action %q) differ from its data", idx, domain, action)
 	}
 	return nil
 }
