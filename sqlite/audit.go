@@ -13,7 +13,11 @@ import (
 // LogSize returns the number of audit leaves.
 func (tx *Tx) LogSize() (uint64, error) {
 	var n sql.NullInt64
-	if err := tx.tx.QueryRowContext(tx.ctx, `SELECT MAX(idx) FROM audit_leaves`).Scan(&n); err != nil {
+	s, err := tx.stmt(queryLogSize)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.QueryRowContext(tx.ctx).Scan(&n); err != nil {
 		return 0, err
 	}
 	if !n.Valid {
@@ -44,7 +48,7 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 			}
 			args = append(args, int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash)
 		}
-		s, err := tx.stmt(valuesQuery(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES `, 6, end-start, ""))
+		s, err := tx.stmt(insertLeavesQuery(end - start))
 		if err != nil {
 			return nil, err
 		}
@@ -100,8 +104,11 @@ func columnsMatch(idx int64, domain string, pseudonym []byte, action string, l *
 
 // InsertCheckpoint stores a checkpoint.
 func (tx *Tx) InsertCheckpoint(c *probity.Checkpoint) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO audit_checkpoints (size, at, root, note, range) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		int64(c.Size), c.At.UnixNano(), c.Root, c.Note, bytes.Join(c.Range, nil))
+	s, err := tx.stmt(queryInsertCheckpoint)
+	if err != nil {
+		return err
+	}
+	res, err := s.ExecContext(tx.ctx, int64(c.Size), c.At.UnixNano(), c.Root, c.Note, bytes.Join(c.Range, nil))
 	if err != nil {
 		return err
 	}
@@ -114,6 +121,17 @@ func (tx *Tx) InsertCheckpoint(c *probity.Checkpoint) error {
 }
 
 const checkpointColumns = `size, at, root, note, range`
+
+// The log's hot queries, prepared once per pool.
+const (
+	queryLogSize          = `SELECT MAX(idx) FROM audit_leaves`
+	queryLatestCheckpoint = `SELECT ` + checkpointColumns + ` FROM audit_checkpoints ORDER BY size DESC LIMIT 1`
+	queryInsertCheckpoint = `INSERT INTO audit_checkpoints (size, at, root, note, range) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+)
+
+func insertLeavesQuery(n int) string {
+	return valuesQuery(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES `, 6, n, "")
+}
 
 func scanCheckpoint(row scanner) (*probity.Checkpoint, error) {
 	c := &probity.Checkpoint{}
@@ -134,7 +152,11 @@ func scanCheckpoint(row scanner) (*probity.Checkpoint, error) {
 
 // LatestCheckpoint returns the checkpoint of the largest size, or nil.
 func (tx *Tx) LatestCheckpoint() (*probity.Checkpoint, error) {
-	c, err := scanCheckpoint(tx.tx.QueryRowContext(tx.ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints ORDER BY size DESC LIMIT 1`))
+	s, err := tx.stmt(queryLatestCheckpoint)
+	if err != nil {
+		return nil, err
+	}
+	c, err := scanCheckpoint(s.QueryRowContext(tx.ctx))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
