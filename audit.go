@@ -148,3 +148,18 @@ type AuditService interface {
 
 // MaxAuditEntries bounds one page of leaves.
 const MaxAuditEntries = 1000
+
+// EventRow is an event row as stored, for verification: the event as read,
+// its fields column byte for byte, and why the row cannot be read, if so.
+type EventRow struct {
+	PointedEvent
+	FieldsJSON []byte
+	Invalid    string
+}
+
+// SpecRow is a spec version row as stored, for verification.
+type SpecRow struct {
+	SpecVersion
+	SpecJSON []byte
+	Invalid  string
+}

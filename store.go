@@ -41,8 +41,12 @@ type ReadTx interface {
 	// at fn's first error.
 	ScanEvents(domain string, fn func(*Event) error) error
 
-	// LogSize returns the number of audit leaves.
+	// LogSize returns the number of audit leaves: one more than the
+	// largest index.
 	LogSize() (uint64, error)
+	// LeafRows returns how many leaf rows there are and their smallest and
+	// largest index, to tell a numbered log from one with rows outside it.
+	LeafRows() (count uint64, first, last int64, err error)
 	// Leaves calls fn for each leaf with index in [start, end) in index
 	// order, as stored: the data parsed and the hash unchecked; a row that
 	// is not a valid leaf comes with Invalid set rather than an error.
@@ -53,11 +57,13 @@ type ReadTx interface {
 	// Checkpoints calls fn for every checkpoint in size order.
 	Checkpoints(fn func(*Checkpoint) error) error
 	// SpecRows calls fn for every stored spec version of every domain, in
-	// domain and version order.
-	SpecRows(fn func(*SpecVersion) error) error
+	// domain and version order, parsed afresh; a row that cannot be read
+	// comes with Invalid set.
+	SpecRows(fn func(*SpecRow) error) error
 	// EventRows calls fn for every stored event of every domain with all
-	// its points, in domain and key order.
-	EventRows(fn func(*PointedEvent) error) error
+	// its points, in domain and key order; a row that cannot be read comes
+	// with Invalid set.
+	EventRows(fn func(*EventRow) error) error
 }
 
 // Tx writes within a transaction.

@@ -116,6 +116,9 @@ func OpenCheckpoint(signed []byte, verifier note.Verifier) (*SignedCheckpoint, e
 	if err != nil {
 		return nil, fmt.Errorf("signature: %v", err)
 	}
+	if err := canonicalSignatures(signed, n.Text); err != nil {
+		return nil, err
+	}
 	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
 	if len(lines) < 3 {
 		return nil, fmt.Errorf("want origin, size and root lines, got %d lines", len(lines))
@@ -148,3 +151,23 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 
 // rangeBytes joins a compact range for comparison.
 func rangeBytes(rng [][]byte) []byte { return bytes.Join(rng, nil) }
+
+// canonicalSignatures refuses signature lines whose base64 is not in the
+// one form the signer writes: decoders ignore the unused low bits of the
+// last character, so a changed note could otherwise still verify.
+func canonicalSignatures(signed []byte, text string) error {
+	for _, line := range strings.Split(strings.TrimSuffix(string(signed[len(text):]), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		parts := strings.Split(line, " ")
+		if len(parts) != 3 {
+			return fmt.Errorf("signature line %q is malformed", line)
+		}
+		sig, err := base64.StdEncoding.DecodeString(parts[2])
+		if err != nil || base64.StdEncoding.EncodeToString(sig) != parts[2] {
+			return fmt.Errorf("signature of %s is not in canonical base64", parts[1])
+		}
+	}
+	return nil
+}

@@ -2,36 +2,271 @@ package audit_test
 
 import (
 	"database/sql"
-	"os/exec"
-	"path/filepath"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
 
+	"github.com/probity-dev/probity"
+	"golang.org/x/mod/sumdb/note"
 	_ "modernc.org/sqlite"
 )
 
-func TestTamperExplore(t *testing.T) {
+var tamperTrials = flag.Int("tamper.trials", 0, "random trials of TestTamper (0: 400, or one per kind under -race)")
+
+// TestTamper edits, deletes, reorders or inserts one row behind Probity's
+// back, with plain SQL, in each of hundreds of copies of a store with
+// thousands of events, and requires that every single one is detected.
+func TestTamper(t *testing.T) {
 	start := time.Now()
-	dir := populated(t, 300)
-	t.Logf("populated in %v: %s", time.Since(start), dir)
-	start = time.Now()
-	for range 4 {
-		start = time.Now()
-		r := verify(t, dir)
-		t.Logf("verify in %v: %+v", time.Since(start), r)
-	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "probity.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{"SELECT COUNT(*) FROM events", "SELECT COUNT(*) FROM audit_leaves", "SELECT COUNT(*) FROM audit_checkpoints", "SELECT COUNT(*) FROM spec_versions", "SELECT group_concat(action||':'||n) FROM (SELECT action, COUNT(*) n FROM audit_leaves GROUP BY action)", "SELECT MIN(length(points)) || '-' || MAX(length(points)) FROM events", "SELECT group_concat(type||':'||n) FROM (SELECT type, COUNT(*) n FROM events GROUP BY type)"} {
-		var s string
-		if err := db.QueryRow(q).Scan(&s); err != nil {
-			t.Fatal(err)
+	p := newPristine(t, 300)
+	for i := range 2 {
+		r := verify(t, p.dir)
+		if !r.OK() {
+			t.Fatalf("untouched store, verification %d: %d problems: %q", i+1, r.Count, r.Problems)
 		}
-		t.Logf("%s = %s", q, s)
+		if r.Events < 2000 {
+			t.Fatalf("Events=%d, want thousands", r.Events)
+		}
+		if i == 0 {
+			t.Logf("untouched store verifies: %d events, %d leaves, %d checkpoints, %d specs", r.Events, r.Leaves, r.Checkpoints, r.Specs)
+		}
 	}
-	if out, err := exec.Command("cp", filepath.Join(dir, "probity.db"), "/tmp/explore.db").CombinedOutput(); err != nil { t.Fatal(err, string(out)) }
-	t.Fatal("keep dir")
+
+	kinds := tampers()
+	n := trialCount(len(kinds))
+	deck := rand.New(rand.NewPCG(1, 2))
+	plan := make([]tamper, 0, n)
+	for len(plan) < n { // every kind equally often, in random order
+		round := slices.Clone(kinds)
+		deck.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+		plan = append(plan, round[:min(len(round), n-len(plan))]...)
+	}
+	results := p.run(plan)
+
+	stats := map[string]*kindStats{}
+	var total kindStats
+	for i, res := range results {
+		if res.err != nil {
+			t.Fatalf("trial %d (%s): %v", i, plan[i].kind, res.err)
+		}
+		s := stats[plan[i].kind]
+		if s == nil {
+			s = &kindStats{}
+			stats[plan[i].kind] = s
+		}
+		s.add(res)
+		total.add(res)
+	}
+	t.Logf("%d trials on %d workers in %v\n%s", n, runtime.GOMAXPROCS(0), time.Since(start).Round(time.Millisecond), countsTable(kinds, stats, total))
+	for i, res := range results {
+		if !res.detected {
+			t.Errorf("undetected: trial %d %s: %s; verify said: %s", i, plan[i].kind, res.change.what, res.said)
+		}
+	}
+}
+
+// trialCount is 400, or, under the race detector, where SQLite and CEL run
+// about ten times slower and a trial costs over a second, one per kind
+// (-tamper.trials=400 runs them all there too, in about five minutes).
+func trialCount(kinds int) int {
+	if *tamperTrials > 0 {
+		return *tamperTrials
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "-race" && s.Value == "true" {
+				return kinds
+			}
+		}
+	}
+	return 400
+}
+
+type kindStats struct{ trials, detected, named, byError int }
+
+func (s *kindStats) add(r trialResult) {
+	s.trials++
+	if r.detected {
+		s.detected++
+	}
+	if r.named {
+		s.named++
+	}
+	if r.byError {
+		s.byError++
+	}
+}
+
+// countsTable is "Report the counts": per kind, how many trials, how many
+// detected, and how many reports named the tampered row among their
+// problems.
+func countsTable(kinds []tamper, stats map[string]*kindStats, total kindStats) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "kind\ttrials\tdetected\tnamed\tby error\t")
+	for _, k := range kinds {
+		if s := stats[k.kind]; s != nil {
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t\n", k.kind, s.trials, s.detected, s.named, s.byError)
+		}
+	}
+	fmt.Fprintf(w, "total\t%d\t%d\t%d\t%d\t\n", total.trials, total.detected, total.named, total.byError)
+	w.Flush()
+	return b.String()
+}
+
+// TestVerifyNamesTheRow checks that the report names exactly the row, leaf
+// or checkpoint that was changed, as `probity audit verify` must.
+func TestVerifyNamesTheRow(t *testing.T) {
+	runNamed(t, newPristine(t, 30), []namedTamper{
+		{"EventFields", func(tb testing.TB, db *sql.DB) []string {
+			e := nthEvent(tb, db, 17)
+			mustExec1(tb, db, `UPDATE events SET fields = ? WHERE domain = ? AND key = ?`, `{"amount":1234567}`, e.domain, e.key)
+			return []string{e.name() + ":"}
+		}},
+		{"EventDeleted", func(tb testing.TB, db *sql.DB) []string {
+			e := nthEvent(tb, db, 5)
+			leaf := leafOf(tb, db, probity.ActionEventAccepted, e.key)
+			mustExec1(tb, db, `DELETE FROM events WHERE domain = ? AND key = ?`, e.domain, e.key)
+			return []string{leafName(leaf), e.key}
+		}},
+		{"LeafDeleted", func(tb testing.TB, db *sql.DB) []string {
+			mustExec1(tb, db, `DELETE FROM audit_leaves WHERE idx = 7`)
+			return []string{"leaf 7:"}
+		}},
+		{"CheckpointRoot", func(tb testing.TB, db *sql.DB) []string {
+			sizes := checkpointSizes(tb, db)
+			size := sizes[len(sizes)/2]
+			mustExec1(tb, db, `UPDATE audit_checkpoints SET root = zeroblob(32) WHERE size = ?`, size)
+			return []string{checkpointName(size)}
+		}},
+		{"SpecDeleted", func(tb testing.TB, db *sql.DB) []string {
+			leaf := leafOf(tb, db, probity.ActionSpecApplied, "1")
+			mustExec1(tb, db, `DELETE FROM spec_versions WHERE domain = 'acme.lending' AND version = 1`)
+			return []string{leafName(leaf), "acme.lending"}
+		}},
+	})
+}
+
+// TestTamperEdgeCases are single-row tampers that Probity itself reads as
+// if nothing had changed, or never reads: each must still be reported,
+// naming the row, because the stored row is no longer what Probity wrote.
+func TestTamperEdgeCases(t *testing.T) {
+	runNamed(t, newPristine(t, 30), []namedTamper{
+		{"LeafBeforeTheLog", func(tb testing.TB, db *sql.DB) []string {
+			// A forged read of a subject's record, outside [0, size): the
+			// reads-by-subject index (who looked at my record) covers it.
+			mustExec1(tb, db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash)
+				SELECT -1, domain, pseudonym, action, data, hash FROM audit_leaves WHERE action = 'score.read' ORDER BY idx LIMIT 1`)
+			return []string{"leaf", "-1"}
+		}},
+		{"EventFieldsNotJSON", func(tb testing.TB, db *sql.DB) []string {
+			e := nthEvent(tb, db, 3)
+			mustExec1(tb, db, `UPDATE events SET fields = ? WHERE domain = ? AND key = ?`, `{"amount":`, e.domain, e.key)
+			return []string{e.name() + ":"}
+		}},
+		{"EventFieldsSpaced", func(tb testing.TB, db *sql.DB) []string {
+			e := nthEvent(tb, db, 0)
+			mustExec1(tb, db, `UPDATE events SET fields = replace(fields, ':', ': ') WHERE domain = ? AND key = ? AND instr(fields, ':') > 0`, e.domain, e.key)
+			return []string{e.name() + ":"}
+		}},
+		{"EventPointsNegativeZero", func(tb testing.TB, db *sql.DB) []string {
+			var domain, key string
+			if err := db.QueryRow(`SELECT domain, key FROM events WHERE type = 'payment_settled' ORDER BY key LIMIT 1`).Scan(&domain, &key); err != nil {
+				tb.Fatal(err)
+			}
+			mustExec1(tb, db, `UPDATE events SET points = ? WHERE domain = ? AND key = ?`, encodePoints([]probity.Points{{Version: 1, Raw: math.Copysign(0, -1)}}), domain, key)
+			return []string{"event " + domain + "/" + key + ":"}
+		}},
+		{"SpecKeyCase", func(tb testing.TB, db *sql.DB) []string {
+			mustExec1(tb, db, `UPDATE spec_versions SET spec = replace(spec, '"base":', '"Base":') WHERE version = 1 AND instr(spec, '"base":') > 0`)
+			return []string{specName("acme.lending", 1)}
+		}},
+		{"SpecUnknownKey", func(tb testing.TB, db *sql.DB) []string {
+			mustExec1(tb, db, `UPDATE spec_versions SET spec = '{"override":"grade A for all",' || substr(spec, 2) WHERE version = 1`)
+			return []string{specName("acme.lending", 1)}
+		}},
+		{"CheckpointSignatureTrailingBits", func(tb testing.TB, db *sql.DB) []string {
+			size := checkpointSizes(tb, db)[1]
+			forged, ok := flipTrailingBits(readCheckpoint(tb, db, size).note)
+			if !ok {
+				tb.Fatalf("checkpoint %d: its signature has no padding bits", size)
+			}
+			mustExec1(tb, db, `UPDATE audit_checkpoints SET note = ? WHERE size = ?`, forged, size)
+			return []string{checkpointName(size)}
+		}},
+		{"LeafEmptyPseudonym", func(tb testing.TB, db *sql.DB) []string {
+			mustExec1(tb, db, `UPDATE audit_leaves SET pseudonym = x'' WHERE idx = 0 AND pseudonym IS NULL`)
+			return []string{"leaf 0:"}
+		}},
+	})
+}
+
+// namedTamper is one deliberate tamper; it returns the words that one
+// problem of the report must contain, naming the row.
+type namedTamper struct {
+	name   string
+	tamper func(tb testing.TB, db *sql.DB) []string
+}
+
+func runNamed(t *testing.T, p *pristine, tests []namedTamper) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, want, err := p.tampered(t, tt.tamper)
+			switch {
+			case err != nil:
+				t.Fatalf("Verify stopped with an error instead of a report naming %q: %v", want, err)
+			case r.OK():
+				t.Fatalf("the tamper was not detected (want a problem naming %q)", want)
+			case !mentions(r.Problems, want...):
+				t.Errorf("no problem among the %d listed (of %d) names %q; first: %q", len(r.Problems), r.Count, want, r.Problems[:min(3, len(r.Problems))])
+			}
+		})
+	}
+}
+
+// mentions reports whether one of the problems contains every word.
+func mentions(problems []string, words ...string) bool {
+	return slices.ContainsFunc(problems, func(p string) bool {
+		return !slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(p, w) })
+	})
+}
+
+// leafOf returns the index of the leaf that records the row ref.
+func leafOf(tb testing.TB, db *sql.DB, action, ref string) int64 {
+	tb.Helper()
+	var idx int64
+	if err := db.QueryRow(`SELECT idx FROM audit_leaves WHERE action = ? AND instr(data, ?) > 0`, action, "\t"+ref+"\t").Scan(&idx); err != nil {
+		tb.Fatalf("leaf of %s %s: %v", action, ref, err)
+	}
+	return idx
+}
+
+// flipTrailingBits changes the last base64 character of a note's signature
+// in its unused low bits only: the text differs, the decoded bytes do not.
+func flipTrailingBits(n string) (string, bool) {
+	end := strings.TrimRight(strings.TrimSuffix(n, "\n"), "=")
+	pad := len(strings.TrimSuffix(n, "\n")) - len(end)
+	if pad == 0 {
+		return "", false
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := len(end) - 1
+	v := strings.IndexByte(alphabet, n[i])
+	return n[:i] + string(alphabet[v^1]) + n[i+1:], v >= 0
+}
+
+// pristine is a closed data directory that trials copy.
+type pristine struct {
+	dir   string
+	files []string // the database files a trial copies
+	notes note.Verifier
+	root  string // where trial directories go
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -75,11 +76,14 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier) (*Rep
 			return err
 		}
 		r.LogElapsed = time.Since(start)
-		for _, step := range []func() error{v.specRows, v.eventRows, v.orphans} {
-			if err := step(); err != nil {
-				return err
-			}
+		if err := v.specRows(); err != nil {
+			return err
 		}
+		v.orphans(probity.ActionSpecApplied)
+		if err := v.eventRows(); err != nil {
+			return err
+		}
+		v.orphans(probity.ActionEventAccepted)
 		return nil
 	})
 	r.Elapsed = time.Since(start)
@@ -116,7 +120,17 @@ func (v *verifier) leaves() error {
 		return nil
 	})
 	v.report.Leaves = v.tree.Size()
-	return err
+	if err != nil {
+		return err
+	}
+	count, first, last, err := v.tx.LeafRows()
+	if err != nil {
+		return err
+	}
+	if count > 0 && (first != 0 || uint64(last)+1 != count) {
+		v.report.problem("log: %d leaf rows with indexes %d to %d; a log is numbered from 0 without gaps", count, first, last)
+	}
+	return nil
 }
 
 // checkpoints checks each checkpoint's signature and fields, its root
@@ -201,35 +215,40 @@ func (v *verifier) claim(ref rowRef, digest, row string) {
 }
 
 func (v *verifier) specRows() error {
-	err := v.tx.SpecRows(func(sv *probity.SpecVersion) error {
+	return v.tx.SpecRows(func(r *probity.SpecRow) error {
+		sv := &r.SpecVersion
 		v.report.Specs++
 		row := fmt.Sprintf("spec %s version %d", sv.Domain, sv.Version)
+		if r.Invalid != "" {
+			v.report.problem("%s: %s", row, r.Invalid)
+			delete(v.rows, rowRef{probity.ActionSpecApplied, sv.Domain, strconv.Itoa(sv.Version)})
+			return nil
+		}
 		v.claim(rowRef{probity.ActionSpecApplied, sv.Domain, strconv.Itoa(sv.Version)}, SpecDigest(sv), row)
+		if canonical, err := json.Marshal(sv.Spec); err != nil || !bytes.Equal(canonical, r.SpecJSON) {
+			v.report.problem("%s: stored spec is not the spec Probity wrote (not in canonical form)", row)
+		}
 		if spec.Digest(sv.Spec) != sv.Digest {
 			v.report.problem("%s: its digest column does not match its spec", row)
 		}
 		v.specs[sv.Domain] = append(v.specs[sv.Domain], *sv)
 		return nil
 	})
-	if probity.ErrorCode(err) == probity.EINVALID {
-		v.report.problem("%s", probity.ErrorMessage(err))
-		return nil
-	}
-	return err
 }
 
-// orphans reports leaves whose row is gone.
-func (v *verifier) orphans() error {
+// orphans reports the leaves of an action whose row is gone.
+func (v *verifier) orphans(action string) {
 	var missing []bound
 	names := map[uint64]rowRef{}
 	for ref, b := range v.rows {
-		missing = append(missing, b)
-		names[b.index] = ref
+		if ref.action == action {
+			missing = append(missing, b)
+			names[b.index] = ref
+		}
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].index < missing[j].index })
 	for _, b := range missing {
 		ref := names[b.index]
 		v.report.problem("leaf %d: its row (%s %s %s) is missing", b.index, ref.action, ref.domain, ref.ref)
 	}
-	return nil
 }

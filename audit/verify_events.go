@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -12,23 +14,35 @@ import (
 // against the points recomputed under every version that must have them.
 func (v *verifier) eventRows() error {
 	compiled := map[string]*spec.Compiled{}
-	err := v.tx.EventRows(func(e *probity.PointedEvent) error {
+	noSpec := map[string]bool{}
+	return v.tx.EventRows(func(r *probity.EventRow) error {
+		e := &r.PointedEvent
 		v.report.Events++
 		row := fmt.Sprintf("event %s/%s", e.Domain, e.Key)
+		if r.Invalid != "" {
+			v.report.problem("%s: %s", row, r.Invalid)
+			delete(v.rows, rowRef{probity.ActionEventAccepted, e.Domain, e.Key})
+			return nil
+		}
 		v.claim(rowRef{probity.ActionEventAccepted, e.Domain, e.Key}, EventDigest(&e.Event), row)
+		if canonical, err := json.Marshal(e.Fields); err != nil || !bytes.Equal(canonical, r.FieldsJSON) {
+			v.report.problem("%s: stored fields are not the fields Probity wrote (not in canonical form)", row)
+		}
+		if len(v.specs[e.Domain]) == 0 {
+			if !noSpec[e.Domain] {
+				noSpec[e.Domain] = true
+				v.report.problem("domain %s: has events but no spec version", e.Domain)
+			}
+			return nil
+		}
 		v.checkPoints(e, row, compiled)
 		return nil
 	})
-	if probity.ErrorCode(err) == probity.EINVALID {
-		v.report.problem("%s", probity.ErrorMessage(err))
-		return nil
-	}
-	return err
 }
 
 // checkPoints recomputes an event's points: it must have points under the
 // version in effect when it was recorded and every later one, and each must
-// be what that version's rule gives.
+// be, bit for bit, what that version's rule gives.
 func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map[string]*spec.Compiled) {
 	want := 0
 	versions := v.specs[e.Domain]
@@ -51,7 +65,7 @@ func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map
 		got, err := points(c, e)
 		if err != nil {
 			v.report.problem("%s: its fields no longer score under version %d: %s", row, sv.Version, probity.ErrorMessage(err))
-		} else if got != raw && !(math.IsNaN(got) && math.IsNaN(raw)) {
+		} else if math.Float64bits(got) != math.Float64bits(raw) {
 			v.report.problem("%s: stored points %g under version %d, but its fields give %g", row, raw, sv.Version, got)
 		}
 	}

@@ -62,7 +62,7 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 // Leaves calls fn for each stored leaf in [start, end); a row that is not a
 // valid leaf comes with Invalid set.
 func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, domain, pseudonym, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, domain, pseudonym, pseudonym IS NULL, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
 	if err != nil {
 		return err
 	}
@@ -71,9 +71,13 @@ func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) erro
 		var idx int64
 		var domain, action string
 		var pseudonym []byte
+		var null bool
 		e := &probity.AuditEntry{}
-		if err := rows.Scan(&idx, &domain, &pseudonym, &action, &e.Data, &e.Hash); err != nil {
+		if err := rows.Scan(&idx, &domain, &pseudonym, &null, &action, &e.Data, &e.Hash); err != nil {
 			return err
+		}
+		if !null && pseudonym == nil {
+			pseudonym = []byte{} // an empty blob, which only tampering writes
 		}
 		if l, err := probity.ParseLeaf([]byte(e.Data)); err != nil {
 			e.Index, e.Invalid = uint64(idx), fmt.Sprintf("data is not a leaf: %v", err)
@@ -96,7 +100,7 @@ func columnsMatch(idx int64, domain string, pseudonym []byte, action string, l *
 	if l.Subject != nil {
 		subject = l.Subject[:]
 	}
-	if uint64(idx) != l.Index || domain != l.Domain || action != l.Action || !bytes.Equal(pseudonym, subject) {
+	if uint64(idx) != l.Index || domain != l.Domain || action != l.Action || !bytes.Equal(pseudonym, subject) || (pseudonym == nil) != (l.Subject == nil) {
 		return fmt.Errorf("its columns (index %d, domain %q, action %q) differ from its data", idx, domain, action)
 	}
 	return nil
@@ -182,26 +186,34 @@ func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
 	return rows.Err()
 }
 
+// LeafRows returns the count and the index range of the leaf rows.
+func (tx *Tx) LeafRows() (uint64, int64, int64, error) {
+	var n int64
+	var first, last sql.NullInt64
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT COUNT(*), MIN(idx), MAX(idx) FROM audit_leaves`).Scan(&n, &first, &last)
+	return uint64(n), first.Int64, last.Int64, err
+}
+
 // SpecRows calls fn for every stored spec version, parsed afresh.
-func (tx *Tx) SpecRows(fn func(*probity.SpecVersion) error) error {
+func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
 	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, version, digest, applied_at, effective_at, spec FROM spec_versions ORDER BY domain, version`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		v := &probity.SpecVersion{}
+		r := &probity.SpecRow{}
+		v := &r.SpecVersion
 		var applied, effective int64
-		var spec []byte
-		if err := rows.Scan(&v.Domain, &v.Version, &v.Digest, &applied, &effective, &spec); err != nil {
+		if err := rows.Scan(&v.Domain, &v.Version, &v.Digest, &applied, &effective, &r.SpecJSON); err != nil {
 			return err
 		}
 		v.AppliedAt, v.EffectiveAt = fromNanos(applied), fromNanos(effective)
 		v.Spec = new(probity.Spec)
-		if err := json.Unmarshal(spec, v.Spec); err != nil {
-			return probity.Errorf(probity.EINVALID, "spec %s version %d: stored spec is not a spec: %v", v.Domain, v.Version, err)
+		if err := json.Unmarshal(r.SpecJSON, v.Spec); err != nil {
+			r.Invalid = fmt.Sprintf("stored spec is not a spec: %v", err)
 		}
-		if err := fn(v); err != nil {
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
@@ -209,41 +221,37 @@ func (tx *Tx) SpecRows(fn func(*probity.SpecVersion) error) error {
 }
 
 // EventRows calls fn for every stored event with all its points.
-func (tx *Tx) EventRows(fn func(*probity.PointedEvent) error) error {
+func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, `+eventColumns+`, points FROM events ORDER BY domain, key`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		pe := &probity.PointedEvent{}
-		var points []byte
-		if err := scanEventWithDomain(rows, &pe.Event, &points); err != nil {
+		r := &probity.EventRow{}
+		e := &r.Event
+		var pseudonym, points []byte
+		var occurred, recorded int64
+		var kind string
+		if err := rows.Scan(&e.Domain, &pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &r.FieldsJSON, &e.Cures, &points); err != nil {
 			return err
 		}
-		if pe.Points, err = decodePoints(points); err != nil {
-			return probity.Errorf(probity.EINVALID, "event %s/%s: %v", pe.Domain, pe.Key, err)
+		e.Kind, e.OccurredAt, e.RecordedAt = probity.SubjectKind(kind), fromNanos(occurred), fromNanos(recorded)
+		if len(pseudonym) != len(e.Subject) {
+			r.Invalid = fmt.Sprintf("pseudonym of %d bytes, want %d", len(pseudonym), len(e.Subject))
 		}
-		if err := fn(pe); err != nil {
+		copy(e.Subject[:], pseudonym)
+		dec := json.NewDecoder(bytes.NewReader(r.FieldsJSON))
+		dec.UseNumber()
+		if err := dec.Decode(&e.Fields); err != nil {
+			r.Invalid = fmt.Sprintf("fields are not JSON: %v", err)
+		}
+		if r.Points, err = decodePoints(points); err != nil {
+			r.Invalid = err.Error()
+		}
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
 }
-
-func scanEventWithDomain(rows *sql.Rows, e *probity.Event, points *[]byte) error {
-	var domain string
-	if err := scanEvent(prefixScanner{rows, &domain}, e, points); err != nil {
-		return fmt.Errorf("event row: %w", err)
-	}
-	e.Domain = domain
-	return nil
-}
-
-// prefixScanner scans a leading column into first, the rest into dest.
-type prefixScanner struct {
-	row   scanner
-	first any
-}
-
-func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }

@@ -90,14 +90,14 @@ func testRows(t *testing.T, open Open) {
 	})
 	view(t, s, func(tx probity.ReadTx) error {
 		var domains []string
-		tx.SpecRows(func(v *probity.SpecVersion) error { domains = append(domains, v.Domain); return nil })
+		tx.SpecRows(func(v *probity.SpecRow) error { domains = append(domains, v.Domain); return nil })
 		if len(domains) != 2 || domains[0] != "a.test" {
 			t.Fatalf("SpecRows order = %v, want a.test first", domains)
 		}
 		n := 0
-		err := tx.EventRows(func(e *probity.PointedEvent) error {
+		err := tx.EventRows(func(e *probity.EventRow) error {
 			n++
-			if r, ok := e.RawUnder(2); !ok || r != 3 || e.Domain != "a.test" || len(e.Points) != 2 {
+			if r, ok := e.RawUnder(2); !ok || r != 3 || e.Domain != "a.test" || len(e.Points) != 2 || e.Invalid != "" || len(e.FieldsJSON) == 0 {
 				t.Fatalf("EventRows = %+v, want both versions' points", e)
 			}
 			return nil

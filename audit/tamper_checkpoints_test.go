@@ -1,0 +1,164 @@
+package audit_test
+
+import (
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+)
+
+// checkpointRow is a stored checkpoint.
+type checkpointRow struct {
+	size, at int64
+	root     []byte
+	note     string
+	rng      []byte
+}
+
+func checkpointAt(db *sql.DB, size int64) (*checkpointRow, error) {
+	c := &checkpointRow{}
+	err := db.QueryRow(`SELECT size, at, root, note, range FROM audit_checkpoints WHERE size = ?`, size).Scan(&c.size, &c.at, &c.root, &c.note, &c.rng)
+	return c, err
+}
+
+func readCheckpoint(tb testing.TB, db *sql.DB, size int64) *checkpointRow {
+	tb.Helper()
+	c, err := checkpointAt(db, size)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func sizesOf(db *sql.DB) ([]int64, error) {
+	rows, err := db.Query(`SELECT size FROM audit_checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var sizes []int64
+	for rows.Next() {
+		var s int64
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		sizes = append(sizes, s)
+	}
+	return sizes, rows.Err()
+}
+
+func checkpointSizes(tb testing.TB, db *sql.DB) []int64 {
+	tb.Helper()
+	sizes, err := sizesOf(db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sizes
+}
+
+func checkpointName(size int64) string { return fmt.Sprintf("checkpoint %d:", size) }
+
+func randomCheckpoint(r *rand.Rand, db *sql.DB) (*checkpointRow, []int64, error) {
+	sizes, err := sizesOf(db)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := checkpointAt(db, pick(r, sizes...))
+	return c, sizes, err
+}
+
+// unusedSize returns a size near size that no checkpoint has.
+func unusedSize(r *rand.Rand, sizes []int64, size int64) (int64, error) {
+	s := size + pick(r, 1+r.Int64N(5), -1-r.Int64N(5))
+	if s <= 0 || slices.Contains(sizes, s) {
+		return 0, errNoop
+	}
+	return s, nil
+}
+
+// editCheckpoint sets one column of a random checkpoint to what edit returns.
+func editCheckpoint(column string, edit func(r *rand.Rand, c *checkpointRow) (old, new any, err error)) func(*rand.Rand, *sql.DB) (change, error) {
+	return func(r *rand.Rand, db *sql.DB) (change, error) {
+		c, _, err := randomCheckpoint(r, db)
+		if err != nil {
+			return change{}, err
+		}
+		old, nv, err := edit(r, c)
+		if err != nil {
+			return change{}, err
+		}
+		if err := exec1(db, `UPDATE audit_checkpoints SET "`+column+`" = ? WHERE size = ?`, nv, c.size); err != nil {
+			return change{}, err
+		}
+		return change{fmt.Sprintf("checkpoint %d: %s %s → %s", c.size, column, show(old), show(nv)), checkpointName(c.size)}, nil
+	}
+}
+
+func checkpointTampers() []tamper {
+	return []tamper{
+		{"checkpoints.root", editCheckpoint("root", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			return c.root, flipByte(r, c.root), nil
+		})},
+		{"checkpoints.note.text", editCheckpoint("note", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			n, err := replaceChar(r, c.note, 0, strings.Index(c.note, "\n\n"), alnum)
+			return c.note, n, err
+		})},
+		{"checkpoints.note.signature", editCheckpoint("note", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			sig := strings.LastIndexByte(c.note, ' ') + 1
+			end := len(strings.TrimRight(strings.TrimSuffix(c.note, "\n"), "="))
+			n, err := replaceChar(r, c.note, sig, end, alnum+"+/")
+			return c.note, n, err
+		})},
+		{"checkpoints.size", func(r *rand.Rand, db *sql.DB) (change, error) {
+			c, sizes, err := randomCheckpoint(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			s, err := unusedSize(r, sizes, c.size)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("checkpoint %d: size changed to %d", c.size, s), checkpointName(s)},
+				exec1(db, `UPDATE audit_checkpoints SET size = ? WHERE size = ?`, s, c.size)
+		}},
+		{"checkpoints.at", editCheckpoint("at", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			return c.at, shift(r, c.at), nil
+		})},
+		{"checkpoints.range", editCheckpoint("range", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			return c.rng, flipByte(r, c.rng), nil
+		})},
+		{"checkpoints.delete", func(r *rand.Rand, db *sql.DB) (change, error) {
+			c, _, err := randomCheckpoint(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("checkpoint %d: deleted", c.size), fmt.Sprintf("checkpoint %d,", c.size)},
+				exec1(db, `DELETE FROM audit_checkpoints WHERE size = ?`, c.size)
+		}},
+		{"checkpoints.delete.latest", func(r *rand.Rand, db *sql.DB) (change, error) {
+			sizes, err := sizesOf(db)
+			if err != nil {
+				return change{}, err
+			}
+			last := sizes[len(sizes)-1]
+			return change{fmt.Sprintf("checkpoint %d, the latest: deleted", last), fmt.Sprintf("log has %d leaves", last)},
+				exec1(db, `DELETE FROM audit_checkpoints WHERE size = ?`, last)
+		}},
+		{"checkpoints.insert.copy", func(r *rand.Rand, db *sql.DB) (change, error) {
+			c, sizes, err := randomCheckpoint(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			s, err := unusedSize(r, sizes, c.size)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("checkpoint %d: inserted, a copy of checkpoint %d", s, c.size), checkpointName(s)},
+				exec1(db, `INSERT INTO audit_checkpoints (size, at, root, note, range) VALUES (?, ?, ?, ?, ?)`, s, c.at, c.root, c.note, c.rng)
+		}},
+	}
+}

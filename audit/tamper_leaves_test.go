@@ -1,0 +1,260 @@
+package audit_test
+
+import (
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	_ "modernc.org/sqlite"
+)
+
+// leafRow is a stored audit leaf.
+type leafRow struct {
+	idx        int64
+	domain     string
+	pseudonym  []byte
+	action     string
+	data, hash []byte
+}
+
+func logSize(db *sql.DB) (int64, error) {
+	var n int64
+	err := db.QueryRow(`SELECT MAX(idx) + 1 FROM audit_leaves`).Scan(&n)
+	return n, err
+}
+
+func leafAt(db *sql.DB, idx int64) (*leafRow, error) {
+	l := &leafRow{}
+	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash FROM audit_leaves WHERE idx = ?`, idx).
+		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash)
+	return l, err
+}
+
+func randomLeaf(r *rand.Rand, db *sql.DB) (*leafRow, error) {
+	n, err := logSize(db)
+	if err != nil {
+		return nil, err
+	}
+	return leafAt(db, r.Int64N(n))
+}
+
+func leafName(idx int64) string { return fmt.Sprintf("leaf %d:", idx) }
+
+// editLeaf sets one column of a random leaf to what edit returns.
+func editLeaf(column string, edit func(r *rand.Rand, l *leafRow) (old, new any, err error)) func(*rand.Rand, *sql.DB) (change, error) {
+	return func(r *rand.Rand, db *sql.DB) (change, error) {
+		l, err := randomLeaf(r, db)
+		if err != nil {
+			return change{}, err
+		}
+		old, nv, err := edit(r, l)
+		if err != nil {
+			return change{}, err
+		}
+		if err := exec1(db, `UPDATE audit_leaves SET `+column+` = ? WHERE idx = ?`, nv, l.idx); err != nil {
+			return change{}, err
+		}
+		return change{fmt.Sprintf("leaf %d: %s %s → %s", l.idx, column, show(old), show(nv)), leafName(l.idx)}, nil
+	}
+}
+
+// editLeafField changes one field of a leaf that has no column of its own
+// (time, actor, purpose, ref, digest) and returns its canonical data.
+func editLeafField(r *rand.Rand, data []byte) ([]byte, error) {
+	l, err := probity.ParseLeaf(data)
+	if err != nil {
+		return nil, err
+	}
+	switch r.IntN(5) {
+	case 0:
+		l.At = l.At.Add(time.Duration(1+r.IntN(3600)) * time.Second)
+	case 1:
+		l.Actor = pick(r, "admin", "operator", l.Actor+"x")
+	case 2:
+		l.Purpose = pick(r, "marketing", "collection", "")
+	case 3:
+		l.Ref = pick(r, "L-0000001-001", "2", "")
+	case 4:
+		if l.Digest == "" {
+			return nil, errNoop
+		}
+		d, err := replaceChar(r, l.Digest, 0, len(l.Digest), "0123456789abcdef")
+		if err != nil {
+			return nil, err
+		}
+		l.Digest = d
+	}
+	out := l.Data()
+	if string(out) == string(data) {
+		return nil, errNoop
+	}
+	return out, nil
+}
+
+// coveringCheckpoint names the first checkpoint whose tree holds leaf idx:
+// when a leaf is rewritten with a valid hash, the most precise report is
+// that this checkpoint's root no longer matches.
+func coveringCheckpoint(db *sql.DB, idx int64) (string, error) {
+	var size int64
+	err := db.QueryRow(`SELECT MIN(size) FROM audit_checkpoints WHERE size > ?`, idx).Scan(&size)
+	return checkpointName(size), err
+}
+
+// renumber returns a leaf's data with its index changed, and its hash.
+func renumber(data []byte, idx int64) ([]byte, []byte, error) {
+	l, err := probity.ParseLeaf(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.Index = uint64(idx)
+	d := l.Data()
+	return d, audit.HashLeaf(d), nil
+}
+
+func leafTampers() []tamper {
+	actions := []string{probity.ActionKeyCreated, probity.ActionSpecApplied, probity.ActionEventAccepted, probity.ActionScoreRead, probity.ActionDecisionRead}
+	return []tamper{
+		{"leaves.data.byte", editLeaf("data", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			d, err := replaceChar(r, string(l.data), 0, len(l.data), alnum+" :.-")
+			return l.data, []byte(d), err
+		})},
+		{"leaves.data.field", editLeaf("data", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			d, err := editLeafField(r, l.data)
+			return l.data, d, err
+		})},
+		{"leaves.data.rehash", func(r *rand.Rand, db *sql.DB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			d, err := editLeafField(r, l.data)
+			if err != nil {
+				return change{}, err
+			}
+			names, err := coveringCheckpoint(db, l.idx)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("leaf %d: data %q → %q, hash recomputed", l.idx, l.data, d), names},
+				exec1(db, `UPDATE audit_leaves SET data = ?, hash = ? WHERE idx = ?`, d, audit.HashLeaf(d), l.idx)
+		}},
+		{"leaves.hash", editLeaf("hash", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			return l.hash, flipByte(r, l.hash), nil
+		})},
+		{"leaves.domain", editLeaf("domain", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			d := pick(r, "", "acme.lending", "acme.lending.eu")
+			if d == l.domain {
+				return nil, nil, errNoop
+			}
+			return l.domain, d, nil
+		})},
+		{"leaves.action", editLeaf("action", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			a := pick(r, actions...)
+			if a == l.action {
+				return nil, nil, errNoop
+			}
+			return l.action, a, nil
+		})},
+		{"leaves.pseudonym", editLeaf("pseudonym", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			if l.pseudonym == nil {
+				p := make([]byte, 32)
+				for i := range p {
+					p[i] = byte(r.IntN(256))
+				}
+				return l.pseudonym, p, nil
+			}
+			return l.pseudonym, flipByte(r, l.pseudonym), nil
+		})},
+		{"leaves.idx", func(r *rand.Rand, db *sql.DB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			size, err := logSize(db)
+			if err != nil {
+				return change{}, err
+			}
+			to := size + r.Int64N(3)
+			return change{fmt.Sprintf("leaf %d: moved to index %d", l.idx, to), leafName(l.idx)},
+				exec1(db, `UPDATE audit_leaves SET idx = ? WHERE idx = ?`, to, l.idx)
+		}},
+		{"leaves.delete", func(r *rand.Rand, db *sql.DB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("leaf %d: deleted", l.idx), leafName(l.idx)}, exec1(db, `DELETE FROM audit_leaves WHERE idx = ?`, l.idx)
+		}},
+		{"leaves.delete.last", func(r *rand.Rand, db *sql.DB) (change, error) {
+			size, err := logSize(db)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("leaf %d, the last: deleted", size-1), fmt.Sprintf("log has %d leaves", size-1)},
+				exec1(db, `DELETE FROM audit_leaves WHERE idx = ?`, size-1)
+		}},
+		{"leaves.insert.end", func(r *rand.Rand, db *sql.DB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			size, err := logSize(db)
+			if err != nil {
+				return change{}, err
+			}
+			d, h, err := renumber(l.data, size)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("leaf %d: inserted, a copy of leaf %d, correctly numbered and hashed", size, l.idx), fmt.Sprintf("log has %d leaves", size+1)},
+				exec1(db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES (?, ?, ?, ?, ?, ?)`, size, l.domain, l.pseudonym, l.action, d, h)
+		}},
+		{"leaves.swap", swapLeaves(false)},
+		{"leaves.swap.rehash", swapLeaves(true)},
+	}
+}
+
+// swapLeaves exchanges the content of two leaves (columns, data, hash);
+// with rehash, each is renumbered and rehashed, so that each row is a valid
+// leaf at its place and only the tree is wrong.
+func swapLeaves(rehash bool) func(*rand.Rand, *sql.DB) (change, error) {
+	return func(r *rand.Rand, db *sql.DB) (change, error) {
+		a, err := randomLeaf(r, db)
+		if err != nil {
+			return change{}, err
+		}
+		b, err := randomLeaf(r, db)
+		if err != nil {
+			return change{}, err
+		}
+		if a.idx == b.idx {
+			return change{}, errNoop
+		}
+		moved := []leafRow{{a.idx, b.domain, b.pseudonym, b.action, b.data, b.hash}, {b.idx, a.domain, a.pseudonym, a.action, a.data, a.hash}}
+		for i := range moved {
+			if rehash {
+				if moved[i].data, moved[i].hash, err = renumber(moved[i].data, moved[i].idx); err != nil {
+					return change{}, err
+				}
+			}
+		}
+		if string(moved[0].data) == string(a.data) || string(moved[1].data) == string(b.data) {
+			return change{}, errNoop
+		}
+		for _, m := range moved {
+			if err := exec1(db, `UPDATE audit_leaves SET domain = ?, pseudonym = ?, action = ?, data = ?, hash = ? WHERE idx = ?`, m.domain, m.pseudonym, m.action, m.data, m.hash, m.idx); err != nil {
+				return change{}, err
+			}
+		}
+		names := leafName(min(a.idx, b.idx))
+		if rehash {
+			if names, err = coveringCheckpoint(db, min(a.idx, b.idx)); err != nil {
+				return change{}, err
+			}
+		}
+		return change{fmt.Sprintf("leaves %d and %d: swapped (rehashed: %t)", a.idx, b.idx, rehash), names}, nil
+	}
+}
