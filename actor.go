@@ -7,9 +7,21 @@ import "context"
 // control fills in roles later; every service already receives the actor
 // through the context so that each write and read can be attributed.
 type Actor struct {
-	// ID names the actor, e.g. "cli:alice" or "http:anonymous".
+	// ID names the actor, e.g. "cli:alice", "principal:p_ab12 (ACME reader)".
 	ID string `json:"id"`
+	// Principal is the authenticated API caller, nil for an anonymous one.
+	Principal *Principal `json:"-"`
+	// Subject is the identifier a subject token is bound to, held in
+	// memory for the request only.
+	Subject *Subject `json:"-"`
+	// Local is set for the command line on the installation's own machine:
+	// whoever runs it holds the data directory and its keys, so no role
+	// could stop them; everything they do is still logged.
+	Local bool `json:"-"`
 }
+
+// Anonymous reports whether the actor presented no credentials.
+func (a Actor) Anonymous() bool { return !a.Local && a.Principal == nil }
 
 type actorKey struct{}
 

@@ -56,6 +56,11 @@ type ReadTx interface {
 	LatestCheckpoint() (*Checkpoint, error)
 	// Checkpoints calls fn for every checkpoint in size order.
 	Checkpoints(fn func(*Checkpoint) error) error
+	// Principal returns one principal; ENOTFOUND if there is none.
+	Principal(id string) (*Principal, error)
+	// Principals returns every principal, oldest first.
+	Principals() ([]Principal, error)
+
 	// SpecRows calls fn for every stored spec version of every domain, in
 	// domain and version order, parsed afresh; a row that cannot be read
 	// comes with Invalid set.
@@ -80,6 +85,11 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// InsertPrincipal stores a new principal; ECONFLICT if its id is taken.
+	InsertPrincipal(p *Principal) error
+	// RevokePrincipal marks a principal revoked at the transaction's time;
+	// ENOTFOUND if there is none, ECONFLICT if it is revoked already.
+	RevokePrincipal(id string) error
 	// InsertCheckpoint stores a checkpoint; ECONFLICT if one of that size exists.
 	InsertCheckpoint(c *Checkpoint) error
 	// SetPoints stores (or replaces) an event's raw points under a version;

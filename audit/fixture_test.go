@@ -48,7 +48,7 @@ func populated(tb testing.TB, subjects int) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	in := openInstallation(tb, dir)
-	ctx := context.Background()
+	ctx := probity.NewContextWithActor(context.Background(), probity.Actor{ID: "test", Local: true})
 	if err := in.bureau.Init(ctx); err != nil {
 		tb.Fatal(err)
 	}

@@ -22,6 +22,9 @@ func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*prob
 	if id != "" && s.ID != id {
 		return nil, probity.Errorf(probity.EINVALID, "id: the spec's id %q does not match the domain %q it is applied to", s.ID, id)
 	}
+	if err := b.mayApply(ctx, s.ID); err != nil {
+		return nil, err
+	}
 	compiled, err := spec.Compile(s)
 	if err != nil {
 		return nil, err
@@ -157,4 +160,15 @@ func eventPoints(c *spec.Compiled, typ string, fields map[string]any, asText boo
 		return 0, err
 	}
 	return c.Points(typ, typed)
+}
+
+// mayApply checks that the caller may apply a spec of the domain: the
+// operator creates domains, and the operator or the domain's admin applies
+// later versions.
+func (b *Bureau) mayApply(ctx context.Context, domain string) error {
+	a := probity.ActorFromContext(ctx)
+	if a.Principal != nil && a.Principal.Has(probity.RoleAdmin, domain) {
+		return nil
+	}
+	return b.authorize(ctx, "applying a spec of "+domain, probity.RoleOperator, "")
 }

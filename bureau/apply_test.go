@@ -1,7 +1,6 @@
 package bureau_test
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -35,7 +34,7 @@ func TestApplySpec(t *testing.T) {
 		if res.Changed || res.Version != 1 || !res.EffectiveAt.Equal(t0) {
 			t.Fatalf("re-apply = %+v, want unchanged version 1", res)
 		}
-		d, err := f.Domain(context.Background(), "acme.lending")
+		d, err := f.Domain(local(), "acme.lending")
 		if err != nil || len(d.Versions) != 1 {
 			t.Fatalf("versions = %d, %v; want 1", len(d.Versions), err)
 		}
@@ -76,18 +75,18 @@ func TestApplySpec(t *testing.T) {
 		f.apply(t, src)
 		f.mustIngest(t, "acme.lending", `{"key":"k1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":500}}`)
 		v2 := strings.Replace(src, "fields: {amount: number}\n    points: \"10.0", "fields: {amount: number, term: int}\n    points: \"10.0", 1)
-		_, err := f.ApplySpec(context.Background(), "", []byte(v2))
+		_, err := f.ApplySpec(local(), "", []byte(v2))
 		if probity.ErrorCode(err) != probity.EINVALID || !strings.Contains(probity.ErrorMessage(err), "loan_repaid") {
 			t.Fatalf("err = %v, want EINVALID naming loan_repaid", err)
 		}
-		d, _ := f.Domain(context.Background(), "acme.lending")
+		d, _ := f.Domain(local(), "acme.lending")
 		if len(d.Versions) != 1 {
 			t.Fatalf("versions = %d, want 1: a failed apply stored a version", len(d.Versions))
 		}
 	})
 	t.Run("ErrIDMismatch", func(t *testing.T) {
 		f := newFixture(t)
-		_, err := f.ApplySpec(context.Background(), "other.domain", []byte(readSpec(t, lending)))
+		_, err := f.ApplySpec(local(), "other.domain", []byte(readSpec(t, lending)))
 		if probity.ErrorCode(err) != probity.EINVALID {
 			t.Fatalf("err = %v, want EINVALID", err)
 		}
@@ -95,10 +94,10 @@ func TestApplySpec(t *testing.T) {
 	t.Run("ErrInvalidSpecStoresNothing", func(t *testing.T) {
 		f := newFixture(t)
 		bad := strings.Replace(readSpec(t, lending), "basis: repayment", "basis: political_opinion", 1)
-		if _, err := f.ApplySpec(context.Background(), "", []byte(bad)); probity.ErrorCode(err) != probity.EINVALID {
+		if _, err := f.ApplySpec(local(), "", []byte(bad)); probity.ErrorCode(err) != probity.EINVALID {
 			t.Fatalf("err = %v, want EINVALID", err)
 		}
-		if ds, _ := f.Domains(context.Background()); len(ds) != 0 {
+		if ds, _ := f.Domains(local()); len(ds) != 0 {
 			t.Fatalf("domains = %v, want none", ds)
 		}
 	})

@@ -1,7 +1,6 @@
 package bureau_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ func (r *sliceReader) Next() (probity.EventInput, error) {
 
 func lendingPopulation(tb testing.TB, f *fixture, subjects int) []probity.EventInput {
 	tb.Helper()
-	d, err := f.Domain(context.Background(), "acme.lending")
+	d, err := f.Domain(local(), "acme.lending")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func BenchmarkIngest(b *testing.B) {
 		f.applyFile(b, lending)
 		inputs := lendingPopulation(b, f, 5000)
 		b.StartTimer()
-		sum, err := f.Ingest(context.Background(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{})
+		sum, err := f.Ingest(local(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,13 +63,13 @@ func BenchmarkScore(b *testing.B) {
 	f := newFixture(b)
 	f.applyFile(b, lending)
 	inputs := lendingPopulation(b, f, 5000)
-	if _, err := f.Ingest(context.Background(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{}); err != nil {
+	if _, err := f.Ingest(local(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	subject := inputs[len(inputs)/2].Subject
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := f.Score(context.Background(), probity.ScoreRequest{Domain: "acme.lending", Subject: subject}); err != nil {
+		if _, err := f.Score(local(), probity.ScoreRequest{Domain: "acme.lending", Subject: subject}); err != nil {
 			b.Fatal(err)
 		}
 	}

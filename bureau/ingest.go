@@ -24,6 +24,9 @@ var errRejected = errors.New("input rejected")
 // Ingest validates every input line and applies the good ones in one
 // transaction; see probity.EventService.
 func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReader, opts probity.IngestOptions) (*probity.IngestSummary, error) {
+	if err := b.authorize(ctx, "reporting events", probity.RoleReporter, domain); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	sum := &probity.IngestSummary{Errors: []probity.LineError{}}
 	err := b.store.Update(ctx, func(tx probity.Tx) error {

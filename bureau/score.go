@@ -59,6 +59,12 @@ func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest)
 // read computes a score in a write transaction, lets finish turn it into
 // what the caller is shown, and records that disclosure in the log.
 func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) error {
+	if err := b.authorize(ctx, "reading scores", probity.RoleReader, req.Domain); err != nil {
+		return err
+	}
+	if req.Purpose == "" {
+		return probity.Errorf(probity.EINVALID, "purpose: required; every read of a score states why, one of the domain's purposes (GET /v1/domains/%s lists them)", req.Domain)
+	}
 	subject, err := identity.Parse(req.Subject)
 	if err != nil {
 		return prefixed("subject", err)
@@ -124,7 +130,7 @@ func checkScoreRequest(s *probity.Spec, subject probity.Subject, purpose string)
 	if !s.Rates(subject.Kind) {
 		return probity.Errorf(probity.EINVALID, "subject: %s does not rate %s subjects; it rates: %s", s.ID, subject.Kind, kindList(s.Subjects))
 	}
-	if purpose != "" && !s.HasPurpose(purpose) {
+	if !s.HasPurpose(purpose) {
 		return probity.Errorf(probity.EINVALID, "purpose: %q is not a purpose of %s; allowed: %s", truncate(purpose, 64), s.ID, strings.Join(s.Purposes, ", "))
 	}
 	return nil

@@ -1,7 +1,6 @@
 package bureau_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -50,14 +49,15 @@ func TestScore(t *testing.T) {
 		code string
 		want string
 	}{
-		{"ErrBadSubject", probity.ScoreRequest{Domain: "acme.lending", Subject: "cn-rid:123"}, probity.EINVALID, "subject:"},
-		{"ErrKind", probity.ScoreRequest{Domain: "acme.lending", Subject: city}, probity.EINVALID, "does not rate public_body"},
+		{"ErrBadSubject", probity.ScoreRequest{Domain: "acme.lending", Subject: "cn-rid:123", Purpose: "collection"}, probity.EINVALID, "subject:"},
+		{"ErrKind", probity.ScoreRequest{Domain: "acme.lending", Subject: city, Purpose: "collection"}, probity.EINVALID, "does not rate public_body"},
 		{"ErrPurpose", probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "curiosity"}, probity.EINVALID, "credit_application"},
-		{"ErrDomain", probity.ScoreRequest{Domain: "no.such", Subject: alice}, probity.ENOTFOUND, "no.such"},
+		{"ErrNoPurpose", probity.ScoreRequest{Domain: "acme.lending", Subject: alice}, probity.EINVALID, "purpose: required"},
+		{"ErrDomain", probity.ScoreRequest{Domain: "no.such", Subject: alice, Purpose: "collection"}, probity.ENOTFOUND, "no.such"},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.Score(context.Background(), tt.req)
+			_, err := f.Score(local(), tt.req)
 			if probity.ErrorCode(err) != tt.code || !strings.Contains(probity.ErrorMessage(err), tt.want) {
 				t.Fatalf("err = %v, want %s containing %q", err, tt.code, tt.want)
 			}
@@ -71,7 +71,7 @@ func TestDecide(t *testing.T) {
 	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":20000}}
 {"key":"a2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-06-01","fields":{"amount":100}}`)
 	t.Run("Rated", func(t *testing.T) {
-		d, err := f.Decide(context.Background(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "overdraft_eligible"})
+		d, err := f.Decide(local(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "overdraft_eligible", Purpose: "credit_application"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestDecide(t *testing.T) {
 		}
 	})
 	t.Run("UnratedIsBase", func(t *testing.T) {
-		d, err := f.Decide(context.Background(), probity.DecisionRequest{Domain: "acme.lending", Subject: "person:new-customer", Benefit: "overdraft_eligible"})
+		d, err := f.Decide(local(), probity.DecisionRequest{Domain: "acme.lending", Subject: "person:new-customer", Benefit: "overdraft_eligible", Purpose: "credit_application"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestDecide(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownBenefit", func(t *testing.T) {
-		_, err := f.Decide(context.Background(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "free_money"})
+		_, err := f.Decide(local(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "free_money", Purpose: "credit_application"})
 		if probity.ErrorCode(err) != probity.EINVALID || !strings.Contains(probity.ErrorMessage(err), "deposit_waived") {
 			t.Fatalf("err = %v, want EINVALID listing the benefits", err)
 		}
@@ -124,7 +124,7 @@ func TestScoreReadsStoredPoints(t *testing.T) {
 	if s := f.score(t, "acme.lending", alice, time.Time{}); s.Contributions[0].Raw+s.Contributions[1].Raw != 30 {
 		t.Fatalf("raw points %v and %v, want 20 and 10", s.Contributions[0].Raw, s.Contributions[1].Raw)
 	}
-	err := f.db.Update(context.Background(), func(tx probity.Tx) error {
+	err := f.db.Update(local(), func(tx probity.Tx) error {
 		e, err := tx.EventByKey("acme.lending", "a1")
 		if err != nil {
 			return err

@@ -31,13 +31,16 @@ func TestEveryRouteLeavesATrace(t *testing.T) {
 	u := srv.URL()
 	events := `{"key":"k1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":12000}}
 {"key":"k2","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-02-10","fields":{"amount":100}}`
+	call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
+	grantAll(t)
+	v2 := strings.Replace(string(lendingSpec(t)), "name: ACME Bank consumer and business lending", "name: ACME Bank lending", 1)
 	tests := []struct {
 		name, method, path, body string
 		leaves                   uint64
 		action, purpose          string
 	}{
-		{"ApplySpec", "PUT", "/v1/domains/acme.lending", string(lendingSpec(t)), 1, probity.ActionSpecApplied, ""},
-		{"ApplySame", "PUT", "/v1/domains/acme.lending", string(lendingSpec(t)), 0, "", ""},
+		{"ApplySpec", "PUT", "/v1/domains/acme.lending", v2, 1, probity.ActionSpecApplied, ""},
+		{"ApplySame", "PUT", "/v1/domains/acme.lending", v2, 0, "", ""},
 		{"Events", "POST", "/v1/domains/acme.lending/events", events, 2, probity.ActionEventAccepted, ""},
 		{"EventsAgain", "POST", "/v1/domains/acme.lending/events", events, 0, "", ""},
 		{"EventsRejected", "POST", "/v1/domains/acme.lending/events", `{"key":"x","type":"nope"}`, 0, "", ""},
@@ -60,8 +63,8 @@ func TestEveryRouteLeavesATrace(t *testing.T) {
 			}
 			if tt.leaves > 0 {
 				purpose, _ := last["purpose"].(string)
-				if last["action"] != tt.action || purpose != tt.purpose || !strings.HasPrefix(last["actor"].(string), "http:") {
-					t.Fatalf("last leaf %v, want action %s purpose %q by an http actor", last, tt.action, tt.purpose)
+				if last["action"] != tt.action || purpose != tt.purpose || !strings.Contains(last["actor"].(string), "lending desk") {
+					t.Fatalf("last leaf %v, want action %s purpose %q by the lending desk", last, tt.action, tt.purpose)
 				}
 				if strings.Contains(fmt.Sprint(last), alice[7:]) {
 					t.Fatal("a leaf carries the raw identifier")
@@ -78,6 +81,7 @@ func TestAuditRoutes(t *testing.T) {
 	srv := startServer(t)
 	u := srv.URL()
 	call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
+	grantAll(t)
 	call(t, "POST", u+"/v1/domains/acme.lending/events", "application/x-ndjson", []byte(`{"key":"k1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":12000}}`))
 	_, keyBody := call(t, "GET", u+"/v1/audit/key", "", nil)
 	verifier, err := audit.NewVerifier(keyBody["key"].(string))
@@ -86,13 +90,14 @@ func TestAuditRoutes(t *testing.T) {
 	}
 	_, cp := call(t, "GET", u+"/v1/audit/checkpoint", "", nil)
 	signed, err := audit.OpenCheckpoint([]byte(cp["note"].(string)), verifier)
-	if err != nil || signed.Size != 4 {
-		t.Fatalf("checkpoint: %v, size %v; want a signed checkpoint of 4 leaves", err, signed)
+	// Two keys, the operator, the spec, the lending desk, the event.
+	if err != nil || signed.Size != 6 {
+		t.Fatalf("checkpoint: %v, size %v; want a signed checkpoint of 6 leaves", err, signed)
 	}
 	_, page := call(t, "GET", u+"/v1/audit/entries?start=0&end=100", "", nil)
 	entries := page["entries"].([]any)
-	if len(entries) != 4 {
-		t.Fatalf("entries = %d, want 4", len(entries))
+	if len(entries) != 6 {
+		t.Fatalf("entries = %d, want 6", len(entries))
 	}
 	for i, e := range entries {
 		data := e.(map[string]any)["data"].(string)
@@ -105,17 +110,17 @@ func TestAuditRoutes(t *testing.T) {
 			t.Fatalf("leaf %d: served hash is not the hash of its data", i)
 		}
 	}
-	_, cons := call(t, "GET", u+"/v1/audit/proofs/consistency?from=2&to=4", "", nil)
+	_, cons := call(t, "GET", u+"/v1/audit/proofs/consistency?from=2&to=6", "", nil)
 	root2 := rootAt(t, u, 2)
-	if err := audit.VerifyConsistency(2, 4, decodeHashes(t, cons), root2, signed.Root); err != nil {
-		t.Fatalf("consistency 2 -> 4: %v", err)
+	if err := audit.VerifyConsistency(2, 6, decodeHashes(t, cons), root2, signed.Root); err != nil {
+		t.Fatalf("consistency 2 -> 6: %v", err)
 	}
 	resp, err := http.Get(u + "/v1/audit/checkpoint?format=note")
 	if err != nil || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
 		t.Fatalf("note format: %v %v", err, resp.Header)
 	}
 	resp.Body.Close()
-	for _, path := range []string{"/v1/audit/proofs/inclusion?index=4&size=4", "/v1/audit/proofs/inclusion?index=0", "/v1/audit/proofs/consistency?from=3&to=9", "/v1/audit/entries?start=x"} {
+	for _, path := range []string{"/v1/audit/proofs/inclusion?index=6&size=6", "/v1/audit/proofs/inclusion?index=0", "/v1/audit/proofs/consistency?from=3&to=19", "/v1/audit/entries?start=x"} {
 		if status, body := call(t, "GET", u+path, "", nil); status != 400 || errCode(body) != "invalid" {
 			t.Errorf("GET %s = %d %v, want 400 invalid", path, status, body)
 		}

@@ -5,6 +5,7 @@ package http
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,9 +30,17 @@ type Server struct {
 	Events  probity.EventService
 	Scores  probity.ScoreService
 	Audit   probity.AuditService
+	Access  probity.AccessService
 	Logger  *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
+	// TLSCert and TLSKey, when set, make the server speak HTTPS.
+	TLSCert, TLSKey string
+	// Rate and Burst limit each principal's requests (0: no limit).
+	Rate  float64
+	Burst int
+
+	limiter *limiter
 
 	ln  net.Listener
 	srv *http.Server
@@ -43,6 +52,7 @@ type Services interface {
 	probity.EventService
 	probity.ScoreService
 	probity.AuditService
+	probity.AccessService
 }
 
 // NewServer returns a server over the given services.
@@ -50,7 +60,8 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Logger: logger, MaxEventBytes: MaxEventBytes}
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Logger: logger,
+		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
 // Handler returns the API's routes.
@@ -64,17 +75,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/domains/{id}/scores", s.handleScore)
 	mux.HandleFunc("POST /v1/domains/{id}/decisions", s.handleDecision)
 	s.auditRoutes(mux)
+	s.principalRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	})
-	return s.withActor(s.withAccessLog(mux))
+	return s.withAccessLog(s.withAuth(mux))
 }
 
-// Open listens on addr. Until access control exists Probity binds to
-// loopback only: any other address is refused with an error that says so.
+// Open listens on addr and serves, over TLS when TLSCert and TLSKey are set.
 func (s *Server) Open(addr string) error {
-	if err := CheckLoopback(addr); err != nil {
-		return err
+	if s.limiter == nil {
+		s.limiter = newLimiter(s.Rate, s.Burst)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -90,29 +101,33 @@ func (s *Server) Open(addr string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
+	if s.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %v", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		go s.srv.ServeTLS(ln, "", "")
+		return nil
+	}
 	go s.srv.Serve(ln)
 	return nil
 }
 
-// CheckLoopback refuses any listen address that is not a loopback address.
-func CheckLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return probity.Errorf(probity.EINVALID, "--addr %q: want host:port, e.g. 127.0.0.1:8080", addr)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return probity.Errorf(probity.EINVALID, "--addr %q: until access control exists Probity listens on loopback only (127.0.0.1, ::1 or localhost)", addr)
+// Loopback reports whether the server listens on a loopback address only.
+func (s *Server) Loopback() bool {
+	a, ok := s.ln.Addr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }
 
 // URL returns the base URL the server listens on.
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
+	}
+	if s.TLSCert != "" {
+		return "https://" + s.ln.Addr().String()
 	}
 	return "http://" + s.ln.Addr().String()
 }
@@ -203,17 +218,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowed string) e
 	return nil
 }
 
-func (s *Server) withActor(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor := probity.Actor{ID: "http:anonymous@" + remoteHost(r)}
-		next.ServeHTTP(w, r.WithContext(probity.NewContextWithActor(r.Context(), actor)))
-	})
-}
-
 // statusRecorder remembers the status written, for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	actor  string
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -230,8 +239,7 @@ func (s *Server) withAccessLog(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		s.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)),
-			"actor", probity.ActorFromContext(r.Context()).ID)
+			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)), "actor", rec.actor)
 	})
 }
 

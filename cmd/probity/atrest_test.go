@@ -93,11 +93,11 @@ func TestNoRawIdentifierAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum, err := in.bureau.Ingest(context.Background(), "acme.lending", reader, probity.IngestOptions{}); err != nil || sum.Accepted != 3*len(ids) {
+	if sum, err := in.bureau.Ingest(cliContext(context.Background()), "acme.lending", reader, probity.IngestOptions{}); err != nil || sum.Accepted != 3*len(ids) {
 		t.Fatalf("ingest while open: %v, %v", sum, err)
 	}
 	for _, id := range ids {
-		s, err := in.bureau.Score(context.Background(), probity.ScoreRequest{Domain: "acme.lending", Subject: id})
+		s, err := in.bureau.Score(cliContext(context.Background()), probity.ScoreRequest{Domain: "acme.lending", Subject: id, Purpose: "account_review"})
 		if err != nil || s.Status != probity.StatusRated {
 			t.Fatalf("score of a planted subject: %v, %v", s, err)
 		}

@@ -19,7 +19,7 @@ func serveInstallation(t *testing.T, data string) (*installation, string) {
 		t.Fatal(err)
 	}
 	m := &Main{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, Getenv: func(string) string { return "" }}
-	srv, err := m.listen(in, "127.0.0.1:0")
+	srv, err := m.listen(in, "127.0.0.1:0", serveOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func ingestVia(t *testing.T, in *installation, keyPrefix string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.bureau.Ingest(context.Background(), "acme.lending", r, probity.IngestOptions{}); err != nil {
+	if _, err := in.bureau.Ingest(cliContext(context.Background()), "acme.lending", r, probity.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -70,7 +70,7 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"ApplyUnchanged", []string{"domain", "apply", lendingSpec}, 0, "", ""}, // unchanged: nothing happened
 		{"Ingest", []string{"ingest", "--domain", "acme.lending", events}, 2, probity.ActionEventAccepted, ""},
 		{"IngestDuplicates", []string{"ingest", "--domain", "acme.lending", events}, 0, "", ""}, // duplicates change nothing
-		{"Score", []string{"score", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionScoreRead, ""},
+		{"Score", []string{"score", "--domain", "acme.lending", "--subject", alice, "--purpose", "account_review"}, 1, probity.ActionScoreRead, "account_review"},
 		{"ScoreWithPurpose", []string{"score", "--domain", "acme.lending", "--subject", alice, "--purpose", "collection", "--json"}, 1, probity.ActionScoreRead, "collection"},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},
 		{"AuditShow", []string{"audit", "show", "0"}, 0, "", ""},
@@ -124,7 +124,7 @@ func TestKillMidIngest(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
 		r := verifyOK(t, data)
-		out := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", "person:p00001", "--json")
+		out := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", "person:p00001", "--purpose", "collection", "--json")
 		applied := !strings.Contains(out, `"status": "unrated"`) || strings.Contains(out, "big-")
 		t.Logf("trial %d: killed after %s (%v): %d events, %d leaves verify; big input applied: %v", trial, delay, err, r.Events, r.Leaves, applied)
 		if err == nil && !applied {

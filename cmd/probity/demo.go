@@ -12,6 +12,7 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/examples"
+	"github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/population"
 	"github.com/schollz/progressbar/v3"
 )
@@ -71,18 +72,28 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err := c.populate(ctx, in, specs, opts); err != nil {
 		return err
 	}
-	if *noServe {
-		return c.printExamples(ctx, in, opts, "http://"+*addr)
-	}
-	srv, err := c.m.listen(in, *addr)
+	found, err := chooseExamples(specs, opts)
 	if err != nil {
 		return err
 	}
-	if err := c.printExamples(ctx, in, opts, srv.URL()); err != nil {
-		srv.Close(context.Background())
+	tokens, err := c.tokens(ctx, in, specs, found)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.m.Stdout, "\nserving %s on %s (loopback only: no access control yet); Ctrl-C stops\n", *data, srv.URL())
+	base := "http://" + *addr
+	var srv *http.Server
+	if !*noServe {
+		if srv, err = c.m.listen(in, *addr, serveOptions{}); err != nil {
+			return err
+		}
+		base = srv.URL()
+	}
+	c.printTokens(tokens)
+	c.printExamples(found, base, tokens.reader)
+	if *noServe {
+		return nil
+	}
+	fmt.Fprintf(c.m.Stdout, "\nserving %s on %s; Ctrl-C stops\n", *data, srv.URL())
 	return c.m.serveUntilDone(ctx, srv)
 }
 

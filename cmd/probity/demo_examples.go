@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -18,33 +17,47 @@ type example struct {
 	body   map[string]string
 }
 
-// printExamples finds subjects that show the system off, checks that each
-// call works against the store, and prints it as curl.
-func (c *DemoCommand) printExamples(ctx context.Context, in *installation, opts population.Options, base string) error {
-	var found []example
+// chooseExamples picks subjects that show the system off from what the
+// population generated for them, without reading anyone's score: every read
+// is an inquiry the subject would see.
+func chooseExamples(specs []*probity.Spec, opts population.Options) ([]example, error) {
+	doms := map[string]*population.Domain{}
+	for _, s := range specs {
+		d, err := population.NewDomain(s, prefix(s.ID), opts)
+		if err != nil {
+			return nil, err
+		}
+		doms[s.ID] = d
+	}
+	count := func(domain string, i int, adverse bool) int {
+		n := 0
+		for _, e := range doms[domain].SubjectEvents(i) {
+			if !adverse || strings.Contains(e.Type, "late") || strings.Contains(e.Type, "default") {
+				n++
+			}
+		}
+		return n
+	}
 	want := []struct {
 		title, domain, scheme, path string
 		extra                       map[string]string
-		ok                          func(*probity.Score) bool
+		ok                          func(i int) bool
 	}{
 		{"A borrower's score in the bank's lending domain, with its explanation", "acme.lending", "cn-rid:", "scores",
-			map[string]string{"purpose": "credit_application"}, func(s *probity.Score) bool { return s.Status == probity.StatusRated && len(s.Reasons) > 0 }},
+			map[string]string{"purpose": "credit_application"}, func(i int) bool { return count("acme.lending", i, false) >= 8 && count("acme.lending", i, true) > 0 }},
 		{"A thin-file tenant: unrated at the bank, rated by paying rent and bills", "city.rent-utilities", "cn-rid:", "scores",
-			map[string]string{"purpose": "tenancy_application"}, func(s *probity.Score) bool { return s.Status == probity.StatusRated }},
+			map[string]string{"purpose": "tenancy_application"}, func(i int) bool { return count("acme.lending", i, false) < 2 && count("city.rent-utilities", i, false) >= 6 }},
 		{"A company's eligibility for public procurement in the tax domain", "gov.tax-compliance", "uscc:", "decisions",
-			map[string]string{"benefit": "public_procurement", "purpose": "procurement_eligibility"}, func(s *probity.Score) bool { return s.Status == probity.StatusRated }},
+			map[string]string{"benefit": "public_procurement", "purpose": "procurement_eligibility"}, func(i int) bool { return count("gov.tax-compliance", i, false) >= 8 }},
 	}
-	for wi, w := range want {
-		for i := 0; i < opts.Subjects && len(found) == wi; i++ {
+	var found []example
+	for _, w := range want {
+		if doms[w.domain] == nil {
+			continue
+		}
+		for i := 0; i < opts.Subjects; i++ {
 			id, _ := opts.Subject(i)
-			if !strings.HasPrefix(id, w.scheme) {
-				continue
-			}
-			s, err := in.bureau.Score(ctx, probity.ScoreRequest{Domain: w.domain, Subject: id})
-			if err != nil || !w.ok(s) {
-				continue
-			}
-			if wi == 1 && !c.unratedAt(ctx, in, "acme.lending", id) {
+			if !strings.HasPrefix(id, w.scheme) || !w.ok(i) {
 				continue
 			}
 			body := map[string]string{"subject": id}
@@ -52,22 +65,22 @@ func (c *DemoCommand) printExamples(ctx context.Context, in *installation, opts 
 				body[k] = v
 			}
 			found = append(found, example{title: w.title, domain: w.domain, path: w.path, body: body})
+			break
 		}
 	}
-	fmt.Fprintln(c.m.Stdout, "\nTry these:")
-	for _, e := range found {
-		body, _ := json.Marshal(e.body)
-		fmt.Fprintf(c.m.Stdout, "\n# %s\ncurl -s -X POST %s/v1/domains/%s/%s -H 'Content-Type: application/json' -d '%s'\n",
-			e.title, base, e.domain, e.path, body)
-	}
-	if len(found) < len(want) {
-		fmt.Fprintf(c.m.Stdout, "\n(the population is too small for every example; try --subjects 1000)\n")
-	}
-	fmt.Fprintf(c.m.Stdout, "\n# Every domain's public rules\ncurl -s %s/v1/domains\n", base)
-	return nil
+	return found, nil
 }
 
-func (c *DemoCommand) unratedAt(ctx context.Context, in *installation, domain, id string) bool {
-	s, err := in.bureau.Score(ctx, probity.ScoreRequest{Domain: domain, Subject: id})
-	return err == nil && s.Status == probity.StatusUnrated
+// printExamples prints the examples as curl commands with the reader's token.
+func (c *DemoCommand) printExamples(found []example, base, token string) {
+	fmt.Fprintln(c.m.Stdout, "\nTry these (every read is logged with its purpose, and shown to the subject):")
+	for _, e := range found {
+		body, _ := json.Marshal(e.body)
+		fmt.Fprintf(c.m.Stdout, "\n# %s\ncurl -s -X POST %s/v1/domains/%s/%s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '%s'\n",
+			e.title, base, e.domain, e.path, token, body)
+	}
+	if len(found) < 3 {
+		fmt.Fprintf(c.m.Stdout, "\n(the population is too small for every example; try --subjects 1000)\n")
+	}
+	fmt.Fprintf(c.m.Stdout, "\n# Every domain's public rules (no token needed)\ncurl -s %s/v1/domains\n", base)
 }

@@ -39,13 +39,16 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	curls := regexp.MustCompile(`curl -s -X POST (\S+) -H 'Content-Type: application/json' -d '([^']*)'`).FindAllStringSubmatch(out, -1)
+	curls := regexp.MustCompile(`curl -s -X POST (\S+) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/json' -d '([^']*)'`).FindAllStringSubmatch(out, -1)
 	if len(curls) != 3 {
 		t.Fatalf("demo printed %d curl commands with bodies, want 3:\n%s", len(curls), out)
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, c := range curls {
-		resp, err := client.Post(c[1], "application/json", strings.NewReader(c[2]))
+		req, _ := http.NewRequest("POST", c[1], strings.NewReader(c[3]))
+		req.Header.Set("Authorization", "Bearer "+c[2])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,13 +56,13 @@ func TestDemo(t *testing.T) {
 		err = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("%s %s: status %d, %v %v", c[1], c[2], resp.StatusCode, body, err)
+			t.Fatalf("%s %s: status %d, %v %v", c[1], c[3], resp.StatusCode, body, err)
 		}
 		if strings.HasSuffix(c[1], "/scores") && body["status"] != "rated" {
-			t.Errorf("%s: status %v, want a rated example", c[2], body["status"])
+			t.Errorf("%s: status %v, want a rated example", c[3], body["status"])
 		}
 		if strings.HasSuffix(c[1], "/decisions") && body["allowed"] == nil {
-			t.Errorf("%s: no decision in %v", c[2], body)
+			t.Errorf("%s: no decision in %v", c[3], body)
 		}
 	}
 	cancel()

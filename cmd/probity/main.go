@@ -68,6 +68,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&ScoreCommand{m: m}).Run(ctx, rest)
 	case "serve":
 		return (&ServeCommand{m: m}).Run(ctx, rest)
+	case "token":
+		return (&TokenCommand{m: m}).Run(ctx, rest)
 	case "", "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		if cmd == "" {
@@ -94,6 +96,7 @@ Commands:
 	ingest    ingest events from an NDJSON or CSV file
 	score     show a subject's score with its explanation
 	serve     serve the JSON API
+	token     create, list and revoke principals' tokens; issue subject tokens
 
 Every command takes --data DIR (default ./probity-data, or $PROBITY_DATA).
 Run probity <command> -h for a command's flags.

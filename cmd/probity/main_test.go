@@ -128,7 +128,7 @@ func TestIngestCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	score := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", acmeCo, "--json")
+	score := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", acmeCo, "--json", "--purpose", "account_review")
 	if strings.Contains(score, "c1") {
 		t.Fatal("a line of a rejected input was applied")
 	}
@@ -159,7 +159,7 @@ func TestScoreCommand(t *testing.T) {
 {"key":"k3","type":"payment_late","subject":"`+alice+`","occurred_at":"`+late.Format(time.DateOnly)+`","fields":{"days_late":10}}
 `)
 	mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", events)
-	out := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--json")
+	out := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--json", "--purpose", "account_review")
 	var s map[string]any
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("--json printed %q: %v", out, err)
@@ -172,17 +172,17 @@ func TestScoreCommand(t *testing.T) {
 	if s["status"] != "rated" || s["reasons"].([]any)[0].(map[string]any)["code"] != "L01" {
 		t.Fatalf("score = %v, want rated with reason L01", s)
 	}
-	human := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice)
+	human := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--purpose", "account_review")
 	for _, want := range []string{"status: rated", "Adverse reasons", "L01", "Pending entries", "counts from " + late.AddDate(0, 0, 30).Format(time.DateOnly), "Projection"} {
 		if !strings.Contains(human, want) {
 			t.Errorf("human output lacks %q:\n%s", want, human)
 		}
 	}
-	future := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--as-of", late.AddDate(0, 0, 40).Format(time.RFC3339), "--json")
+	future := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--as-of", late.AddDate(0, 0, 40).Format(time.RFC3339), "--json", "--purpose", "account_review")
 	if !strings.Contains(future, `"pending": []`) {
 		t.Errorf("as of after the grace period the late payment still pending:\n%s", future)
 	}
-	unrated := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", "person:someone-new", "--json")
+	unrated := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", "person:someone-new", "--json", "--purpose", "account_review")
 	if !strings.Contains(unrated, `"status": "unrated"`) || !strings.Contains(unrated, `"score": null`) {
 		t.Fatalf("unrated subject printed %s", unrated)
 	}
@@ -192,7 +192,7 @@ func TestScoreCommand(t *testing.T) {
 		{"--domain", "acme.lending", "--subject", alice, "--as-of", "soon"},
 		{"--domain", "no.such", "--subject", alice},
 	} {
-		if _, _, err := run(t, nil, "", append([]string{"score", "--data", data}, args...)...); err == nil {
+		if _, _, err := run(t, nil, "", append([]string{"score", "--data", data, "--purpose", "account_review"}, args...)...); err == nil {
 			t.Errorf("score %v succeeded, want an error", args)
 		}
 	}

@@ -62,5 +62,5 @@ func cliContext(ctx context.Context) context.Context {
 	} else if h, err := os.Hostname(); err == nil {
 		name = "@" + h
 	}
-	return probity.NewContextWithActor(ctx, probity.Actor{ID: fmt.Sprintf("cli:%s", name)})
+	return probity.NewContextWithActor(ctx, probity.Actor{ID: fmt.Sprintf("cli:%s", name), Local: true})
 }

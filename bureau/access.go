@@ -1,0 +1,226 @@
+package bureau
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
+)
+
+// Audit actions of access control.
+const (
+	ActionPrincipalCreated = "principal.created"
+	ActionPrincipalRevoked = "principal.revoked"
+	ActionAccessDenied     = "access.denied"
+)
+
+// subjectKeyDomain names the keys of subject tokens; '!' cannot start a
+// domain id, so they are never a domain's keys.
+const subjectKeyDomain = "!subject-token"
+
+// Authenticate returns the actor a bearer token stands for.
+func (b *Bureau) Authenticate(ctx context.Context, raw string) (probity.Actor, error) {
+	t, err := ParseToken(raw)
+	if err != nil {
+		return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
+	}
+	var p *probity.Principal
+	err = b.store.View(ctx, func(tx probity.ReadTx) error {
+		var err error
+		p, err = tx.Principal(t.ID)
+		if probity.ErrorCode(err) == probity.ENOTFOUND {
+			return probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
+		} else if err != nil {
+			return err
+		}
+		switch now := tx.Now(); {
+		case subtle.ConstantTimeCompare(secretHash(t.Secret), p.SecretHash) != 1 || t.Subject != p.SubjectToken:
+			return probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
+		case !p.RevokedAt.IsZero():
+			return probity.Errorf(probity.EUNAUTHORIZED, "token revoked at %s; ask for a new one", p.RevokedAt.Format(time.RFC3339))
+		case !p.Active(now):
+			return probity.Errorf(probity.EUNAUTHORIZED, "token expired at %s; ask for a new one", p.ExpiresAt.Format(time.RFC3339))
+		}
+		return nil
+	})
+	if err != nil {
+		return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
+	}
+	actor := probity.Actor{ID: fmt.Sprintf("principal:%s (%s)", p.ID, p.Name), Principal: p}
+	if t.Subject {
+		s, err := b.subjectOf(t, p)
+		if err != nil {
+			return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
+		}
+		actor.ID, actor.Subject = "subject:"+p.ID, s
+	}
+	return actor, nil
+}
+
+func (b *Bureau) subjectOf(t *Token, p *probity.Principal) (*probity.Subject, error) {
+	id, err := unseal(b.keys.DomainKey(subjectKeyDomain), t.ID, t.Sealed)
+	if err != nil {
+		return nil, err
+	}
+	s, err := identity.Parse(id)
+	if err != nil || p.Subject == nil || b.keys.Pseudonym(subjectKeyDomain, s) != *p.Subject {
+		return nil, probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
+	}
+	return &s, nil
+}
+
+// authorize checks that the caller holds role in domain, recording a denial
+// in the log. The command line on the installation's machine may do
+// anything: it holds the keys.
+func (b *Bureau) authorize(ctx context.Context, op, role, domain string) error {
+	a := probity.ActorFromContext(ctx)
+	switch {
+	case a.Local:
+		return nil
+	case a.Principal == nil:
+		return b.deny(ctx, op, domain, probity.Errorf(probity.EUNAUTHORIZED,
+			"%s needs a bearer token (Authorization: Bearer ...) with the %s", op, grantName(role, domain)))
+	case a.Principal.Has(role, domain):
+		return nil
+	}
+	return b.deny(ctx, op, domain, probity.Errorf(probity.EFORBIDDEN, "%s needs the %s; this token has: %s",
+		op, grantName(role, domain), a.Principal.GrantList()))
+}
+
+func grantName(role, domain string) string {
+	if domain == "" {
+		return role + " role"
+	}
+	return role + " role in domain " + domain
+}
+
+// deny records a refused attempt in the log and returns err. A failure to
+// record it is returned instead: a denial that cannot be logged must not
+// pass unseen.
+func (b *Bureau) deny(ctx context.Context, op, domain string, err error) error {
+	a := probity.ActorFromContext(ctx)
+	logErr := b.store.Update(context.WithoutCancel(ctx), func(tx probity.Tx) error {
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: ActionAccessDenied, Domain: domain, Ref: op,
+			Digest: audit.ReadDigest(probity.ErrorMessage(err))}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	if logErr != nil {
+		return logErr
+	}
+	return err
+}
+
+// CreatePrincipal creates a principal and returns its token, shown once.
+func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalRequest) (*probity.IssuedToken, error) {
+	if err := b.mayGrant(ctx, req.Grants); err != nil {
+		return nil, err
+	}
+	if err := validPrincipal(req); err != nil {
+		return nil, err
+	}
+	t, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	p := &probity.Principal{ID: t.ID, Name: req.Name, Government: req.Government, Grants: req.Grants,
+		ExpiresAt: req.ExpiresAt, SecretHash: secretHash(t.Secret), CreatedBy: probity.ActorFromContext(ctx).ID}
+	if p.Grants == nil {
+		p.Grants = []probity.Grant{}
+	}
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
+		if err := checkGrants(tx, req); err != nil {
+			return err
+		}
+		p.CreatedAt = tx.Now()
+		if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(p.CreatedAt) {
+			return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
+		}
+		return b.storePrincipal(ctx, tx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &probity.IssuedToken{Principal: p, Token: t.String()}, nil
+}
+
+func (b *Bureau) storePrincipal(ctx context.Context, tx probity.Tx, p *probity.Principal) error {
+	if err := tx.InsertPrincipal(p); err != nil {
+		return err
+	}
+	batch := b.log.Begin(tx)
+	if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: ActionPrincipalCreated, Ref: p.ID,
+		Digest: audit.ReadDigest(p)}); err != nil {
+		return err
+	}
+	return batch.Commit()
+}
+
+// validPrincipal checks a request's own fields.
+func validPrincipal(req probity.PrincipalRequest) error {
+	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
+		return probity.Errorf(probity.EINVALID, "name: required, at most 100 characters (who holds the token, e.g. \"ACME credit desk\")")
+	}
+	for i, g := range req.Grants {
+		switch {
+		case slices.Contains(probity.InstallationRoles, g.Role) && g.Domain != "":
+			return probity.Errorf(probity.EINVALID, "grants[%d]: %s is an installation role; give it without a domain", i, g.Role)
+		case slices.Contains(probity.DomainRoles, g.Role) && g.Domain == "":
+			return probity.Errorf(probity.EINVALID, "grants[%d]: %s is a domain role; name its domain (%s:DOMAIN)", i, g.Role, g.Role)
+		case !slices.Contains(probity.InstallationRoles, g.Role) && !slices.Contains(probity.DomainRoles, g.Role):
+			return probity.Errorf(probity.EINVALID, "grants[%d]: %s is not a role; allowed: %s (per domain), %s", i, probity.Quote(g.Role),
+				strings.Join(probity.DomainRoles, ", "), strings.Join(probity.InstallationRoles, ", "))
+		case req.Government && g.Domain == "":
+			return probity.Errorf(probity.EFORBIDDEN, "grants[%d]: a government principal can only hold roles in tax or judicial domains (P10), not the installation-wide %s role", i, g.Role)
+		}
+	}
+	return nil
+}
+
+// checkGrants checks that each granted domain exists and, for a government
+// principal, that it is a tax or judicial domain (P10).
+func checkGrants(tx probity.ReadTx, req probity.PrincipalRequest) error {
+	for i, g := range req.Grants {
+		if g.Domain == "" {
+			continue
+		}
+		_, cur, err := currentVersion(tx, g.Domain)
+		if err != nil {
+			return probity.Errorf(probity.EINVALID, "grants[%d]: %s", i, probity.ErrorMessage(err))
+		}
+		if req.Government && !slices.Contains(probity.GovernmentCategories, cur.Spec.Category) {
+			return probity.Errorf(probity.EFORBIDDEN, "grants[%d]: %s is a %s domain; government principals can only be given roles in tax or judicial domains (P10: scoped government access)",
+				i, g.Domain, cur.Spec.Category)
+		}
+	}
+	return nil
+}
+
+// mayGrant checks that the caller may give these grants: the operator any,
+// a domain's admin the domain roles of that domain.
+func (b *Bureau) mayGrant(ctx context.Context, grants []probity.Grant) error {
+	a := probity.ActorFromContext(ctx)
+	if a.Local || (a.Principal != nil && a.Principal.Has(probity.RoleOperator, "")) {
+		return nil
+	}
+	if len(grants) == 0 {
+		return b.authorize(ctx, "creating a principal", probity.RoleOperator, "")
+	}
+	for _, g := range grants {
+		if g.Domain == "" {
+			return b.authorize(ctx, "granting "+g.Role, probity.RoleOperator, "")
+		}
+		if err := b.authorize(ctx, "granting "+g.String(), probity.RoleAdmin, g.Domain); err != nil {
+			return err
+		}
+	}
+	return nil
+}

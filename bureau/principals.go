@@ -1,0 +1,125 @@
+package bureau
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
+)
+
+// IssueSubjectToken creates a token bound to one subject, standing in for an
+// identity provider: only the operator issues them.
+func (b *Bureau) IssueSubjectToken(ctx context.Context, req probity.SubjectTokenRequest) (*probity.IssuedToken, error) {
+	if err := b.authorize(ctx, "issuing a subject token", probity.RoleOperator, ""); err != nil {
+		return nil, err
+	}
+	s, err := identity.Parse(req.Subject)
+	if err != nil {
+		return nil, prefixed("subject", err)
+	}
+	t, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	t.Subject = true
+	if t.Sealed, err = seal(b.keys.DomainKey(subjectKeyDomain), t.ID, s.String()); err != nil {
+		return nil, err
+	}
+	pseudonym := b.keys.Pseudonym(subjectKeyDomain, s)
+	p := &probity.Principal{ID: t.ID, Name: "subject", Grants: []probity.Grant{}, SubjectToken: true, Subject: &pseudonym,
+		ExpiresAt: req.ExpiresAt, SecretHash: secretHash(t.Secret), CreatedBy: probity.ActorFromContext(ctx).ID}
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
+		p.CreatedAt = tx.Now()
+		if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(p.CreatedAt) {
+			return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
+		}
+		return b.storePrincipal(ctx, tx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &probity.IssuedToken{Principal: p, Token: t.String()}, nil
+}
+
+// Principals lists the principals the caller may see: all of them for the
+// operator and the auditor, those of their domains for a domain's admin.
+func (b *Bureau) Principals(ctx context.Context) ([]probity.Principal, error) {
+	a := probity.ActorFromContext(ctx)
+	admins := []string{}
+	if !seesAll(a) {
+		if a.Principal != nil {
+			admins = a.Principal.Domains(probity.RoleAdmin)
+		}
+		if len(admins) == 0 {
+			return nil, b.authorize(ctx, "listing principals", probity.RoleOperator, "")
+		}
+	}
+	var out []probity.Principal
+	err := b.store.View(ctx, func(tx probity.ReadTx) error {
+		all, err := tx.Principals()
+		if err != nil {
+			return err
+		}
+		for _, p := range all {
+			if seesAll(a) || inDomains(&p, admins) {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func seesAll(a probity.Actor) bool {
+	return a.Local || (a.Principal != nil && (a.Principal.Has(probity.RoleOperator, "") || a.Principal.Has(probity.RoleAuditor, "")))
+}
+
+// inDomains reports whether every grant of p is in one of the domains (and
+// p has at least one): what a domain's admin may see and revoke.
+func inDomains(p *probity.Principal, domains []string) bool {
+	if len(p.Grants) == 0 {
+		return false
+	}
+	for _, g := range p.Grants {
+		if g.Domain == "" || !slices.Contains(domains, g.Domain) {
+			return false
+		}
+	}
+	return true
+}
+
+// RevokePrincipal revokes a principal's token at once: the operator any, a
+// domain's admin those whose every grant is in a domain they administer.
+func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Principal, error) {
+	a := probity.ActorFromContext(ctx)
+	var p *probity.Principal
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		var err error
+		if p, err = tx.Principal(id); err != nil {
+			return err
+		}
+		isOperator := a.Local || (a.Principal != nil && a.Principal.Has(probity.RoleOperator, ""))
+		if !isOperator && (a.Principal == nil || !inDomains(p, a.Principal.Domains(probity.RoleAdmin))) {
+			return errNotYours
+		}
+		if err := tx.RevokePrincipal(id); err != nil {
+			return err
+		}
+		p.RevokedAt = tx.Now()
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: ActionPrincipalRevoked, Ref: id, Digest: audit.ReadDigest(p)}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	if err == errNotYours {
+		return nil, b.authorize(ctx, "revoking principal "+id, probity.RoleOperator, "")
+	}
+	return p, err
+}
+
+// errNotYours rolls back a revocation the caller may not make.
+var errNotYours = probity.Errorf(probity.EFORBIDDEN, "not yours")

@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+const principalColumns = `id, name, government, grants, subject_token, subject, secret_hash, created_at, created_by, expires_at, revoked_at`
+
+// InsertPrincipal stores a new principal; ECONFLICT if its id is taken.
+func (tx *Tx) InsertPrincipal(p *probity.Principal) error {
+	grants, err := json.Marshal(p.Grants)
+	if err != nil {
+		return err
+	}
+	var subject []byte
+	if p.Subject != nil {
+		subject = p.Subject[:]
+	}
+	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO principals (`+principalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		p.ID, p.Name, p.Government, grants, p.SubjectToken, subject, p.SecretHash, p.CreatedAt.UnixNano(), p.CreatedBy, nanosOrZero(p.ExpiresAt), nanosOrZero(p.RevokedAt))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "a principal with id %s exists", p.ID)
+	}
+	return nil
+}
+
+// RevokePrincipal marks a principal revoked at the transaction's time.
+func (tx *Tx) RevokePrincipal(id string) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE principals SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, tx.now.UnixNano(), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		if _, err := tx.Principal(id); err != nil {
+			return err
+		}
+		return probity.Errorf(probity.ECONFLICT, "principal %s is already revoked", id)
+	}
+	return nil
+}
+
+// Principal returns one principal; ENOTFOUND if there is none.
+func (tx *Tx) Principal(id string) (*probity.Principal, error) {
+	p, err := scanPrincipal(tx.tx.QueryRowContext(tx.ctx, `SELECT `+principalColumns+` FROM principals WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, probity.Errorf(probity.ENOTFOUND, "no principal %s", id)
+	}
+	return p, err
+}
+
+// Principals returns every principal, oldest first.
+func (tx *Tx) Principals() ([]probity.Principal, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+principalColumns+` FROM principals ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []probity.Principal{}
+	for rows.Next() {
+		p, err := scanPrincipal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	return out, rows.Err()
+}
+
+func scanPrincipal(row scanner) (*probity.Principal, error) {
+	p := &probity.Principal{}
+	var grants, subject []byte
+	var created, expires, revoked int64
+	if err := row.Scan(&p.ID, &p.Name, &p.Government, &grants, &p.SubjectToken, &subject, &p.SecretHash, &created, &p.CreatedBy, &expires, &revoked); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(grants, &p.Grants); err != nil {
+		return nil, err
+	}
+	if len(subject) == len(probity.Pseudonym{}) {
+		p.Subject = new(probity.Pseudonym)
+		copy(p.Subject[:], subject)
+	}
+	p.CreatedAt, p.ExpiresAt, p.RevokedAt = fromNanos(created), zeroOrTime(expires), zeroOrTime(revoked)
+	return p, nil
+}
+
+func nanosOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func zeroOrTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return fromNanos(n)
+}
