@@ -46,7 +46,9 @@ func chooseExamples(specs []*probity.Spec, opts population.Options) ([]example, 
 		{"A borrower's score in the bank's lending domain, with its explanation", "acme.lending", "cn-rid:", "scores",
 			map[string]string{"purpose": "credit_application"}, func(i int) bool { return count("acme.lending", i, false) >= 8 && count("acme.lending", i, true) > 0 }},
 		{"A thin-file tenant: unrated at the bank, rated by paying rent and bills", "city.rent-utilities", "cn-rid:", "scores",
-			map[string]string{"purpose": "tenancy_application"}, func(i int) bool { return count("acme.lending", i, false) < 2 && count("city.rent-utilities", i, false) >= 6 }},
+			map[string]string{"purpose": "tenancy_application"}, func(i int) bool {
+				return count("acme.lending", i, false) < 2 && count("city.rent-utilities", i, false) >= 6
+			}},
 		{"A company's eligibility for public procurement in the tax domain", "gov.tax-compliance", "uscc:", "decisions",
 			map[string]string{"benefit": "public_procurement", "purpose": "procurement_eligibility"}, func(i int) bool { return count("gov.tax-compliance", i, false) >= 8 }},
 	}
