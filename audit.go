@@ -11,11 +11,14 @@ import (
 // Audit actions: what a leaf records. Every change and every read of
 // personal data is one leaf (P8).
 const (
-	ActionKeyCreated    = "key.created"
-	ActionSpecApplied   = "spec.applied"
-	ActionEventAccepted = "event.accepted"
-	ActionScoreRead     = "score.read"
-	ActionDecisionRead  = "decision.read"
+	ActionKeyCreated       = "key.created"
+	ActionSpecApplied      = "spec.applied"
+	ActionEventAccepted    = "event.accepted"
+	ActionScoreRead        = "score.read"
+	ActionDecisionRead     = "decision.read"
+	ActionPrincipalCreated = "principal.created"
+	ActionPrincipalRevoked = "principal.revoked"
+	ActionAccessDenied     = "access.denied"
 )
 
 // AuditLeaf is one entry of the tamper-evident log. It carries no raw

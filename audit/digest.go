@@ -51,3 +51,18 @@ func SpecDigest(v *probity.SpecVersion) string {
 
 // ReadDigest binds what a read disclosed: the score or decision returned.
 func ReadDigest(v any) string { return digest(v) }
+
+// PrincipalDigest binds a principal as stored, its token's hash included:
+// swapping in the hash of another secret would hand its roles to whoever
+// holds that secret.
+func PrincipalDigest(p *probity.Principal) string {
+	subject := ""
+	if p.Subject != nil {
+		subject = p.Subject.String()
+	}
+	return digest(struct {
+		*probity.Principal
+		SecretHash string `json:"secret_hash"`
+		Subject    string `json:"subject_pseudonym"`
+	}{p, hex.EncodeToString(p.SecretHash), subject})
+}

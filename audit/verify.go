@@ -23,6 +23,7 @@ type Report struct {
 	Checkpoints int           `json:"checkpoints"`
 	Specs       int           `json:"specs"`
 	Events      int           `json:"events"`
+	Principals  int           `json:"principals"`
 	Elapsed     time.Duration `json:"elapsed_ns"`
 	// LogElapsed is the part spent on the log itself: leaves, tree and
 	// checkpoints; the rest checks the rows against it.
@@ -84,6 +85,10 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier) (*Rep
 			return err
 		}
 		v.orphans(probity.ActionEventAccepted)
+		if err := v.principalRows(); err != nil {
+			return err
+		}
+		v.orphans(actionPrincipal)
 		return nil
 	})
 	r.Elapsed = time.Since(start)
@@ -114,8 +119,12 @@ func (v *verifier) leaves() error {
 			v.report.problem("leaf %d: stored hash does not match its data", e.Index)
 		}
 		v.tree.Append(h)
-		if e.Action == probity.ActionSpecApplied || e.Action == probity.ActionEventAccepted {
+		switch e.Action {
+		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionPrincipalCreated, probity.ActionPrincipalRevoked:
+			// the latest leaf of a principal binds its row as it is now
+			v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest}
 		}
 		return nil
 	})
@@ -234,6 +243,23 @@ func (v *verifier) specRows() error {
 		v.specs[sv.Domain] = append(v.specs[sv.Domain], *sv)
 		return nil
 	})
+}
+
+// actionPrincipal groups the leaves that bind a principal's row.
+const actionPrincipal = "principal"
+
+// principalRows checks every principal, its token's hash included, against
+// its latest leaf.
+func (v *verifier) principalRows() error {
+	ps, err := v.tx.Principals()
+	if err != nil {
+		return err
+	}
+	for i := range ps {
+		v.report.Principals++
+		v.claim(rowRef{actionPrincipal, "", ps[i].ID}, PrincipalDigest(&ps[i]), "principal "+ps[i].ID)
+	}
+	return nil
 }
 
 // orphans reports the leaves of an action whose row is gone.

@@ -13,12 +13,6 @@ import (
 	"github.com/probity-dev/probity/identity"
 )
 
-// Audit actions of access control.
-const (
-	ActionPrincipalCreated = "principal.created"
-	ActionPrincipalRevoked = "principal.revoked"
-	ActionAccessDenied     = "access.denied"
-)
 
 // subjectKeyDomain names the keys of subject tokens; '!' cannot start a
 // domain id, so they are never a domain's keys.
@@ -107,7 +101,7 @@ func (b *Bureau) deny(ctx context.Context, op, domain string, err error) error {
 	a := probity.ActorFromContext(ctx)
 	logErr := b.store.Update(context.WithoutCancel(ctx), func(tx probity.Tx) error {
 		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: ActionAccessDenied, Domain: domain, Ref: op,
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionAccessDenied, Domain: domain, Ref: op,
 			Digest: audit.ReadDigest(probity.ErrorMessage(err))}); err != nil {
 			return err
 		}
@@ -157,8 +151,8 @@ func (b *Bureau) storePrincipal(ctx context.Context, tx probity.Tx, p *probity.P
 		return err
 	}
 	batch := b.log.Begin(tx)
-	if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: ActionPrincipalCreated, Ref: p.ID,
-		Digest: audit.ReadDigest(p)}); err != nil {
+	if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionPrincipalCreated, Ref: p.ID,
+		Digest: audit.PrincipalDigest(p)}); err != nil {
 		return err
 	}
 	return batch.Commit()
@@ -224,3 +218,6 @@ func (b *Bureau) mayGrant(ctx context.Context, grants []probity.Grant) error {
 	}
 	return nil
 }
+
+// ActionAccessDenied is the log action of a refused attempt.
+const ActionAccessDenied = probity.ActionAccessDenied

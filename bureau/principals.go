@@ -110,7 +110,7 @@ func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Princ
 		}
 		p.RevokedAt = tx.Now()
 		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: ActionPrincipalRevoked, Ref: id, Digest: audit.ReadDigest(p)}); err != nil {
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionPrincipalRevoked, Ref: id, Digest: audit.PrincipalDigest(p)}); err != nil {
 			return err
 		}
 		return batch.Commit()
