@@ -134,10 +134,6 @@ func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalReque
 		if err := checkGrants(tx, req); err != nil {
 			return err
 		}
-		p.CreatedAt = tx.Now()
-		if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(p.CreatedAt) {
-			return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
-		}
 		return b.storePrincipal(ctx, tx, p)
 	})
 	if err != nil {
@@ -146,7 +142,12 @@ func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalReque
 	return &probity.IssuedToken{Principal: p, Token: t.String()}, nil
 }
 
+// storePrincipal stores a new principal, created now, and logs it.
 func (b *Bureau) storePrincipal(ctx context.Context, tx probity.Tx, p *probity.Principal) error {
+	p.CreatedAt = tx.Now()
+	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(p.CreatedAt) {
+		return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
+	}
 	if err := tx.InsertPrincipal(p); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package bureau
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -31,13 +30,7 @@ func (b *Bureau) IssueSubjectToken(ctx context.Context, req probity.SubjectToken
 	pseudonym := b.keys.Pseudonym(subjectKeyDomain, s)
 	p := &probity.Principal{ID: t.ID, Name: "subject", Grants: []probity.Grant{}, SubjectToken: true, Subject: &pseudonym,
 		ExpiresAt: req.ExpiresAt, SecretHash: secretHash(t.Secret), CreatedBy: probity.ActorFromContext(ctx).ID}
-	err = b.store.Update(ctx, func(tx probity.Tx) error {
-		p.CreatedAt = tx.Now()
-		if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(p.CreatedAt) {
-			return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
-		}
-		return b.storePrincipal(ctx, tx, p)
-	})
+	err = b.store.Update(ctx, func(tx probity.Tx) error { return b.storePrincipal(ctx, tx, p) })
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strconv"
 	"time"
@@ -29,29 +28,15 @@ log, sealed by signed checkpoints (C2SP signed notes).
 	key [--data DIR]                            print the public key of the checkpoints
 `
 
-// Run dispatches an audit subcommand.
+// Run dispatches a subcommand.
 func (c *AuditCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(c.m.Stdout, auditUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "verify":
-		return c.verify(ctx, args[1:])
-	case "show":
-		return c.show(ctx, args[1:])
-	case "tail":
-		return c.tail(ctx, args[1:])
-	case "checkpoint":
-		return c.checkpoint(ctx, args[1:])
-	case "key":
-		return c.key(ctx, args[1:])
-	default:
-		return fmt.Errorf("audit: unknown subcommand %q; run probity audit -h", args[0])
-	}
+	return c.m.subcommands(ctx, "audit", auditUsage, args, map[string]func(context.Context, []string) error{
+		"verify": c.verify,
+		"show": c.show,
+		"tail": c.tail,
+		"checkpoint": c.checkpoint,
+		"key": c.key,
+	})
 }
 
 func (c *AuditCommand) verify(ctx context.Context, args []string) error {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,19 +15,9 @@ type DomainCommand struct{ m *Main }
 
 // Run dispatches `probity domain apply`.
 func (c *DomainCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(c.m.Stdout, domainUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "apply":
-		return c.apply(ctx, args[1:])
-	default:
-		return fmt.Errorf("domain: unknown subcommand %q; run probity domain -h", args[0])
-	}
+	return c.m.subcommands(ctx, "domain", domainUsage, args, map[string]func(context.Context, []string) error{
+		"apply": c.apply,
+	})
 }
 
 const domainUsage = `Usage: probity domain apply [--data DIR] SPEC.yaml

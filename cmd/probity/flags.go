@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,4 +74,21 @@ func oneLine(err error) string {
 		msg = probity.ErrorMessage(err)
 	}
 	return strings.ReplaceAll(msg, "\n", "\n  ")
+}
+
+// subcommands runs the subcommand named by args[0], or prints usage: with no
+// arguments (exit 2) or for -h (exit 0).
+func (m *Main) subcommands(ctx context.Context, group, usage string, args []string, cmds map[string]func(context.Context, []string) error) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(m.Stdout, usage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
+	}
+	run, ok := cmds[args[0]]
+	if !ok {
+		return fmt.Errorf("%s: unknown subcommand %q; run probity %s -h", group, args[0], group)
+	}
+	return run(ctx, args[1:])
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -27,27 +26,14 @@ auditor (installation-wide). A government principal can only hold roles in tax o
 judicial domains. A token is printed once and stored only as a hash.
 `
 
-// Run dispatches a token subcommand.
+// Run dispatches a subcommand.
 func (c *TokenCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(c.m.Stdout, tokenUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "create":
-		return c.create(ctx, args[1:])
-	case "list":
-		return c.list(ctx, args[1:])
-	case "revoke":
-		return c.revoke(ctx, args[1:])
-	case "subject":
-		return c.subject(ctx, args[1:])
-	default:
-		return fmt.Errorf("token: unknown subcommand %q; run probity token -h", args[0])
-	}
+	return c.m.subcommands(ctx, "token", tokenUsage, args, map[string]func(context.Context, []string) error{
+		"create": c.create,
+		"list": c.list,
+		"revoke": c.revoke,
+		"subject": c.subject,
+	})
 }
 
 // grantsFlag collects --grant ROLE[:DOMAIN].
