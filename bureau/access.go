@@ -13,7 +13,6 @@ import (
 	"github.com/probity-dev/probity/identity"
 )
 
-
 // subjectKeyDomain names the keys of subject tokens; '!' cannot start a
 // domain id, so they are never a domain's keys.
 const subjectKeyDomain = "!subject-token"

@@ -31,11 +31,11 @@ log, sealed by signed checkpoints (C2SP signed notes).
 // Run dispatches a subcommand.
 func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 	return c.m.subcommands(ctx, "audit", auditUsage, args, map[string]func(context.Context, []string) error{
-		"verify": c.verify,
-		"show": c.show,
-		"tail": c.tail,
+		"verify":     c.verify,
+		"show":       c.show,
+		"tail":       c.tail,
 		"checkpoint": c.checkpoint,
-		"key": c.key,
+		"key":        c.key,
 	})
 }
 

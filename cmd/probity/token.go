@@ -29,9 +29,9 @@ judicial domains. A token is printed once and stored only as a hash.
 // Run dispatches a subcommand.
 func (c *TokenCommand) Run(ctx context.Context, args []string) error {
 	return c.m.subcommands(ctx, "token", tokenUsage, args, map[string]func(context.Context, []string) error{
-		"create": c.create,
-		"list": c.list,
-		"revoke": c.revoke,
+		"create":  c.create,
+		"list":    c.list,
+		"revoke":  c.revoke,
 		"subject": c.subject,
 	})
 }
