@@ -88,8 +88,11 @@ type Projection struct {
 type ScoreRequest struct {
 	Domain  string    `json:"-"`
 	Subject string    `json:"subject"`
-	AsOf    time.Time `json:"as_of,omitzero"`
-	Purpose string    `json:"purpose,omitempty"`
+	AsOf    time.Time `json:"-"`
+	// AsOfText is as_of as the caller wrote it (YYYY-MM-DD or RFC 3339),
+	// read by the service when AsOf is zero, after the caller is authorized.
+	AsOfText string `json:"as_of,omitempty"`
+	Purpose  string `json:"purpose,omitempty"`
 }
 
 // DecisionRequest asks whether a subject qualifies for one of a domain's benefits.

@@ -43,6 +43,10 @@ func (b *Bureau) Authenticate(ctx context.Context, raw string) (probity.Actor, e
 		return nil
 	})
 	if err != nil {
+		if p != nil && probity.ErrorCode(err) == probity.EUNAUTHORIZED {
+			// the id is not secret: log whose token was refused
+			ctx = probity.NewContextWithActor(ctx, probity.Actor{ID: fmt.Sprintf("principal:%s (%s), refused", p.ID, p.Name)})
+		}
 		return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
 	}
 	actor := probity.Actor{ID: fmt.Sprintf("principal:%s (%s)", p.ID, p.Name), Principal: p}
@@ -68,30 +72,54 @@ func (b *Bureau) subjectOf(t *Token, p *probity.Principal) (*probity.Subject, er
 	return &s, nil
 }
 
-// authorize checks that the caller holds role in domain, recording a denial
-// in the log. The command line on the installation's machine may do
-// anything: it holds the keys.
-func (b *Bureau) authorize(ctx context.Context, op, role, domain string) error {
+// authorize checks that the caller holds one of the grants that allow op,
+// recording a denial in the log; the message names every grant that would
+// do. The command line on the installation's machine may do anything: it
+// holds the keys.
+func (b *Bureau) authorize(ctx context.Context, op string, allowed ...probity.Grant) error {
 	a := probity.ActorFromContext(ctx)
-	switch {
-	case a.Local:
+	if a.Local {
 		return nil
-	case a.Principal == nil:
+	}
+	for _, g := range allowed {
+		if a.Principal != nil && a.Principal.Has(g.Role, g.Domain) {
+			return nil
+		}
+	}
+	need, domain := grantNames(allowed)
+	if a.Principal == nil {
 		return b.deny(ctx, op, domain, probity.Errorf(probity.EUNAUTHORIZED,
-			"%s needs a bearer token (Authorization: Bearer ...) with the %s", op, grantName(role, domain)))
-	case a.Principal.Has(role, domain):
-		return nil
+			"%s needs a bearer token (Authorization: Bearer ...) with the %s", op, need))
 	}
 	return b.deny(ctx, op, domain, probity.Errorf(probity.EFORBIDDEN, "%s needs the %s; this token has: %s",
-		op, grantName(role, domain), a.Principal.GrantList()))
+		op, need, a.Principal.GrantList()))
 }
 
-func grantName(role, domain string) string {
-	if domain == "" {
-		return role + " role"
+// grantNames writes grants for a message ("operator role or admin role in
+// domain x") and returns the first domain they name, for the log.
+func grantNames(grants []probity.Grant) (string, string) {
+	names := make([]string, len(grants))
+	domain := ""
+	for i, g := range grants {
+		names[i] = g.Role + " role"
+		if g.Domain == anyDomain {
+			names[i] += " in a domain"
+		} else if g.Domain != "" {
+			names[i] += " in domain " + g.Domain
+			if domain == "" {
+				domain = g.Domain
+			}
+		}
 	}
-	return role + " role in domain " + domain
+	return strings.Join(names, " or the "), domain
 }
+
+// anyDomain stands for "some domain" in a message about the grants needed.
+const anyDomain = "*"
+
+func operator() probity.Grant { return probity.Grant{Role: probity.RoleOperator} }
+
+func role(r, domain string) probity.Grant { return probity.Grant{Role: r, Domain: domain} }
 
 // deny records a refused attempt in the log and returns err. A failure to
 // record it is returned instead: a denial that cannot be logged must not
@@ -206,13 +234,13 @@ func (b *Bureau) mayGrant(ctx context.Context, grants []probity.Grant) error {
 		return nil
 	}
 	if len(grants) == 0 {
-		return b.authorize(ctx, "creating a principal", probity.RoleOperator, "")
+		return b.authorize(ctx, "creating a principal", operator())
 	}
 	for _, g := range grants {
 		if g.Domain == "" {
-			return b.authorize(ctx, "granting "+g.Role, probity.RoleOperator, "")
+			return b.authorize(ctx, "granting the "+g.Role+" role", operator())
 		}
-		if err := b.authorize(ctx, "granting "+g.String(), probity.RoleAdmin, g.Domain); err != nil {
+		if err := b.authorize(ctx, "granting "+g.String(), operator(), role(probity.RoleAdmin, g.Domain)); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,12 @@ import (
 // ApplySpec validates a spec completely and stores it as a new version,
 // computing every stored event's points under it in the same transaction.
 func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*probity.ApplyResult, error) {
+	if id != "" {
+		// who may apply comes before what is applied
+		if err := b.mayApply(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	s, err := spec.Parse(source)
 	if err != nil {
 		return nil, err
@@ -35,6 +41,10 @@ func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*prob
 		versions, err := tx.SpecVersions(s.ID)
 		if err != nil {
 			return err
+		}
+		if n := len(versions); n > 0 && versions[n-1].Spec.Category != s.Category {
+			return probity.Errorf(probity.EINVALID, "category: %s cannot change from %s to %s; it decides who may hold roles in the domain (P10), so a new category needs a new domain",
+				s.ID, versions[n-1].Spec.Category, s.Category)
 		}
 		if n := len(versions); n > 0 && versions[n-1].Digest == digest {
 			last := versions[n-1]
@@ -166,9 +176,5 @@ func eventPoints(c *spec.Compiled, typ string, fields map[string]any, asText boo
 // operator creates domains, and the operator or the domain's admin applies
 // later versions.
 func (b *Bureau) mayApply(ctx context.Context, domain string) error {
-	a := probity.ActorFromContext(ctx)
-	if a.Principal != nil && a.Principal.Has(probity.RoleAdmin, domain) {
-		return nil
-	}
-	return b.authorize(ctx, "applying a spec of "+domain, probity.RoleOperator, "")
+	return b.authorize(ctx, "applying a spec of "+domain, operator(), role(probity.RoleAdmin, domain))
 }

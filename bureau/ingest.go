@@ -24,7 +24,7 @@ var errRejected = errors.New("input rejected")
 // Ingest validates every input line and applies the good ones in one
 // transaction; see probity.EventService.
 func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReader, opts probity.IngestOptions) (*probity.IngestSummary, error) {
-	if err := b.authorize(ctx, "reporting events", probity.RoleReporter, domain); err != nil {
+	if err := b.authorize(ctx, "reporting events", role(probity.RoleReporter, domain)); err != nil {
 		return nil, err
 	}
 	start := time.Now()

@@ -3,6 +3,7 @@ package bureau
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -12,7 +13,7 @@ import (
 // IssueSubjectToken creates a token bound to one subject, standing in for an
 // identity provider: only the operator issues them.
 func (b *Bureau) IssueSubjectToken(ctx context.Context, req probity.SubjectTokenRequest) (*probity.IssuedToken, error) {
-	if err := b.authorize(ctx, "issuing a subject token", probity.RoleOperator, ""); err != nil {
+	if err := b.authorize(ctx, "issuing a subject token", operator()); err != nil {
 		return nil, err
 	}
 	s, err := identity.Parse(req.Subject)
@@ -47,7 +48,7 @@ func (b *Bureau) Principals(ctx context.Context) ([]probity.Principal, error) {
 			admins = a.Principal.Domains(probity.RoleAdmin)
 		}
 		if len(admins) == 0 {
-			return nil, b.authorize(ctx, "listing principals", probity.RoleOperator, "")
+			return nil, b.authorize(ctx, "listing principals", operator(), probity.Grant{Role: probity.RoleAuditor}, role(probity.RoleAdmin, anyDomain))
 		}
 	}
 	var out []probity.Principal
@@ -88,14 +89,23 @@ func inDomains(p *probity.Principal, domains []string) bool {
 // domain's admin those whose every grant is in a domain they administer.
 func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Principal, error) {
 	a := probity.ActorFromContext(ctx)
+	isOperator := a.Local || (a.Principal != nil && a.Principal.Has(probity.RoleOperator, ""))
+	var admins []string
+	if a.Principal != nil {
+		admins = a.Principal.Domains(probity.RoleAdmin)
+	}
 	var p *probity.Principal
 	err := b.store.Update(ctx, func(tx probity.Tx) error {
 		var err error
-		if p, err = tx.Principal(id); err != nil {
+		p, err = tx.Principal(id)
+		switch {
+		case isOperator && err != nil:
 			return err
-		}
-		isOperator := a.Local || (a.Principal != nil && a.Principal.Has(probity.RoleOperator, ""))
-		if !isOperator && (a.Principal == nil || !inDomains(p, a.Principal.Domains(probity.RoleAdmin))) {
+		case err != nil && len(admins) > 0:
+			return err // an admin may learn that there is no such principal
+		case err != nil:
+			return errNotYours
+		case !isOperator && !inDomains(p, admins):
 			return errNotYours
 		}
 		if err := tx.RevokePrincipal(id); err != nil {
@@ -109,9 +119,34 @@ func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Princ
 		return batch.Commit()
 	})
 	if err == errNotYours {
-		return nil, b.authorize(ctx, "revoking principal "+id, probity.RoleOperator, "")
+		return nil, b.refuseRevoke(ctx, p)
 	}
 	return p, err
+}
+
+// refuseRevoke denies a revocation, naming the grants that would allow it:
+// the operator's, or the admin role in every domain the principal holds.
+func (b *Bureau) refuseRevoke(ctx context.Context, p *probity.Principal) error {
+	need := "the operator role or the admin role in a domain"
+	if p != nil {
+		var domains []string
+		for _, g := range p.Grants {
+			if g.Domain != "" && !slices.Contains(domains, g.Domain) {
+				domains = append(domains, g.Domain)
+			}
+		}
+		need = "the operator role"
+		if len(domains) > 0 && len(domains) == len(p.Grants) {
+			need += " or the admin role in domain " + strings.Join(domains, " and in domain ")
+		}
+	}
+	a := probity.ActorFromContext(ctx)
+	if a.Principal == nil {
+		return b.deny(ctx, "revoking a principal", "", probity.Errorf(probity.EUNAUTHORIZED,
+			"revoking a principal needs a bearer token (Authorization: Bearer ...) with %s", need))
+	}
+	return b.deny(ctx, "revoking a principal", "", probity.Errorf(probity.EFORBIDDEN,
+		"revoking this principal needs %s; this token has: %s", need, a.Principal.GrantList()))
 }
 
 // errNotYours rolls back a revocation the caller may not make.

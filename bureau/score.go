@@ -26,9 +26,6 @@ func (b *Bureau) Score(ctx context.Context, req probity.ScoreRequest) (*probity.
 // Decide answers whether a subject qualifies for a benefit. An unrated or
 // opted-out subject is evaluated exactly as the domain's neutral base (P6).
 func (b *Bureau) Decide(ctx context.Context, req probity.DecisionRequest) (*probity.Decision, error) {
-	if req.Benefit == "" {
-		return nil, probity.Errorf(probity.EINVALID, "benefit: required; name one of the domain's benefits")
-	}
 	var d *probity.Decision
 	sreq := probity.ScoreRequest{Domain: req.Domain, Subject: req.Subject, Purpose: req.Purpose}
 	err := b.read(ctx, probity.ActionDecisionRead, sreq, func(score *probity.Score, c *spec.Compiled) (any, error) {
@@ -41,6 +38,9 @@ func (b *Bureau) Decide(ctx context.Context, req probity.DecisionRequest) (*prob
 
 func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest) (*probity.Decision, error) {
 	s := c.Spec()
+	if req.Benefit == "" {
+		return nil, probity.Errorf(probity.EINVALID, "benefit: required; name one of the benefits of %s: %s", req.Domain, benefitList(s))
+	}
 	if _, ok := s.Benefits[req.Benefit]; !ok {
 		return nil, probity.Errorf(probity.EINVALID, "benefit: %s is not a benefit of %s; benefits: %s", probity.Quote(req.Benefit), req.Domain, benefitList(s))
 	}
@@ -59,11 +59,21 @@ func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest)
 // read computes a score in a write transaction, lets finish turn it into
 // what the caller is shown, and records that disclosure in the log.
 func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) error {
-	if err := b.authorize(ctx, "reading scores", probity.RoleReader, req.Domain); err != nil {
+	if err := b.authorize(ctx, "reading scores", role(probity.RoleReader, req.Domain)); err != nil {
 		return err
 	}
 	if req.Purpose == "" {
 		return probity.Errorf(probity.EINVALID, "purpose: required; every read of a score states why, one of the domain's purposes (GET /v1/domains/%s lists them)", req.Domain)
+	}
+	if req.Subject == "" {
+		return probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org or gov)")
+	}
+	if req.AsOf.IsZero() && req.AsOfText != "" {
+		t, err := ParseTime(req.AsOfText)
+		if err != nil {
+			return prefixed("as_of", err)
+		}
+		req.AsOf = t
 	}
 	subject, err := identity.Parse(req.Subject)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/eventfile"
 )
 
@@ -71,7 +70,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, s.MaxEventBytes)}
+	var reader probity.EventReader
 	reader, err := eventfile.NewReader(body)
+	if err != nil && body.exceeded == nil {
+		// a bad header is the first line's problem, reported once the
+		// caller is authorized to report at all
+		reader, err = failingReader{err}, nil
+	}
 	if err == nil {
 		var sum *probity.IngestSummary
 		if sum, err = s.Events.Ingest(r.Context(), r.PathValue("id"), reader, probity.IngestOptions{SkipInvalid: skip}); err == nil {
@@ -106,32 +111,13 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// scoreRequest is the body of POST /v1/domains/{id}/scores.
-type scoreRequest struct {
-	Subject string `json:"subject"`
-	AsOf    string `json:"as_of"`
-	Purpose string `json:"purpose"`
-}
-
 func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
-	var body scoreRequest
-	if err := decodeJSON(w, r, &body, `"subject", optional "as_of" and "purpose"`); err != nil {
+	var req probity.ScoreRequest
+	if err := decodeJSON(w, r, &req, `"subject", "purpose" and optional "as_of"`); err != nil {
 		Error(w, r, err)
 		return
 	}
-	req := probity.ScoreRequest{Domain: r.PathValue("id"), Subject: body.Subject, Purpose: body.Purpose}
-	if body.AsOf != "" {
-		t, err := bureau.ParseTime(body.AsOf)
-		if err != nil {
-			Error(w, r, probity.Errorf(probity.EINVALID, "as_of: %s", probity.ErrorMessage(err)))
-			return
-		}
-		req.AsOf = t
-	}
-	if req.Subject == "" {
-		Error(w, r, probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org, gov)"))
-		return
-	}
+	req.Domain = r.PathValue("id")
 	score, err := s.Scores.Score(r.Context(), req)
 	if err != nil {
 		Error(w, r, err)
@@ -146,10 +132,6 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	if req.Subject == "" {
-		Error(w, r, probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org, gov)"))
-		return
-	}
 	req.Domain = r.PathValue("id")
 	d, err := s.Scores.Decide(r.Context(), req)
 	if err != nil {
@@ -158,3 +140,8 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, d)
 }
+
+// failingReader is an input that could not be opened.
+type failingReader struct{ err error }
+
+func (f failingReader) Next() (probity.EventInput, error) { return probity.EventInput{}, f.err }

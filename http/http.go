@@ -79,7 +79,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	})
-	return s.withAccessLog(s.withAuth(mux))
+	return s.withAccessLog(mux, s.withAuth(mux))
 }
 
 // Open listens on addr and serves, over TLS when TLSCert and TLSKey are set.
@@ -181,8 +181,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 		err = probity.Errorf(probity.ETOOLARGE, "request body exceeds %d bytes", maxErr.Limit)
 	}
 	code, msg := probity.ErrorCode(err), probity.ErrorMessage(err)
+	if code == probity.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="probity"`)
+	}
 	if code == probity.EINTERNAL {
-		slog.Default().Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		slog.Default().Error("internal error", "route", r.Pattern, "err", err)
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Summary = code, msg, summary
@@ -230,15 +233,17 @@ func (r *statusRecorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
-// withAccessLog logs method, path, status and duration of each request. It
-// never logs a query string, a header value or a body: those may carry
-// identifiers or tokens.
-func (s *Server) withAccessLog(next http.Handler) http.Handler {
+// withAccessLog logs the route, status, duration and actor of each request.
+// It logs the route's pattern, never the path itself, a query string, a
+// header value or a body: a caller may have put an identifier or a token in
+// any of them.
+func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		s.Logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		_, route := mux.Handler(r)
+		s.Logger.Info("request", "route", route, "status", rec.status,
 			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)), "actor", rec.actor)
 	})
 }

@@ -1,0 +1,516 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/eventfile"
+	phttp "github.com/probity-dev/probity/http"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/sqlite"
+)
+
+// The two domains of the authorization tests, and the company rated in the
+// tax domain (which rates organisations only).
+const (
+	lending = "acme.lending"
+	tax     = "gov.tax-compliance"
+	company = "uscc:91350100M000100Y43"
+)
+
+// The callers of the authorization table.
+const (
+	cNone        = "no token"
+	cBasic       = "Basic credentials"
+	cMalformed   = "malformed token"
+	cUnknown     = "unknown token"
+	cRevoked     = "revoked token"
+	cExpired     = "expired token"
+	cOperator    = "operator"
+	cAuditor     = "auditor"
+	cAdmin       = "admin of " + lending
+	cReporter    = "reporter of " + lending
+	cReader      = "reader of " + lending
+	cReviewer    = "reviewer of " + lending
+	cOtherDomain = "reader of " + tax + " only"
+	cGovernment  = "government reader of " + tax
+	cSubject     = "subject token"
+)
+
+// caller is one row of the table's other axis: an Authorization header and,
+// for a credential that must be refused, what its 401 says.
+type caller struct {
+	name    string
+	auth    string // the Authorization header; "" sends none
+	refused string // a bad credential: what the 401 message names
+}
+
+// authzRoute is one route of the table. Callers in allowed get status;
+// everyone else is refused: 401 without a valid token, 403 with one.
+type authzRoute struct {
+	name              string
+	method            string
+	path              func(tb testing.TB) string
+	contentType, body string
+	public            bool     // everyone holding no bad credential gets status
+	allowed           []string // callers allowed on a protected route
+	status            int
+	needs             []string // what a denial's message names
+}
+
+// want is the status caller c must get.
+func (r authzRoute) want(c caller) int {
+	switch {
+	case c.refused != "":
+		return http.StatusUnauthorized
+	case r.public || slices.Contains(r.allowed, c.name):
+		return r.status
+	case c.auth == "":
+		return http.StatusUnauthorized
+	}
+	return http.StatusForbidden
+}
+
+// unsaid returns what a 401 or 403 message should name but does not.
+func (r authzRoute) unsaid(c caller, msg string) []string {
+	needs := r.needs
+	switch {
+	case c.refused != "":
+		needs = []string{c.refused}
+	case c.auth == "":
+		needs = append([]string{"bearer token"}, needs...)
+	}
+	var out []string
+	for _, n := range needs {
+		if !strings.Contains(msg, n) {
+			out = append(out, fmt.Sprintf("%q", n))
+		}
+	}
+	return out
+}
+
+// TestAuthorization calls every route as every caller and checks each
+// status against the policy of issue 4: public routes serve anyone without a
+// bad credential; each protected route only its roles; a bad credential is
+// refused everywhere; each denial says what is missing.
+func TestAuthorization(t *testing.T) {
+	srv, _ := startServerWith(t, nil, 0)
+	callers := authzCallers(t)
+	routes := authzRoutes(t)
+	var wrong, unsaid []string
+	for _, r := range routes {
+		for _, c := range callers {
+			status, body := send(t, c.auth, r.method, srv.URL()+r.path(t), r.contentType, r.body)
+			if want := r.want(c); status != want {
+				kind := "wrong status"
+				if want >= 400 && status < 400 {
+					kind = "UNEXPECTED ALLOW"
+				} else if want < 400 && status >= 400 {
+					kind = "unexpected denial"
+				} else if (want == 401 || want == 403) && status != 401 && status != 403 {
+					kind = "answered before authorizing"
+				}
+				wrong = append(wrong, fmt.Sprintf("%-58s as %-40s = %d, want %d: %s (%s)", r.name, c.name, status, want, kind, errMessage(body)))
+				continue
+			}
+			if status == http.StatusUnauthorized || status == http.StatusForbidden {
+				if missing := r.unsaid(c, errMessage(body)); len(missing) > 0 {
+					unsaid = append(unsaid, fmt.Sprintf("%-58s as %-40s: %q lacks %s", r.name, c.name, errMessage(body), strings.Join(missing, ", ")))
+				}
+			}
+		}
+	}
+	t.Logf("table: %d routes x %d callers = %d calls", len(routes), len(callers), len(routes)*len(callers))
+	if len(wrong) > 0 {
+		t.Errorf("%d of %d calls got the wrong status:\n%s", len(wrong), len(routes)*len(callers), strings.Join(wrong, "\n"))
+	}
+	if len(unsaid) > 0 {
+		t.Errorf("%d denials do not say what is missing:\n%s", len(unsaid), strings.Join(unsaid, "\n"))
+	}
+}
+
+// authzCallers applies both domains with a few events each and returns a
+// caller of each kind.
+func authzCallers(t *testing.T) []caller {
+	t.Helper()
+	ctx := local()
+	applyDomains(t)
+	expiring, err := svc.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "expiring reader",
+		Grants: []probity.Grant{{Role: probity.RoleReader, Domain: lending}}, ExpiresAt: time.Now().Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := svc.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "revoked reader",
+		Grants: []probity.Grant{{Role: probity.RoleReader, Domain: lending}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokePrincipal(ctx, revoked.Principal.ID); err != nil {
+		t.Fatal(err)
+	}
+	subject, err := svc.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := func(token string) string { return "Bearer " + token }
+	callers := []caller{
+		{cNone, "", ""},
+		{cBasic, "Basic b3BlcmF0b3I6c2VjcmV0", "Bearer"},
+		{cMalformed, b("prb_not-a-token"), "malformed token"},
+		{cUnknown, b("prb_0011223344556677_" + strings.Repeat("ab", 32)), "not recognised"},
+		{cRevoked, b(revoked.Token), "token revoked"},
+		{cExpired, b(expiring.Token), "expired"},
+		{cOperator, b(issue(t, "operator", false, probity.Grant{Role: probity.RoleOperator})), ""},
+		{cAuditor, b(issue(t, "auditor", false, probity.Grant{Role: probity.RoleAuditor})), ""},
+		{cSubject, b(subject.Token), ""},
+	}
+	for _, c := range []struct {
+		name, role, domain string
+		government         bool
+	}{
+		{cAdmin, probity.RoleAdmin, lending, false},
+		{cReporter, probity.RoleReporter, lending, false},
+		{cReader, probity.RoleReader, lending, false},
+		{cReviewer, probity.RoleReviewer, lending, false},
+		{cOtherDomain, probity.RoleReader, tax, false},
+		{cGovernment, probity.RoleReader, tax, true},
+	} {
+		callers = append(callers, caller{c.name, b(issue(t, c.name, c.government, probity.Grant{Role: c.role, Domain: c.domain})), ""})
+	}
+	time.Sleep(time.Until(expiring.Principal.ExpiresAt) + 50*time.Millisecond)
+	return callers
+}
+
+// applyDomains applies acme.lending and gov.tax-compliance from the
+// examples and reports a few events in each.
+func applyDomains(tb testing.TB) {
+	tb.Helper()
+	for _, spec := range [][]byte{lendingSpec(tb), taxSpec(tb)} {
+		if _, err := svc.ApplySpec(local(), "", spec); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ingest(tb, lending, lendingEvents)
+	ingest(tb, tax, `{"key":"t1","type":"return_filed","subject":"`+company+`","occurred_at":"2025-01-15","fields":{"on_time":true}}
+{"key":"t2","type":"tax_paid","subject":"`+company+`","occurred_at":"2025-01-20","fields":{"amount":5000}}
+{"key":"t3","type":"return_filed","subject":"`+company+`","occurred_at":"2025-04-15","fields":{"on_time":true}}`)
+}
+
+const lendingEvents = `{"key":"k1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":12000}}
+{"key":"k2","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-02-10","fields":{"amount":100}}`
+
+func ingest(tb testing.TB, domain, ndjson string) {
+	tb.Helper()
+	r, err := eventfile.NewReader(strings.NewReader(ndjson))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if sum, err := svc.Ingest(local(), domain, r, probity.IngestOptions{}); err != nil {
+		tb.Fatalf("ingest %s: %v %+v", domain, err, sum)
+	}
+}
+
+func taxSpec(tb testing.TB) []byte {
+	tb.Helper()
+	buf, err := os.ReadFile("../examples/domains/national-tax.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return buf
+}
+
+// throwaway returns a path that revokes a fresh principal reading domain,
+// made anew for each call so that each caller revokes a live one.
+func throwaway(domain string) func(tb testing.TB) string {
+	return func(tb testing.TB) string {
+		tb.Helper()
+		t, err := svc.CreatePrincipal(local(), probity.PrincipalRequest{Name: "throwaway",
+			Grants: []probity.Grant{{Role: probity.RoleReader, Domain: domain}}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return "/v1/principals/" + t.Principal.ID
+	}
+}
+
+func fixed(path string) func(testing.TB) string { return func(testing.TB) string { return path } }
+
+// authzRoutes lists every route the server registers, and a few error paths
+// of protected routes: a caller without the role must be refused before the
+// request is validated, so that it learns nothing and costs nothing.
+func authzRoutes(tb testing.TB) []authzRoute {
+	tb.Helper()
+	role := func(r, domain string) string { return r + " role in domain " + domain }
+	op, reader, taxReaders := []string{cOperator}, []string{cReader}, []string{cOtherDomain, cGovernment}
+	opOrAdmin := []string{cOperator, cAdmin}
+	brokenSpec := strings.Replace(string(lendingSpec(tb)), "category: finance", "category: social", 1)
+	jsonType := "application/json"
+	pub := func(path string) authzRoute {
+		return authzRoute{name: "GET " + path, method: "GET", path: fixed(path), public: true, status: 200}
+	}
+	return []authzRoute{
+		pub("/healthz"),
+		pub("/v1/domains"),
+		pub("/v1/domains/" + lending),
+		pub("/v1/domains/" + tax),
+		{"PUT /v1/domains/" + lending + " (same spec)", "PUT", fixed("/v1/domains/" + lending), "application/yaml", string(lendingSpec(tb)),
+			false, opOrAdmin, 200, []string{"operator role", role("admin", lending)}},
+		{"PUT /v1/domains/" + lending + " (invalid spec)", "PUT", fixed("/v1/domains/" + lending), "application/yaml", brokenSpec,
+			false, opOrAdmin, 400, []string{"operator role", role("admin", lending)}},
+		{"PUT /v1/domains/" + tax + " (same spec)", "PUT", fixed("/v1/domains/" + tax), "application/yaml", string(taxSpec(tb)),
+			false, op, 200, []string{"operator role", role("admin", tax)}},
+		{"POST /v1/domains/" + lending + "/events", "POST", fixed("/v1/domains/" + lending + "/events"), "application/x-ndjson", lendingEvents,
+			false, []string{cReporter}, 200, []string{role("reporter", lending)}},
+		{"POST /v1/domains/" + lending + "/events (bad CSV header)", "POST", fixed("/v1/domains/" + lending + "/events"), "text/csv", "key,kind\nk1,x\n",
+			false, []string{cReporter}, 400, []string{role("reporter", lending)}},
+		{"POST /v1/domains/" + tax + "/events", "POST", fixed("/v1/domains/" + tax + "/events"), "application/x-ndjson",
+			`{"key":"t9","type":"tax_paid","subject":"` + company + `","occurred_at":"2025-05-01","fields":{"amount":1}}`,
+			false, nil, 200, []string{role("reporter", tax)}},
+		{"POST /v1/domains/" + lending + "/scores", "POST", fixed("/v1/domains/" + lending + "/scores"), jsonType,
+			`{"subject":"` + alice + `","purpose":"credit_application"}`, false, reader, 200, []string{role("reader", lending)}},
+		{"POST /v1/domains/" + lending + "/scores (no subject)", "POST", fixed("/v1/domains/" + lending + "/scores"), jsonType,
+			`{"purpose":"credit_application"}`, false, reader, 400, []string{role("reader", lending)}},
+		{"POST /v1/domains/" + tax + "/scores", "POST", fixed("/v1/domains/" + tax + "/scores"), jsonType,
+			`{"subject":"` + company + `","purpose":"tax_audit_selection"}`, false, taxReaders, 200, []string{role("reader", tax)}},
+		{"POST /v1/domains/" + lending + "/decisions", "POST", fixed("/v1/domains/" + lending + "/decisions"), jsonType,
+			`{"subject":"` + alice + `","benefit":"deposit_waived","purpose":"account_review"}`, false, reader, 200, []string{role("reader", lending)}},
+		{"POST /v1/domains/" + lending + "/decisions (no benefit)", "POST", fixed("/v1/domains/" + lending + "/decisions"), jsonType,
+			`{"subject":"` + alice + `","purpose":"account_review"}`, false, reader, 400, []string{role("reader", lending)}},
+		{"POST /v1/domains/" + tax + "/decisions", "POST", fixed("/v1/domains/" + tax + "/decisions"), jsonType,
+			`{"subject":"` + company + `","benefit":"public_procurement","purpose":"procurement_eligibility"}`, false, taxReaders, 200, []string{role("reader", tax)}},
+		pub("/v1/audit/checkpoint"),
+		pub("/v1/audit/entries?start=0&end=10"),
+		pub("/v1/audit/proofs/inclusion?index=0&size=1"),
+		pub("/v1/audit/proofs/consistency?from=1&to=2"),
+		pub("/v1/audit/key"),
+		{"POST /v1/principals (reader of " + lending + ")", "POST", fixed("/v1/principals"), jsonType,
+			`{"name":"new reader","grants":[{"role":"reader","domain":"` + lending + `"}]}`, false, opOrAdmin, 201, []string{"operator role", role("admin", lending)}},
+		{"POST /v1/principals (reader of " + tax + ")", "POST", fixed("/v1/principals"), jsonType,
+			`{"name":"new tax reader","grants":[{"role":"reader","domain":"` + tax + `"}]}`, false, op, 201, []string{"operator role", role("admin", tax)}},
+		{"GET /v1/principals", "GET", fixed("/v1/principals"), "", "",
+			false, []string{cOperator, cAuditor, cAdmin}, 200, []string{"operator role", "auditor role", "admin role"}},
+		{"DELETE /v1/principals/{reader of " + lending + "}", "DELETE", throwaway(lending), "", "",
+			false, opOrAdmin, 200, []string{"operator role", role("admin", lending)}},
+		{"DELETE /v1/principals/{reader of " + tax + "}", "DELETE", throwaway(tax), "", "",
+			false, op, 200, []string{"operator role", role("admin", tax)}},
+		{"DELETE /v1/principals/{unknown}", "DELETE", fixed("/v1/principals/00000000deadbeef"), "", "",
+			false, opOrAdmin, 404, []string{"operator role", "admin role"}},
+		{"POST /v1/subject-tokens", "POST", fixed("/v1/subject-tokens"), jsonType,
+			`{"subject":"` + alice + `"}`, false, op, 201, []string{"operator role"}},
+	}
+}
+
+// TestAuthorizationAdminSeesOwnDomain checks that a domain's admin lists
+// and revokes only principals whose every grant is in that domain, while
+// the operator and the auditor list them all.
+func TestAuthorizationAdminSeesOwnDomain(t *testing.T) {
+	srv, _ := startServerWith(t, nil, 0)
+	applyDomains(t)
+	grant := func(role, domain string) probity.Grant { return probity.Grant{Role: role, Domain: domain} }
+	tokens := map[string]string{
+		"operator":    issue(t, "operator", false, grant(probity.RoleOperator, "")),
+		"auditor":     issue(t, "auditor", false, grant(probity.RoleAuditor, "")),
+		"lending adm": issue(t, "lending adm", false, grant(probity.RoleAdmin, lending)),
+		"lending rdr": issue(t, "lending rdr", false, grant(probity.RoleReader, lending)),
+		"tax rdr":     issue(t, "tax rdr", false, grant(probity.RoleReader, tax)),
+		"both rdr":    issue(t, "both rdr", false, grant(probity.RoleReader, lending), grant(probity.RoleReader, tax)),
+	}
+	if _, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice}); err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"auditor", "both rdr", "lending adm", "lending rdr", "operator", "subject", "tax rdr"}
+	for _, tt := range []struct {
+		caller string
+		want   []string
+	}{
+		{"operator", all},
+		{"auditor", all},
+		{"lending adm", []string{"lending adm", "lending rdr"}},
+	} {
+		status, body := send(t, "Bearer "+tokens[tt.caller], "GET", srv.URL()+"/v1/principals", "", "")
+		var got []string
+		for _, p := range body["principals"].([]any) {
+			got = append(got, p.(map[string]any)["name"].(string))
+		}
+		slices.Sort(got)
+		if status != 200 || !slices.Equal(got, tt.want) {
+			t.Errorf("GET /v1/principals as %s = %d %v, want 200 %v", tt.caller, status, got, tt.want)
+		}
+	}
+	ids := map[string]string{}
+	ps, err := svc.Principals(local())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		ids[p.Name] = p.ID
+	}
+	for _, tt := range []struct {
+		target string
+		status int
+	}{{"both rdr", 403}, {"tax rdr", 403}, {"auditor", 403}, {"subject", 403}, {"lending rdr", 200}} {
+		if status, body := send(t, "Bearer "+tokens["lending adm"], "DELETE", srv.URL()+"/v1/principals/"+ids[tt.target], "", ""); status != tt.status {
+			t.Errorf("DELETE %s as the lending admin = %d %v, want %d", tt.target, status, body, tt.status)
+		}
+	}
+}
+
+// TestP10GovernmentPrincipals checks that a government body can be given
+// roles in tax and judicial domains only, and that a refusal cites the rule.
+func TestP10GovernmentPrincipals(t *testing.T) {
+	srv, _ := startServerWith(t, nil, 0)
+	applyDomains(t)
+	operator := "Bearer " + issue(t, "operator", false, probity.Grant{Role: probity.RoleOperator})
+	tests := []struct {
+		name, grants string
+		status       int
+		want         []string
+	}{
+		{"ErrFinanceDomain", `[{"role":"reader","domain":"` + lending + `"}]`, 403, []string{"P10", "tax or judicial", lending}},
+		{"ErrFinanceAmongTax", `[{"role":"reader","domain":"` + tax + `"},{"role":"reporter","domain":"` + lending + `"}]`, 403, []string{"P10", lending}},
+		{"ErrInstallationAuditor", `[{"role":"auditor"}]`, 403, []string{"P10", "tax or judicial", "auditor"}},
+		{"ErrInstallationOperator", `[{"role":"operator"}]`, 403, []string{"P10", "operator"}},
+		{"OK", `[{"role":"reader","domain":"` + tax + `"}]`, 201, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "tax office " + tt.name
+			status, body := send(t, operator, "POST", srv.URL()+"/v1/principals", "application/json",
+				`{"name":"`+name+`","government":true,"grants":`+tt.grants+`}`)
+			if status != tt.status {
+				t.Fatalf("= %d %v, want %d", status, body, tt.status)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errMessage(body), w) {
+					t.Errorf("message %q does not cite %q", errMessage(body), w)
+				}
+			}
+			_, list := send(t, operator, "GET", srv.URL()+"/v1/principals", "", "")
+			if got, want := strings.Contains(fmt.Sprint(list), name), tt.status == 201; got != want {
+				t.Errorf("principal %q listed: %v, want %v", name, got, want)
+			}
+		})
+	}
+}
+
+// TestDeniedAttemptIsAudited checks that each refused attempt adds one
+// access.denied leaf to the public log naming who tried what, and that the
+// leaf carries neither the identifier asked about nor the token presented.
+func TestDeniedAttemptIsAudited(t *testing.T) {
+	srv, _ := startServerWith(t, nil, 0)
+	u := srv.URL()
+	applyDomains(t)
+	taxToken := issue(t, "tax desk", false, probity.Grant{Role: probity.RoleReader, Domain: tax})
+	planted := "prb_PLANTEDTOKEN4242_" + strings.Repeat("cd", 32)
+	tests := []struct {
+		name, auth, actor, domain, ref string
+	}{
+		{"OtherDomain", "Bearer " + taxToken, "tax desk", lending, "reading scores"},
+		{"NoToken", "", "anonymous", lending, "reading scores"},
+		{"MalformedToken", "Bearer " + planted, "anonymous", "", "authenticate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := logSize(t, u)
+			status, _ := send(t, tt.auth, "POST", u+"/v1/domains/"+lending+"/scores", "application/json",
+				`{"subject":"`+alice+`","purpose":"credit_application"}`)
+			if status != 401 && status != 403 {
+				t.Fatalf("status %d, want a denial", status)
+			}
+			size, leaf := logSize(t, u)
+			if got := size - before; got != 1 {
+				t.Fatalf("the denial added %d leaves, want 1", got)
+			}
+			domain, _ := leaf["domain"].(string)
+			if leaf["action"] != "access.denied" || domain != tt.domain || leaf["ref"] != tt.ref ||
+				!strings.Contains(leaf["actor"].(string), tt.actor) {
+				t.Fatalf("leaf %v, want %s by %q in %q of %q", leaf, "access.denied", tt.actor, tt.domain, tt.ref)
+			}
+			raw, _ := json.Marshal(leaf)
+			for _, secret := range []string{alice, alice[7:], strings.ToLower(alice[7:]), taxToken, taxToken[len(taxToken)-64:], "PLANTEDTOKEN", planted[len(planted)-64:]} {
+				if strings.Contains(string(raw), secret) {
+					t.Errorf("the leaf %s carries %q", raw, secret)
+				}
+			}
+		})
+	}
+}
+
+// startServerWith starts the real server like startServer, logging to
+// logger, with rate limit rate (0: none, so that the table's hundreds of
+// calls from one address are not throttled). It returns the store too, for
+// a test to close under the running server.
+func startServerWith(tb testing.TB, logger *slog.Logger, rate float64) (*phttp.Server, *sqlite.DB) {
+	tb.Helper()
+	dir := tb.TempDir()
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	master, err := identity.LoadOrCreateMasterKey(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, _, err := audit.LoadOrCreateSigner(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, bearer = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), ""
+	if err := svc.Init(local()); err != nil {
+		tb.Fatal(err)
+	}
+	srv := phttp.NewServer(svc, logger)
+	srv.Rate = rate
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		srv.Close(context.Background())
+		db.Close()
+	})
+	return srv, db
+}
+
+// send makes one request with the Authorization header auth ("" for none)
+// and decodes the JSON answer.
+func send(tb testing.TB, auth, method, url, contentType, body string) (int, map[string]any) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(raw), &out); err != nil {
+		tb.Fatalf("%s %s: status %d, body %q is not a JSON object", method, url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
