@@ -173,3 +173,18 @@ func TestProjectionFollowsAnnouncedVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestInquiriesNeverChangeAScore: reading a score is logged, never counted.
+func TestInquiriesNeverChangeAScore(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-05-01","fields":{"amount":20000}}
+{"key":"a2","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-01-02","fields":{"days_late":40}}`)
+	first := f.score(t, "acme.lending", alice, time.Time{})
+	for range 20 {
+		f.score(t, "acme.lending", alice, time.Time{})
+	}
+	if last := f.score(t, "acme.lending", alice, time.Time{}); *last.Score != *first.Score || last.EventsCounted != first.EventsCounted {
+		t.Fatalf("score moved from %d to %d after 20 inquiries", *first.Score, *last.Score)
+	}
+}
