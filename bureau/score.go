@@ -62,6 +62,12 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	if err := b.authorize(ctx, "reading scores", role(probity.RoleReader, req.Domain)); err != nil {
 		return err
 	}
+	if req.Purpose == "" && probity.ActorFromContext(ctx).Local {
+		// The installation's own command line holds the keys and could read
+		// the database directly; its reads without a purpose are still
+		// inquiries, logged under this name.
+		req.Purpose = LocalPurpose
+	}
 	if req.Purpose == "" {
 		return probity.Errorf(probity.EINVALID, "purpose: required; every read of a score states why, one of the domain's purposes (GET /v1/domains/%s lists them)", req.Domain)
 	}
@@ -81,7 +87,7 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	}
 	return b.store.Update(ctx, func(tx probity.Tx) error {
 		pseudonym := b.keys.Pseudonym(req.Domain, subject)
-		score, c, err := b.score(tx, req, subject, pseudonym)
+		score, c, err := b.score(tx, req, subject, pseudonym, probity.ActorFromContext(ctx).Local)
 		if err != nil {
 			return err
 		}
@@ -99,7 +105,7 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	})
 }
 
-func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym) (*probity.Score, *spec.Compiled, error) {
+func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, local bool) (*probity.Score, *spec.Compiled, error) {
 	versions, err := domainVersions(tx, req.Domain)
 	if err != nil {
 		return nil, nil, err
@@ -114,7 +120,7 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 		// unrated under the first version (step 1).
 		v = &versions[0]
 	}
-	if err := checkScoreRequest(v.Spec, subject, req.Purpose); err != nil {
+	if err := checkScoreRequest(v.Spec, subject, req.Purpose, local); err != nil {
 		return nil, nil, err
 	}
 	compiled, err := b.compile(v)
@@ -136,11 +142,11 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 	return score, compiled, nil
 }
 
-func checkScoreRequest(s *probity.Spec, subject probity.Subject, purpose string) error {
+func checkScoreRequest(s *probity.Spec, subject probity.Subject, purpose string, local bool) error {
 	if !s.Rates(subject.Kind) {
 		return probity.Errorf(probity.EINVALID, "subject: %s does not rate %s subjects; it rates: %s", s.ID, subject.Kind, kindList(s.Subjects))
 	}
-	if !s.HasPurpose(purpose) {
+	if !s.HasPurpose(purpose) && !(purpose == LocalPurpose && local) {
 		return probity.Errorf(probity.EINVALID, "purpose: %q is not a purpose of %s; allowed: %s", truncate(purpose, 64), s.ID, strings.Join(s.Purposes, ", "))
 	}
 	return nil
@@ -178,3 +184,7 @@ func laterVersions(versions []probity.SpecVersion, v *probity.SpecVersion, event
 	}
 	return later, nil
 }
+
+// LocalPurpose is the purpose logged for a read made at the installation's
+// own command line without --purpose.
+const LocalPurpose = "local_inspection"

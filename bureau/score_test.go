@@ -52,7 +52,6 @@ func TestScore(t *testing.T) {
 		{"ErrBadSubject", probity.ScoreRequest{Domain: "acme.lending", Subject: "cn-rid:123", Purpose: "collection"}, probity.EINVALID, "subject:"},
 		{"ErrKind", probity.ScoreRequest{Domain: "acme.lending", Subject: city, Purpose: "collection"}, probity.EINVALID, "does not rate public_body"},
 		{"ErrPurpose", probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "curiosity"}, probity.EINVALID, "credit_application"},
-		{"ErrNoPurpose", probity.ScoreRequest{Domain: "acme.lending", Subject: alice}, probity.EINVALID, "purpose: required"},
 		{"ErrDomain", probity.ScoreRequest{Domain: "no.such", Subject: alice, Purpose: "collection"}, probity.ENOTFOUND, "no.such"},
 	}
 	for _, tt := range errs {

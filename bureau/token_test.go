@@ -145,6 +145,16 @@ func TestAuthorize(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrNoPurpose", func(t *testing.T) {
+		reader := as(probity.Grant{Role: probity.RoleReader, Domain: "acme.lending"})
+		_, err := f.Score(reader, probity.ScoreRequest{Domain: "acme.lending", Subject: alice})
+		if probity.ErrorCode(err) != probity.EINVALID || !strings.Contains(probity.ErrorMessage(err), "purpose: required") {
+			t.Fatalf("a read without a purpose: %v, want refused", err)
+		}
+		if _, err := f.Score(reader, probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "local_inspection"}); probity.ErrorCode(err) != probity.EINVALID {
+			t.Fatalf("a principal using the command line's purpose: %v, want refused", err)
+		}
+	})
 	t.Run("P10", func(t *testing.T) {
 		_, err := f.CreatePrincipal(operator, probity.PrincipalRequest{Name: "tax office", Government: true,
 			Grants: []probity.Grant{{Role: probity.RoleReader, Domain: "acme.lending"}}})

@@ -70,7 +70,7 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"ApplyUnchanged", []string{"domain", "apply", lendingSpec}, 0, "", ""}, // unchanged: nothing happened
 		{"Ingest", []string{"ingest", "--domain", "acme.lending", events}, 2, probity.ActionEventAccepted, ""},
 		{"IngestDuplicates", []string{"ingest", "--domain", "acme.lending", events}, 0, "", ""}, // duplicates change nothing
-		{"Score", []string{"score", "--domain", "acme.lending", "--subject", alice, "--purpose", "account_review"}, 1, probity.ActionScoreRead, "account_review"},
+		{"Score", []string{"score", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionScoreRead, "local_inspection"},
 		{"ScoreWithPurpose", []string{"score", "--domain", "acme.lending", "--subject", alice, "--purpose", "collection", "--json"}, 1, probity.ActionScoreRead, "collection"},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},
 		{"AuditShow", []string{"audit", "show", "0"}, 0, "", ""},

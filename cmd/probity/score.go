@@ -29,7 +29,7 @@ func (c *ScoreCommand) Run(ctx context.Context, args []string) error {
 	domain := fs.String("domain", "", "domain id (required)")
 	subject := fs.String("subject", "", "subject identifier, scheme:value (required)")
 	asOf := fs.String("as-of", "", "evaluation time, YYYY-MM-DD or RFC 3339 (default now)")
-	purpose := fs.String("purpose", "", "purpose of the read, one of the domain's purposes")
+	purpose := fs.String("purpose", "", "purpose of the read, one of the domain's purposes (default: logged as local_inspection)")
 	jsonOut := fs.Bool("json", false, "print the score as one JSON object")
 	args, err := parseArgs(fs, args)
 	if err != nil {
