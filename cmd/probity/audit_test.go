@@ -72,6 +72,9 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"IngestDuplicates", []string{"ingest", "--domain", "acme.lending", events}, 0, "", ""}, // duplicates change nothing
 		{"Score", []string{"score", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionScoreRead, "local_inspection"},
 		{"ScoreWithPurpose", []string{"score", "--domain", "acme.lending", "--subject", alice, "--purpose", "collection", "--json"}, 1, probity.ActionScoreRead, "collection"},
+		{"TokenCreate", []string{"token", "create", "--name", "desk", "--grant", "reader:acme.lending"}, 1, probity.ActionPrincipalCreated, ""},
+		{"TokenSubject", []string{"token", "subject", alice}, 1, probity.ActionPrincipalCreated, ""},
+		{"TokenList", []string{"token", "list"}, 0, "", ""},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},
 		{"AuditShow", []string{"audit", "show", "0"}, 0, "", ""},
 		{"AuditCheckpoint", []string{"audit", "checkpoint"}, 0, "", ""},
