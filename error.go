@@ -68,15 +68,22 @@ func ErrorMessage(err error) string {
 // MaxQuoted is how much of a caller's input an error message echoes.
 const MaxQuoted = 40
 
-// Quote returns s quoted for an error message, cut to MaxQuoted bytes on a
-// character boundary, so that a huge or hostile input cannot flood a message.
+// Quote returns s quoted for an error message, cut on a character boundary
+// so that the quoted text stays within about 2*MaxQuoted bytes even when
+// every byte needs an escape, so that a huge or hostile input cannot flood a
+// message.
 func Quote(s string) string {
-	if len(s) <= MaxQuoted {
-		return strconv.Quote(s)
+	if q := strconv.Quote(s); len(q) <= 2*MaxQuoted+2 {
+		return q
 	}
-	n := MaxQuoted
-	for n > 0 && !utf8.RuneStart(s[n]) {
+	n := min(len(s), MaxQuoted)
+	for {
+		for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		if q := strconv.Quote(s[:n]); len(q) <= 2*MaxQuoted+2 || n == 0 {
+			return q + fmt.Sprintf("... (%d bytes)", len(s))
+		}
 		n--
 	}
-	return strconv.Quote(s[:n]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
