@@ -37,7 +37,9 @@ func NewJSONArrayReader(r io.Reader) *JSONArrayReader {
 }
 
 func newJSONArrayReader(br *bufio.Reader) *JSONArrayReader {
-	return &JSONArrayReader{dec: json.NewDecoder(br)}
+	dec := json.NewDecoder(br)
+	dec.UseNumber() // a stray 1E1000 is a bad element, not a broken reader
+	return &JSONArrayReader{dec: dec}
 }
 
 // Next returns the next element, or io.EOF after the last one. Any other error
@@ -93,6 +95,9 @@ func (a *JSONArrayReader) broken(index int, err error) (probity.EventInput, erro
 	a.state = arrayDone
 	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return probity.EventInput{Line: index, Err: invalidf("invalid JSON: %s", se)}, nil
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return probity.EventInput{Line: index, Err: invalidf("invalid JSON: %s", te)}, nil
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return probity.EventInput{Line: index, Err: invalidf("invalid JSON: the input ends before the array is closed")}, nil
