@@ -146,7 +146,7 @@ func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalReque
 		return nil, err
 	}
 	if err := validPrincipal(req); err != nil {
-		return nil, err
+		return nil, b.denyForbidden(ctx, "granting roles", err)
 	}
 	t, err := newToken()
 	if err != nil {
@@ -164,9 +164,18 @@ func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalReque
 		return b.storePrincipal(ctx, tx, p)
 	})
 	if err != nil {
-		return nil, err
+		return nil, b.denyForbidden(ctx, "granting roles", err)
 	}
 	return &probity.IssuedToken{Principal: p, Token: t.String()}, nil
+}
+
+// denyForbidden logs err as a denied attempt if it is a refusal (P10), and
+// returns it.
+func (b *Bureau) denyForbidden(ctx context.Context, op string, err error) error {
+	if probity.ErrorCode(err) == probity.EFORBIDDEN {
+		return b.deny(ctx, op, "", err)
+	}
+	return err
 }
 
 // storePrincipal stores a new principal, created now, and logs it.

@@ -2,6 +2,7 @@ package bureau
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 
@@ -59,17 +60,24 @@ func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest)
 // read computes a score in a write transaction, lets finish turn it into
 // what the caller is shown, and records that disclosure in the log.
 func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) error {
-	if err := b.authorize(ctx, "reading scores", role(probity.RoleReader, req.Domain)); err != nil {
-		return err
+	actor := probity.ActorFromContext(ctx)
+	own := actor.Subject != nil && req.Subject != "" && ownRecord(actor.Subject, req.Subject)
+	if !own {
+		if err := b.authorize(ctx, "reading scores", role(probity.RoleReader, req.Domain)); err != nil {
+			return err
+		}
 	}
-	if req.Purpose == "" && probity.ActorFromContext(ctx).Local {
+	switch {
+	case own && req.Purpose == "":
+		req.Purpose = SubjectPurpose // the subject reading their own record
+	case req.Purpose == "" && actor.Local:
 		// The installation's own command line holds the keys and could read
 		// the database directly; its reads without a purpose are still
 		// inquiries, logged under this name.
 		req.Purpose = LocalPurpose
-	}
-	if req.Purpose == "" {
-		return probity.Errorf(probity.EINVALID, "purpose: required; every read of a score states why, one of the domain's purposes (GET /v1/domains/%s lists them)", req.Domain)
+	case req.Purpose == "":
+		return b.deny(ctx, "reading scores", req.Domain, probity.Errorf(probity.EINVALID,
+			"purpose: required; every read of a score states why, one of the domain's purposes (GET /v1/domains/%s lists them)", req.Domain))
 	}
 	if req.Subject == "" {
 		return probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org or gov)")
@@ -85,9 +93,9 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	if err != nil {
 		return prefixed("subject", err)
 	}
-	return b.store.Update(ctx, func(tx probity.Tx) error {
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
 		pseudonym := b.keys.Pseudonym(req.Domain, subject)
-		score, c, err := b.score(tx, req, subject, pseudonym, probity.ActorFromContext(ctx).Local)
+		score, c, err := b.score(tx, req, subject, pseudonym, actor.Local || own)
 		if err != nil {
 			return err
 		}
@@ -103,6 +111,22 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 		}
 		return batch.Commit()
 	})
+	if _, ok := errors.AsType[*purposeError](err); ok {
+		return b.deny(ctx, "reading scores", req.Domain, err)
+	}
+	return err
+}
+
+// purposeError is a read refused for its purpose: a denied attempt, logged.
+type purposeError struct{ err *probity.Error }
+
+func (e *purposeError) Error() string { return e.err.Error() }
+func (e *purposeError) Unwrap() error { return e.err }
+
+// ownRecord reports whether a subject token's subject is the one asked for.
+func ownRecord(s *probity.Subject, asked string) bool {
+	parsed, err := identity.Parse(asked)
+	return err == nil && parsed.String() == s.String()
 }
 
 func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, local bool) (*probity.Score, *spec.Compiled, error) {
@@ -146,8 +170,8 @@ func checkScoreRequest(s *probity.Spec, subject probity.Subject, purpose string,
 	if !s.Rates(subject.Kind) {
 		return probity.Errorf(probity.EINVALID, "subject: %s does not rate %s subjects; it rates: %s", s.ID, subject.Kind, kindList(s.Subjects))
 	}
-	if !s.HasPurpose(purpose) && !(purpose == LocalPurpose && local) {
-		return probity.Errorf(probity.EINVALID, "purpose: %q is not a purpose of %s; allowed: %s", truncate(purpose, 64), s.ID, strings.Join(s.Purposes, ", "))
+	if !s.HasPurpose(purpose) && !((purpose == LocalPurpose || purpose == SubjectPurpose) && local) {
+		return &purposeError{probity.Errorf(probity.EINVALID, "purpose: %q is not a purpose of %s; allowed: %s", truncate(purpose, 64), s.ID, strings.Join(s.Purposes, ", "))}
 	}
 	return nil
 }
@@ -185,6 +209,10 @@ func laterVersions(versions []probity.SpecVersion, v *probity.SpecVersion, event
 	return later, nil
 }
 
-// LocalPurpose is the purpose logged for a read made at the installation's
-// own command line without --purpose.
-const LocalPurpose = "local_inspection"
+// Purposes of reads that are not an institution's: a read at the
+// installation's own command line without --purpose, and a subject reading
+// their own record with a subject token.
+const (
+	LocalPurpose   = "local_inspection"
+	SubjectPurpose = "subject_access"
+)

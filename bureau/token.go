@@ -37,7 +37,7 @@ var b64 = base64.RawURLEncoding
 // echo the token.
 func ParseToken(s string) (*Token, error) {
 	bad := func(why string) error {
-		return probity.Errorf(probity.EUNAUTHORIZED, "malformed token: %s; a token is prb_<id>_<secret> (or prs_... for a subject), as issued", why)
+		return probity.Errorf(probity.EUNAUTHORIZED, "malformed token: %s; send Authorization: Bearer <token>, a token being prb_<id>_<secret> (or prs_... for a subject) as issued", why)
 	}
 	if len(s) > MaxTokenLength {
 		return nil, bad("too long")

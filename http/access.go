@@ -1,7 +1,9 @@
 package http
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,27 +25,32 @@ const (
 // and the services refuse it everywhere else, saying what is missing.
 func (s *Server) withAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.limiter.allow("addr:"+remoteHost(r), 4) {
-			tooMany(w, r, s.limiter)
-			return
-		}
 		actor := probity.Actor{ID: "anonymous@" + remoteHost(r)}
 		ctx := probity.NewContextWithActor(r.Context(), actor)
-		if h := r.Header.Get("Authorization"); h != "" {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			// anonymous callers share their address's bucket
+			if wait, ok := s.limiter.allow("addr:"+remoteHost(r), 1); !ok {
+				tooMany(w, wait)
+				return
+			}
+		} else {
 			token, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="probity"`)
-				Error(w, r, probity.Errorf(probity.EUNAUTHORIZED, "Authorization: want \"Bearer <token>\""))
-				return
+				token = h // not a bearer token: refused, and the refusal logged, like any bad token
 			}
 			a, err := s.Access.Authenticate(ctx, strings.TrimSpace(token))
 			if err != nil {
+				if wait, ok := s.limiter.allow("addr:"+remoteHost(r), 1); !ok {
+					tooMany(w, wait)
+					return
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="probity", error="invalid_token"`)
 				Error(w, r, err)
 				return
 			}
-			if !s.limiter.allow("principal:"+a.Principal.ID, 1) {
-				tooMany(w, r, s.limiter)
+			if wait, ok := s.limiter.allow("principal:"+a.Principal.ID, 1); !ok {
+				tooMany(w, wait)
 				return
 			}
 			ctx, actor = probity.NewContextWithActor(r.Context(), a), a
@@ -55,10 +62,11 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 	})
 }
 
-func tooMany(w http.ResponseWriter, r *http.Request, l *limiter) {
-	w.Header().Set("Retry-After", "1")
+// tooMany answers 429 with the seconds until a request will be allowed.
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	writeJSON(w, http.StatusTooManyRequests, map[string]map[string]string{"error": {"code": "rate_limited",
-		"message": "too many requests; wait a second and retry (the limit is per principal)"}})
+		"message": fmt.Sprintf("too many requests; retry in %s (the limit is per principal)", wait.Round(time.Millisecond))}})
 }
 
 // limiter is a token bucket per key.
@@ -80,10 +88,11 @@ func newLimiter(rate float64, burst int) *limiter {
 }
 
 // allow takes a token from key's bucket, whose size and rate are scaled by
-// factor; it reports false when the bucket is empty.
-func (l *limiter) allow(key string, factor float64) bool {
+// factor; when the bucket is empty it reports false and how long until a
+// token is back.
+func (l *limiter) allow(key string, factor float64) (time.Duration, bool) {
 	if l == nil || l.rate <= 0 {
-		return true
+		return 0, true
 	}
 	now := time.Now()
 	l.mu.Lock()
@@ -99,10 +108,10 @@ func (l *limiter) allow(key string, factor float64) bool {
 	b.tokens = math.Min(l.burst*factor, b.tokens+now.Sub(b.last).Seconds()*l.rate*factor)
 	b.last = now
 	if b.tokens < 1 {
-		return false
+		return time.Duration((1 - b.tokens) / (l.rate * factor) * float64(time.Second)), false
 	}
 	b.tokens--
-	return true
+	return 0, true
 }
 
 // sweep forgets buckets that have refilled.

@@ -46,7 +46,7 @@ func TestEveryRouteLeavesATrace(t *testing.T) {
 		{"EventsRejected", "POST", "/v1/domains/acme.lending/events", `{"key":"x","type":"nope"}`, 0, "", ""},
 		{"Score", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","purpose":"credit_application"}`, 1, probity.ActionScoreRead, "credit_application"},
 		{"Decision", "POST", "/v1/domains/acme.lending/decisions", `{"subject":"` + alice + `","benefit":"deposit_waived","purpose":"account_review"}`, 1, probity.ActionDecisionRead, "account_review"},
-		{"ScoreRefused", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","purpose":"gossip"}`, 0, "", ""},
+		{"ScoreRefused", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + alice + `","purpose":"gossip"}`, 1, probity.ActionAccessDenied, ""},
 		{"CreatePrincipal", "POST", "/v1/principals", `{"name":"clerk","grants":[{"role":"reader","domain":"acme.lending"}]}`, 1, probity.ActionPrincipalCreated, ""},
 		{"CreatePrincipalDenied", "POST", "/v1/principals", `{"name":"clerk","grants":[{"role":"operator"}]}`, 1, probity.ActionAccessDenied, ""},
 		{"Domains", "GET", "/v1/domains", "", 0, "", ""},

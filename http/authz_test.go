@@ -47,7 +47,7 @@ const (
 	cReviewer    = "reviewer of " + lending
 	cOtherDomain = "reader of " + tax + " only"
 	cGovernment  = "government reader of " + tax
-	cSubject     = "subject token"
+	cSubject     = "another subject's token"
 )
 
 // caller is one row of the table's other axis: an Authorization header and,
@@ -161,7 +161,9 @@ func authzCallers(t *testing.T) []caller {
 	if _, err := svc.RevokePrincipal(ctx, revoked.Principal.ID); err != nil {
 		t.Fatal(err)
 	}
-	subject, err := svc.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: alice})
+	// The subject token is another subject's: it may read only its own
+	// record (TestSubjectReadsOwnRecord), never alice's.
+	subject, err := svc.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: "person:someone-else"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,4 +515,26 @@ func send(tb testing.TB, auth, method, url, contentType, body string) (int, map[
 		tb.Fatalf("%s %s: status %d, body %q is not a JSON object", method, url, resp.StatusCode, raw)
 	}
 	return resp.StatusCode, out
+}
+
+// TestSubjectReadsOwnRecord: a subject token reads its own subject's score in
+// any domain, logged with the purpose subject_access, and nobody else's.
+func TestSubjectReadsOwnRecord(t *testing.T) {
+	srv := startServer(t)
+	call(t, "PUT", srv.URL()+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
+	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer = st.Token
+	if status, body := call(t, "POST", srv.URL()+"/v1/domains/acme.lending/scores", "application/json", []byte(`{"subject":"`+alice+`"}`)); status != 200 || body["status"] == nil {
+		t.Fatalf("own score: %d %v", status, body)
+	}
+	size, last := logSize(t, srv.URL())
+	if last["action"] != probity.ActionScoreRead || last["purpose"] != "subject_access" || size == 0 {
+		t.Fatalf("last leaf %v, want a score.read with purpose subject_access", last)
+	}
+	if status, _ := call(t, "POST", srv.URL()+"/v1/domains/acme.lending/scores", "application/json", []byte(`{"subject":"person:someone-else","purpose":"collection"}`)); status != 403 {
+		t.Fatalf("another subject's score: %d, want 403", status)
+	}
 }

@@ -181,7 +181,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 		err = probity.Errorf(probity.ETOOLARGE, "request body exceeds %d bytes", maxErr.Limit)
 	}
 	code, msg := probity.ErrorCode(err), probity.ErrorMessage(err)
-	if code == probity.EUNAUTHORIZED {
+	if code == probity.EUNAUTHORIZED && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="probity"`)
 	}
 	if code == probity.EINTERNAL {
