@@ -3,8 +3,8 @@ package http
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/probity-dev/probity"
 )
@@ -17,18 +18,25 @@ func (s *Server) auditRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/audit/key", s.handleKey)
 }
 
+// handleCheckpoint serves the latest checkpoint as its C2SP signed note
+// (text/plain), or as JSON with ?format=json or Accept: application/json.
 func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Audit.Checkpoint(r.Context())
 	if err != nil {
 		Error(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("format") == "note" {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte(c.Note))
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, c)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte(c.Note))
+}
+
+// wantsJSON reports whether a caller asked for JSON instead of text.
+func wantsJSON(r *http.Request) bool {
+	return r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json")
 }
 
 func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
@@ -48,8 +56,8 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := map[string]any{"entries": entries}
-	if n := uint64(len(entries)); n > 0 && start+n < end {
-		body["next"] = start + n
+	if n := uint64(len(entries)); n == probity.MaxAuditEntries && start+n < end {
+		body["next"] = start + n // a full page: there may be more
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -84,8 +92,15 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) {
 	Error(w, r, err)
 }
 
+// handleKey serves the note verifier key of the checkpoints as text, or as
+// JSON like handleCheckpoint.
 func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"key": s.Audit.PublicKey()})
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string]string{"key": s.Audit.PublicKey()})
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte(s.Audit.PublicKey() + "\n"))
 }
 
 // uintParam reads a non-negative integer query parameter; def ^0 makes it

@@ -14,7 +14,7 @@ import (
 // logSize returns the size of the server's log from its checkpoint route.
 func logSize(t *testing.T, u string) (uint64, map[string]any) {
 	t.Helper()
-	status, body := call(t, "GET", u+"/v1/audit/checkpoint", "", nil)
+	status, body := call(t, "GET", u+"/v1/audit/checkpoint?format=json", "", nil)
 	if status != 200 {
 		t.Fatalf("checkpoint = %d %v", status, body)
 	}
@@ -85,12 +85,12 @@ func TestAuditRoutes(t *testing.T) {
 	call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t))
 	grantAll(t)
 	call(t, "POST", u+"/v1/domains/acme.lending/events", "application/x-ndjson", []byte(`{"key":"k1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":12000}}`))
-	_, keyBody := call(t, "GET", u+"/v1/audit/key", "", nil)
+	_, keyBody := call(t, "GET", u+"/v1/audit/key?format=json", "", nil)
 	verifier, err := audit.NewVerifier(keyBody["key"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, cp := call(t, "GET", u+"/v1/audit/checkpoint", "", nil)
+	_, cp := call(t, "GET", u+"/v1/audit/checkpoint?format=json", "", nil)
 	signed, err := audit.OpenCheckpoint([]byte(cp["note"].(string)), verifier)
 	// Two keys, the operator, the spec, the lending desk, the event.
 	if err != nil || signed.Size != 6 {
@@ -117,7 +117,7 @@ func TestAuditRoutes(t *testing.T) {
 	if err := audit.VerifyConsistency(2, 6, decodeHashes(t, cons), root2, signed.Root); err != nil {
 		t.Fatalf("consistency 2 -> 6: %v", err)
 	}
-	resp, err := http.Get(u + "/v1/audit/checkpoint?format=note")
+	resp, err := http.Get(u + "/v1/audit/checkpoint")
 	if err != nil || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
 		t.Fatalf("note format: %v %v", err, resp.Header)
 	}

@@ -511,6 +511,9 @@ func send(tb testing.TB, auth, method, url, contentType, body string) (int, map[
 		tb.Fatal(err)
 	}
 	var out map[string]any
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") && resp.StatusCode == 200 {
+		return resp.StatusCode, map[string]any{"text": string(raw)} // a signed note, a key
+	}
 	if err := json.Unmarshal(bytes.TrimSpace(raw), &out); err != nil {
 		tb.Fatalf("%s %s: status %d, body %q is not a JSON object", method, url, resp.StatusCode, raw)
 	}

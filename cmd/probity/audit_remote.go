@@ -19,16 +19,20 @@ import (
 // checkpoint is in the current tree (inclusion).
 func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key string, index int64) error {
 	if cpFile == "" {
-		return fmt.Errorf("audit verify --url: --checkpoint FILE is required (save one with probity audit checkpoint, or GET /v1/audit/checkpoint?format=note)")
+		return fmt.Errorf("audit verify --url: --checkpoint FILE is required (save one with probity audit checkpoint, or GET /v1/audit/checkpoint)")
 	}
 	kept, err := os.ReadFile(cpFile)
 	if err != nil {
 		return err
 	}
+	var asJSON probity.Checkpoint
+	if json.Unmarshal(kept, &asJSON) == nil && asJSON.Note != "" {
+		kept = []byte(asJSON.Note) // a checkpoint kept in its JSON form
+	}
 	client := &remote{base: strings.TrimSuffix(base, "/"), http: &http.Client{Timeout: 30 * time.Second}, ctx: ctx}
 	if key == "" {
 		var k struct{ Key string }
-		if err := client.get("/v1/audit/key", &k); err != nil {
+		if err := client.get("/v1/audit/key?format=json", &k); err != nil {
 			return err
 		}
 		key = k.Key
@@ -43,7 +47,7 @@ func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key strin
 		return fmt.Errorf("%s: %v", cpFile, err)
 	}
 	var cur probity.Checkpoint
-	if err := client.get("/v1/audit/checkpoint", &cur); err != nil {
+	if err := client.get("/v1/audit/checkpoint?format=json", &cur); err != nil {
 		return err
 	}
 	now, err := audit.OpenCheckpoint([]byte(cur.Note), verifier)
