@@ -84,7 +84,7 @@ func populated(tb testing.TB, subjects int) string {
 func verify(tb testing.TB, dir string) *audit.Report {
 	tb.Helper()
 	in := openInstallation(tb, dir)
-	r, err := audit.Verify(context.Background(), in.db, in.signer.Verifier())
+	r, err := audit.Verify(context.Background(), in.db, in.signer.Verifier(), in.bureau.KeyDigests())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -93,5 +93,5 @@ func verify(tb testing.TB, dir string) *audit.Report {
 }
 
 func auditVerify(ctx context.Context, in *installation) (*audit.Report, error) {
-	return audit.Verify(ctx, in.db, in.signer.Verifier())
+	return audit.Verify(ctx, in.db, in.signer.Verifier(), in.bureau.KeyDigests())
 }

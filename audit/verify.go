@@ -59,17 +59,21 @@ type verifier struct {
 	tree   Tree
 	rows   map[rowRef]bound
 	specs  map[string][]probity.SpecVersion
+	keys   map[string]bound // key.created leaves by key file
 }
 
 // Verify recomputes every leaf hash and the tree, checks every checkpoint's
 // signature, its root and its consistency with the next, and checks that
 // every spec and event row matches its leaf, that no leaf's row is missing
 // and that no row lacks a leaf. It reads one consistent snapshot.
-func Verify(ctx context.Context, store probity.Store, notes note.Verifier) (*Report, error) {
+//
+// keys maps each key file to the digest its key.created leaf must hold (see
+// bureau.KeyDigests), so that a store opened with another key shows.
+func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys map[string]string) (*Report, error) {
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}}
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}}
 		if err := v.leaves(); err != nil {
 			return err
 		}
@@ -77,6 +81,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier) (*Rep
 			return err
 		}
 		r.LogElapsed = time.Since(start)
+		v.checkKeys(keys)
 		if err := v.specRows(); err != nil {
 			return err
 		}
@@ -122,6 +127,10 @@ func (v *verifier) leaves() error {
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionKeyCreated:
+			if _, seen := v.keys[e.Ref]; !seen {
+				v.keys[e.Ref] = bound{e.Index, e.Digest}
+			}
 		case probity.ActionPrincipalCreated, probity.ActionPrincipalRevoked:
 			// the latest leaf of a principal binds its row as it is now
 			v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest}
@@ -140,6 +149,25 @@ func (v *verifier) leaves() error {
 		v.report.problem("log: %d leaf rows with indexes %d to %d; a log is numbered from 0 without gaps", count, first, last)
 	}
 	return nil
+}
+
+// checkKeys checks that the keys the store is opened with are the keys its
+// log was started with.
+func (v *verifier) checkKeys(keys map[string]string) {
+	names := make([]string, 0, len(keys))
+	for name := range keys {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, ok := v.keys[name]
+		switch {
+		case !ok && v.tree.Size() > 0:
+			v.report.problem("key %s: no key.created leaf records it", name)
+		case ok && b.digest != keys[name]:
+			v.report.problem("key %s: does not match leaf %d, which recorded the key this log was started with", name, b.index)
+		}
+	}
 }
 
 // checkpoints checks each checkpoint's signature and fields, its root

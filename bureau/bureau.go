@@ -51,14 +51,12 @@ func (b *Bureau) Init(ctx context.Context) error {
 			return err
 		}
 		actor := probity.ActorFromContext(ctx).ID
-		keyID := sha256.Sum256(b.keys.DomainKey("!key-id"))
 		batch := b.log.Begin(tx)
-		err = batch.Add(
-			probity.AuditLeaf{Actor: actor, Action: probity.ActionKeyCreated, Ref: "master.key", Digest: hex.EncodeToString(keyID[:])},
-			probity.AuditLeaf{Actor: actor, Action: probity.ActionKeyCreated, Ref: audit.KeyFile, Digest: audit.ReadDigest(b.log.Signer().PublicKey())},
-		)
-		if err != nil {
-			return err
+		keys := b.KeyDigests()
+		for _, ref := range []string{identity.MasterKeyFile, audit.KeyFile} {
+			if err := batch.Add(probity.AuditLeaf{Actor: actor, Action: probity.ActionKeyCreated, Ref: ref, Digest: keys[ref]}); err != nil {
+				return err
+			}
 		}
 		return batch.Commit()
 	})
@@ -141,4 +139,15 @@ func (b *Bureau) Domain(ctx context.Context, id string) (*probity.Domain, error)
 		return nil
 	})
 	return d, err
+}
+
+// KeyDigests returns, by key file, the digest that the log's key.created
+// leaf of each key must hold: a hash derived from the master key (never the
+// key), and the hash of the signing key's public half.
+func (b *Bureau) KeyDigests() map[string]string {
+	keyID := sha256.Sum256(b.keys.DomainKey("!key-id"))
+	return map[string]string{
+		identity.MasterKeyFile: hex.EncodeToString(keyID[:]),
+		audit.KeyFile:          audit.ReadDigest(b.log.Signer().PublicKey()),
+	}
 }

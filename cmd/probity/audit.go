@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/sqlite"
 )
 
 // AuditCommand groups the audit subcommands.
@@ -56,12 +60,17 @@ func (c *AuditCommand) verify(ctx context.Context, args []string) error {
 	if *url != "" {
 		return c.verifyRemote(ctx, *url, *cpFile, *key, *index)
 	}
+	for _, name := range []string{sqlite.FileName, identity.MasterKeyFile, audit.KeyFile} {
+		if _, err := os.Stat(filepath.Join(*data, name)); err != nil {
+			return fmt.Errorf("audit verify: %s has no %s: there is no store to verify (wrong --data?)", *data, name)
+		}
+	}
 	in, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	report, err := audit.Verify(ctx, in.db, in.signer.Verifier())
+	report, err := audit.Verify(ctx, in.db, in.signer.Verifier(), in.bureau.KeyDigests())
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func verifyOK(tb testing.TB, data string) *audit.Report {
 		tb.Fatal(err)
 	}
 	defer in.Close()
-	r, err := audit.Verify(context.Background(), in.db, in.signer.Verifier())
+	r, err := audit.Verify(context.Background(), in.db, in.signer.Verifier(), in.bureau.KeyDigests())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -142,5 +142,27 @@ func TestKillMidIngest(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "probity.db")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVerifyRefusesNoStoreAndOtherKeys: a mistyped --data is not "OK", and a
+// store opened with another installation's master key does not verify.
+func TestVerifyRefusesNoStoreAndOtherKeys(t *testing.T) {
+	if _, _, err := run(t, nil, "", "audit", "verify", "--data", filepath.Join(t.TempDir(), "typo")); err == nil || !strings.Contains(err.Error(), "no store") {
+		t.Fatalf("verify of a missing store: %v, want an error", err)
+	}
+	data, other := t.TempDir(), t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	mustRun(t, "domain", "apply", "--data", other, lendingSpec)
+	key, err := os.ReadFile(filepath.Join(other, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "master.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, nil, "", "audit", "verify", "--data", data)
+	if err == nil || !strings.Contains(out, "key master.key: does not match leaf 0") {
+		t.Fatalf("verify with another master key: %v\n%s", err, out)
 	}
 }

@@ -43,7 +43,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	data := c.m.dataFlag(fs)
 	subjects := fs.Int("subjects", 10000, "number of synthetic subjects")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic population")
-	addr := fs.String("addr", DefaultAddr, "listen address (loopback only for now)")
+	addr := fs.String("addr", DefaultAddr, "listen address")
 	noServe := fs.Bool("no-serve", false, "set up and exit without serving")
 	args, err := parseArgs(fs, args)
 	if err != nil {
@@ -76,10 +76,6 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := c.tokens(ctx, in, specs, found)
-	if err != nil {
-		return err
-	}
 	base := "http://" + *addr
 	var srv *http.Server
 	if !*noServe {
@@ -87,6 +83,13 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		base = srv.URL()
+	}
+	tokens, err := c.tokens(ctx, in, specs, found) // once the server runs, so that they are shown
+	if err != nil {
+		if srv != nil {
+			srv.Close(context.Background())
+		}
+		return err
 	}
 	c.printTokens(tokens)
 	c.printExamples(found, base, tokens.reader)

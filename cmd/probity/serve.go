@@ -55,12 +55,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
-	token, err := bootstrapOperator(ctx, in)
+	srv, err := c.m.listen(in, *addr, opts)
 	if err != nil {
 		return err
 	}
-	srv, err := c.m.listen(in, *addr, opts)
+	token, err := bootstrapOperator(ctx, in) // only once the server runs, so it is shown
 	if err != nil {
+		srv.Close(context.Background())
 		return err
 	}
 	if token != "" {

@@ -8,13 +8,19 @@ import (
 	"github.com/probity-dev/probity"
 )
 
-// bootstrapOperator creates the first operator token of a new installation
-// and returns it, or "" if the installation already has principals.
+// bootstrapOperator creates the first operator token of an installation
+// that never had one and returns it, or "" if an operator was ever created
+// (a revoked one included: its successor is made with probity token create).
 func bootstrapOperator(ctx context.Context, in *installation) (string, error) {
 	ctx = cliContext(ctx)
 	ps, err := in.bureau.Principals(ctx)
-	if err != nil || len(ps) > 0 {
+	if err != nil {
 		return "", err
+	}
+	for _, p := range ps {
+		if p.Has(probity.RoleOperator, "") {
+			return "", nil
+		}
 	}
 	t, err := in.bureau.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "operator", Grants: []probity.Grant{{Role: probity.RoleOperator}}})
 	if err != nil {
