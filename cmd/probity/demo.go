@@ -92,7 +92,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	c.printTokens(tokens)
-	c.printExamples(found, base, tokens.reader)
+	c.printExamples(found, base, tokens)
 	if *noServe {
 		return nil
 	}

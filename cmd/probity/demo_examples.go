@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/population"
@@ -73,16 +74,28 @@ func chooseExamples(specs []*probity.Spec, opts population.Options) ([]example, 
 	return found, nil
 }
 
-// printExamples prints the examples as curl commands with the reader's token.
-func (c *DemoCommand) printExamples(found []example, base, token string) {
+// printExamples prints the examples as curl commands with the demo's tokens:
+// the reader's reads, a reporter's event, and the first subject reading
+// their own record.
+func (c *DemoCommand) printExamples(found []example, base string, t demoTokens) {
 	fmt.Fprintln(c.m.Stdout, "\nTry these (every read is logged with its purpose, and shown to the subject):")
 	for _, e := range found {
 		body, _ := json.Marshal(e.body)
 		fmt.Fprintf(c.m.Stdout, "\n# %s\ncurl -s -X POST %s/v1/domains/%s/%s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '%s'\n",
-			e.title, base, e.domain, e.path, token, body)
+			e.title, base, e.domain, e.path, t.reader, body)
+	}
+	if len(found) > 0 && t.subject != "" {
+		subject := found[0].body["subject"]
+		event, _ := json.Marshal(map[string]any{"key": fmt.Sprintf("demo-%d", time.Now().UnixNano()), "type": "loan_repaid",
+			"subject": subject, "occurred_at": time.Now().UTC().Format(time.DateOnly), "fields": map[string]any{"amount": 5000}})
+		fmt.Fprintf(c.m.Stdout, "\n# The bank reports a repayment (NDJSON, one event a line)\ncurl -s -X POST %s/v1/domains/acme.lending/events -H 'Authorization: Bearer %s' -H 'Content-Type: application/x-ndjson' --data-binary '%s'\n",
+			base, t.reporter, event)
+		own, _ := json.Marshal(map[string]string{"subject": subject})
+		fmt.Fprintf(c.m.Stdout, "\n# The borrower reads their own record with their subject token\ncurl -s -X POST %s/v1/domains/acme.lending/scores -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '%s'\n",
+			base, t.subject, own)
 	}
 	if len(found) < 3 {
 		fmt.Fprintf(c.m.Stdout, "\n(the population is too small for every example; try --subjects 1000)\n")
 	}
-	fmt.Fprintf(c.m.Stdout, "\n# Every domain's public rules (no token needed)\ncurl -s %s/v1/domains\n", base)
+	fmt.Fprintf(c.m.Stdout, "\n# Every domain's public rules, and the log's latest signed checkpoint (no token needed)\ncurl -s %s/v1/domains\ncurl -s %s/v1/audit/checkpoint\n", base, base)
 }

@@ -40,9 +40,14 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	curls := regexp.MustCompile(`curl -s -X POST (\S+) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/json' -d '([^']*)'`).FindAllStringSubmatch(out, -1)
-	if len(curls) != 3 {
-		t.Fatalf("demo printed %d curl commands with bodies, want 3:\n%s", len(curls), out)
+	if len(curls) != 4 {
+		t.Fatalf("demo printed %d JSON curl commands, want 3 reads and the subject's own:\n%s", len(curls), out)
 	}
+	events := regexp.MustCompile(`curl -s -X POST (\S+) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/x-ndjson' --data-binary '([^']*)'`).FindStringSubmatch(out)
+	if events == nil {
+		t.Fatalf("demo printed no events curl:\n%s", out)
+	}
+	curls = append(curls, events)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, c := range curls {
 		req, _ := http.NewRequest("POST", c[1], strings.NewReader(c[3]))
@@ -63,6 +68,9 @@ func TestDemo(t *testing.T) {
 		}
 		if strings.HasSuffix(c[1], "/decisions") && body["allowed"] == nil {
 			t.Errorf("%s: no decision in %v", c[3], body)
+		}
+		if strings.HasSuffix(c[1], "/events") && body["accepted"] != 1.0 {
+			t.Errorf("%s: %v, want the event accepted", c[3], body)
 		}
 	}
 	cancel()
