@@ -62,7 +62,7 @@ func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map
 			v.report.problem("spec %s version %d: does not compile: %v", sv.Domain, sv.Version, err)
 			return
 		}
-		got, err := points(c, e)
+		got, err := c.EventPoints(e.Type, e.Fields, false)
 		if err != nil {
 			v.report.problem("%s: its fields no longer score under version %d: %s", row, sv.Version, probity.ErrorMessage(err))
 		} else if math.Float64bits(got) != math.Float64bits(raw) {
@@ -82,16 +82,4 @@ func compiledSpec(cache map[string]*spec.Compiled, sv *probity.SpecVersion) (*sp
 	c, err := spec.Compile(sv.Spec)
 	cache[key] = c
 	return c, err
-}
-
-func points(c *spec.Compiled, e *probity.PointedEvent) (float64, error) {
-	rule := c.Spec().Rule(e.Type)
-	if rule == nil {
-		return 0, nil
-	}
-	typed, err := spec.Fields(rule, e.Fields, false)
-	if err != nil {
-		return 0, err
-	}
-	return c.Points(e.Type, typed)
 }

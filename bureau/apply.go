@@ -116,7 +116,7 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 	var pending []func() error
 	err := tx.ScanEvents(v.Domain, func(e *probity.Event) error {
 		n++
-		raw, err := eventPoints(c, e.Type, e.Fields, false)
+		raw, err := c.EventPoints(e.Type, e.Fields, false)
 		if err != nil {
 			if failures[e.Type] == 0 {
 				first[e.Type] = probity.ErrorMessage(err)
@@ -156,20 +156,6 @@ func rescoreError(v *probity.SpecVersion, failures map[string]int, first map[str
 	}
 	return probity.Errorf(probity.EINVALID, "events: version %d of %s would not score the events already reported; keep their fields compatible:\n%s",
 		v.Version, v.Domain, strings.Join(lines, "\n"))
-}
-
-// eventPoints types an event's fields under the spec and evaluates its
-// points. An event type the spec does not declare scores 0.
-func eventPoints(c *spec.Compiled, typ string, fields map[string]any, asText bool) (float64, error) {
-	rule := c.Spec().Rule(typ)
-	if rule == nil {
-		return 0, nil
-	}
-	typed, err := spec.Fields(rule, fields, asText)
-	if err != nil {
-		return 0, err
-	}
-	return c.Points(typ, typed)
 }
 
 // mayApply checks that the caller may apply a spec of the domain: the

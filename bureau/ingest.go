@@ -266,7 +266,7 @@ func (in *intake) points(e *probity.Event, typed map[string]any) ([]probity.Poin
 		if c == in.current {
 			raw, err = c.Points(e.Type, typed)
 		} else {
-			raw, err = eventPoints(c, e.Type, e.Fields, false)
+			raw, err = c.EventPoints(e.Type, e.Fields, false)
 			if err != nil {
 				err = probity.Errorf(probity.EINVALID, "cannot be scored under spec version %d, already applied and not yet in effect: %s", in.versions[i], probity.ErrorMessage(err))
 			}

@@ -150,3 +150,19 @@ func (d *decisionVars) ResolveName(name string) (any, bool) {
 
 // Parent implements interpreter.Activation.
 func (d *decisionVars) Parent() interpreter.Activation { return nil }
+
+// EventPoints types an event's stored or submitted field values under the
+// spec (asText: CSV strings) and evaluates its points. An event type the
+// spec does not declare scores 0: a later version may drop a type, and its
+// past events then count for nothing.
+func (c *Compiled) EventPoints(eventType string, fields map[string]any, asText bool) (float64, error) {
+	rule := c.spec.Rule(eventType)
+	if rule == nil {
+		return 0, nil
+	}
+	typed, err := Fields(rule, fields, asText)
+	if err != nil {
+		return 0, err
+	}
+	return c.Points(eventType, typed)
+}
