@@ -41,6 +41,9 @@ type ReadTx interface {
 	// at fn's first error.
 	ScanEvents(domain string, fn func(*Event) error) error
 
+	// Inquiries returns the reads (scores, decisions, reports) of a
+	// subject's record in a domain, oldest first.
+	Inquiries(domain string, subject Pseudonym) ([]AuditLeaf, error)
 	// LogSize returns the number of audit leaves: one more than the
 	// largest index.
 	LogSize() (uint64, error)

@@ -298,6 +298,8 @@ func authzRoutes(tb testing.TB) []authzRoute {
 		pub("/v1/audit/proofs/inclusion?index=0&size=1"),
 		pub("/v1/audit/proofs/consistency?from=1&to=2"),
 		pub("/v1/audit/key"),
+		{"GET /v1/me/report", "GET", fixed("/v1/me/report"), "", "",
+			false, []string{cSubject}, 200, []string{"subject's own token"}},
 		{"POST /v1/principals (reader of " + lending + ")", "POST", fixed("/v1/principals"), jsonType,
 			`{"name":"new reader","grants":[{"role":"reader","domain":"` + lending + `"}]}`, false, opOrAdmin, 201, []string{"operator role", role("admin", lending)}},
 		{"POST /v1/principals (reader of " + tax + ")", "POST", fixed("/v1/principals"), jsonType,

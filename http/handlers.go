@@ -145,3 +145,14 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 type failingReader struct{ err error }
 
 func (f failingReader) Next() (probity.EventInput, error) { return probity.EventInput{}, f.err }
+
+// handleReport shows a subject, authenticated by their subject token,
+// everything every domain holds about them.
+func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
+	report, err := s.Reports.Report(r.Context(), "")
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, report)
+}

@@ -31,6 +31,7 @@ type Server struct {
 	Scores  probity.ScoreService
 	Audit   probity.AuditService
 	Access  probity.AccessService
+	Reports probity.ReportService
 	Logger  *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
@@ -53,6 +54,7 @@ type Services interface {
 	probity.ScoreService
 	probity.AuditService
 	probity.AccessService
+	probity.ReportService
 }
 
 // NewServer returns a server over the given services.
@@ -60,7 +62,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -76,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/domains/{id}/decisions", s.handleDecision)
 	s.auditRoutes(mux)
 	s.principalRoutes(mux)
+	mux.HandleFunc("GET /v1/me/report", s.handleReport)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	})

@@ -255,3 +255,27 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 	}
 	return rows.Err()
 }
+
+// Inquiries returns the read leaves of a subject's record in a domain.
+func (tx *Tx) Inquiries(domain string, subject probity.Pseudonym) ([]probity.AuditLeaf, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, data FROM audit_leaves INDEXED BY audit_reads_by_subject
+		WHERE domain = ? AND pseudonym = ? AND action IN ('score.read', 'decision.read', 'report.read') ORDER BY idx`, domain, subject[:])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []probity.AuditLeaf{}
+	for rows.Next() {
+		var idx int64
+		var data []byte
+		if err := rows.Scan(&idx, &data); err != nil {
+			return nil, err
+		}
+		l, err := probity.ParseLeaf(data)
+		if err != nil {
+			return nil, fmt.Errorf("leaf %d: %v", idx, err)
+		}
+		out = append(out, *l)
+	}
+	return out, rows.Err()
+}

@@ -75,6 +75,7 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"TokenCreate", []string{"token", "create", "--name", "desk", "--grant", "reader:acme.lending"}, 1, probity.ActionPrincipalCreated, ""},
 		{"TokenSubject", []string{"token", "subject", alice}, 1, probity.ActionPrincipalCreated, ""},
 		{"TokenList", []string{"token", "list"}, 0, "", ""},
+		{"Report", []string{"report", "--subject", alice, "--json"}, 1, probity.ActionReportRead, "subject_access"},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},
 		{"AuditShow", []string{"audit", "show", "0"}, 0, "", ""},
 		{"AuditCheckpoint", []string{"audit", "checkpoint"}, 0, "", ""},

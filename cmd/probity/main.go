@@ -64,6 +64,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DomainCommand{m: m}).Run(ctx, rest)
 	case "ingest":
 		return (&IngestCommand{m: m}).Run(ctx, rest)
+	case "report":
+		return (&ReportCommand{m: m}).Run(ctx, rest)
 	case "score":
 		return (&ScoreCommand{m: m}).Run(ctx, rest)
 	case "serve":
@@ -94,6 +96,7 @@ Commands:
 	demo      set up example domains and a synthetic population, then serve the API
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
 	ingest    ingest events from an NDJSON or CSV file
+	report    show everything every domain holds about a subject
 	score     show a subject's score with its explanation
 	serve     serve the JSON API
 	token     create, list and revoke principals' tokens; issue subject tokens

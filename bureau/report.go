@@ -1,0 +1,95 @@
+package bureau
+
+import (
+	"context"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/scoring"
+)
+
+var _ probity.ReportService = (*Bureau)(nil)
+
+// Report returns everything each domain holds about the caller's subject:
+// the score with its explanation and every inquiry into the record. Reading
+// it is itself an inquiry, one leaf per domain shown.
+func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, error) {
+	a := probity.ActorFromContext(ctx)
+	var subject probity.Subject
+	switch {
+	case a.Subject != nil && (asked == "" || ownRecord(a.Subject, asked)):
+		subject = *a.Subject
+	case a.Local && asked != "":
+		s, err := identity.Parse(asked)
+		if err != nil {
+			return nil, prefixed("subject", err)
+		}
+		subject = s
+	case a.Principal == nil:
+		return nil, b.deny(ctx, "reading a report", "", probity.Errorf(probity.EUNAUTHORIZED,
+			"reading a report needs a bearer token: the subject's own token (Authorization: Bearer prs_...), issued by the operator with probity token subject"))
+	default:
+		return nil, b.deny(ctx, "reading a report", "", probity.Errorf(probity.EFORBIDDEN,
+			"reading a report needs the subject's own token; no role reads a subject's whole record, and a subject token reads only its own"))
+	}
+	var r *probity.Report
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		r = &probity.Report{Kind: subject.Kind, AsOf: tx.Now(), Domains: []probity.DomainReport{}}
+		ids, err := tx.DomainIDs()
+		if err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		for _, id := range ids {
+			d, err := b.domainReport(tx, id, subject)
+			if err != nil || d == nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			pseudonym := b.keys.Pseudonym(id, subject)
+			if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionReportRead, Domain: id, Subject: &pseudonym,
+				Purpose: SubjectPurpose, Digest: audit.ReadDigest(d)}); err != nil {
+				return err
+			}
+			r.Domains = append(r.Domains, *d)
+		}
+		return batch.Commit()
+	})
+	return r, err
+}
+
+// domainReport returns a domain's part of a subject's report, or nil if the
+// domain holds nothing about the subject (no event, no inquiry).
+func (b *Bureau) domainReport(tx probity.ReadTx, id string, subject probity.Subject) (*probity.DomainReport, error) {
+	versions, cur, err := currentVersion(tx, id)
+	if err != nil || !cur.Spec.Rates(subject.Kind) {
+		return nil, err
+	}
+	pseudonym := b.keys.Pseudonym(id, subject)
+	events, err := tx.SubjectEvents(id, pseudonym, cur.Version, tx.Now())
+	if err != nil {
+		return nil, err
+	}
+	reads, err := tx.Inquiries(id, pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 && len(reads) == 0 {
+		return nil, nil
+	}
+	later, err := laterVersions(versions, cur, events)
+	if err != nil {
+		return nil, err
+	}
+	score := scoring.Compute(scoring.Input{Domain: id, Version: cur.Version, Spec: cur.Spec, Kind: subject.Kind,
+		Events: events, AsOf: tx.Now(), Later: later})
+	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
+		OptOut: cur.Spec.OptOut, Score: score, Inquiries: make([]probity.Inquiry, len(reads))}
+	for i, l := range reads {
+		d.Inquiries[i] = probity.Inquiry{At: l.At, Actor: l.Actor, Action: l.Action, Purpose: l.Purpose, Leaf: l.Index}
+	}
+	return d, nil
+}

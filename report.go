@@ -1,0 +1,45 @@
+package probity
+
+import (
+	"context"
+	"time"
+)
+
+// ActionReportRead is the log action of a subject's report being read.
+const ActionReportRead = "report.read"
+
+// Report is everything a domain holds about one subject, as the subject is
+// shown it (P3, P8): per domain the score with its explanation and every
+// inquiry made into the record.
+type Report struct {
+	Kind    SubjectKind    `json:"kind"`
+	AsOf    time.Time      `json:"as_of"`
+	Domains []DomainReport `json:"domains"`
+}
+
+// DomainReport is one domain's part of a Report.
+type DomainReport struct {
+	Domain     string    `json:"domain"`
+	Name       string    `json:"name"`
+	Owner      string    `json:"owner"`
+	LegalBasis string    `json:"legal_basis"`
+	OptOut     string    `json:"opt_out"`
+	Score      *Score    `json:"score"`
+	Inquiries  []Inquiry `json:"inquiries"`
+}
+
+// Inquiry is one read of a subject's record: who, why and when.
+type Inquiry struct {
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"`
+	Purpose string    `json:"purpose"`
+	Leaf    uint64    `json:"leaf"`
+}
+
+// ReportService shows subjects their records.
+type ReportService interface {
+	// Report returns the record of the subject of the caller's subject
+	// token (or, at the installation's command line, of subject).
+	Report(ctx context.Context, subject string) (*Report, error)
+}
