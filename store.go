@@ -41,6 +41,10 @@ type ReadTx interface {
 	// at fn's first error.
 	ScanEvents(domain string, fn func(*Event) error) error
 
+	// OptedOut returns since when a subject is out of a domain, or false.
+	OptedOut(domain string, subject Pseudonym) (time.Time, bool, error)
+	// OptOutRows calls fn for every opt-out, in domain and pseudonym order.
+	OptOutRows(fn func(*OptOut) error) error
 	// Inquiries returns the reads (scores, decisions, reports) of a
 	// subject's record in a domain, oldest first.
 	Inquiries(domain string, subject Pseudonym) ([]AuditLeaf, error)
@@ -88,6 +92,11 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// SetOptOut records a subject out of a domain since the transaction's
+	// time; ECONFLICT if they are out already.
+	SetOptOut(domain string, subject Pseudonym) error
+	// ClearOptOut takes a subject back into a domain; ECONFLICT if they are in.
+	ClearOptOut(domain string, subject Pseudonym) error
 	// InsertPrincipal stores a new principal; ECONFLICT if its id is taken.
 	InsertPrincipal(p *Principal) error
 	// RevokePrincipal marks a principal revoked at the transaction's time;

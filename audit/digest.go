@@ -66,3 +66,18 @@ func PrincipalDigest(p *probity.Principal) string {
 		Subject    string `json:"subject_pseudonym"`
 	}{p, hex.EncodeToString(p.SecretHash), subject})
 }
+
+// OptOutDigest binds a subject's standing in a domain after an opt-out or
+// opt-in: the opt-out row as it then is, or its absence.
+func OptOutDigest(domain string, subject probity.Pseudonym, since time.Time, out bool) string {
+	s := ""
+	if out {
+		s = since.UTC().Format(time.RFC3339Nano)
+	}
+	return digest(struct {
+		Domain  string `json:"domain"`
+		Subject string `json:"subject"`
+		Out     bool   `json:"opted_out"`
+		Since   string `json:"since"`
+	}{domain, subject.String(), out, s})
+}

@@ -60,6 +60,14 @@ type verifier struct {
 	rows   map[rowRef]bound
 	specs  map[string][]probity.SpecVersion
 	keys   map[string]bound // key.created leaves by key file
+	// optOuts holds the latest opt-out leaf of each (domain, pseudonym).
+	optOuts map[string]optOutBound
+}
+
+type optOutBound struct {
+	bound
+	domain string
+	out    bool
 }
 
 // Verify recomputes every leaf hash and the tree, checks every checkpoint's
@@ -73,7 +81,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}}
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}}
 		if err := v.leaves(); err != nil {
 			return err
 		}
@@ -94,7 +102,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 			return err
 		}
 		v.orphans(actionPrincipal)
-		return nil
+		return v.optOutRows()
 	})
 	r.Elapsed = time.Since(start)
 	return r, err
@@ -127,6 +135,10 @@ func (v *verifier) leaves() error {
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionOptOut, probity.ActionOptIn:
+			if e.Subject != nil {
+				v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest}, e.Domain, e.Action == probity.ActionOptOut}
+			}
 		case probity.ActionKeyCreated:
 			if _, seen := v.keys[e.Ref]; !seen {
 				v.keys[e.Ref] = bound{e.Index, e.Digest}
@@ -305,4 +317,39 @@ func (v *verifier) orphans(action string) {
 		ref := names[b.index]
 		v.report.problem("leaf %d: its row (%s %s %s) is missing", b.index, ref.action, ref.domain, ref.ref)
 	}
+}
+
+// optOutRows checks that the subjects out of each domain are exactly those
+// whose latest opt-out leaf says so, since the time it says.
+func (v *verifier) optOutRows() error {
+	err := v.tx.OptOutRows(func(o *probity.OptOut) error {
+		key := o.Domain + "/" + o.Subject.String()
+		row := "opt-out of " + key
+		b, ok := v.optOuts[key]
+		delete(v.optOuts, key)
+		switch {
+		case !ok:
+			v.report.problem("%s: no leaf records it; it was not written by Probity", row)
+		case !b.out:
+			v.report.problem("%s: leaf %d took the subject back in", row, b.index)
+		case b.digest != OptOutDigest(o.Domain, o.Subject, o.Since, true):
+			v.report.problem("%s: does not match leaf %d (changed behind Probity's back)", row, b.index)
+		}
+		return nil
+	})
+	if probity.ErrorCode(err) == probity.EINVALID {
+		v.report.problem("%s", probity.ErrorMessage(err))
+		return nil
+	}
+	keys := make([]string, 0, len(v.optOuts))
+	for k := range v.optOuts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if b := v.optOuts[k]; b.out {
+			v.report.problem("leaf %d: its opt-out row (%s) is missing", b.index, k)
+		}
+	}
+	return err
 }

@@ -77,15 +77,19 @@ func (b *Bureau) domainReport(tx probity.ReadTx, id string, subject probity.Subj
 	if err != nil {
 		return nil, err
 	}
-	if len(events) == 0 && len(reads) == 0 {
-		return nil, nil
-	}
 	later, err := laterVersions(versions, cur, events)
 	if err != nil {
 		return nil, err
 	}
+	_, out, err := tx.OptedOut(id, pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 && len(reads) == 0 && !out {
+		return nil, nil
+	}
 	score := scoring.Compute(scoring.Input{Domain: id, Version: cur.Version, Spec: cur.Spec, Kind: subject.Kind,
-		Events: events, AsOf: tx.Now(), Later: later})
+		Events: events, AsOf: tx.Now(), Later: later, OptedOut: out})
 	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
 		OptOut: cur.Spec.OptOut, Score: score, Inquiries: make([]probity.Inquiry, len(reads))}
 	for i, l := range reads {

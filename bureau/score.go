@@ -159,9 +159,13 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 	if err != nil {
 		return nil, nil, err
 	}
+	since, out, err := tx.OptedOut(req.Domain, pseudonym)
+	if err != nil {
+		return nil, nil, err
+	}
 	score := scoring.Compute(scoring.Input{
 		Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
-		Events: events, AsOf: asOf, Later: later,
+		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf),
 	})
 	return score, compiled, nil
 }

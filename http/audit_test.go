@@ -50,6 +50,7 @@ func TestEveryRouteLeavesATrace(t *testing.T) {
 		{"CreatePrincipal", "POST", "/v1/principals", `{"name":"clerk","grants":[{"role":"reader","domain":"acme.lending"}]}`, 1, probity.ActionPrincipalCreated, ""},
 		{"CreatePrincipalDenied", "POST", "/v1/principals", `{"name":"clerk","grants":[{"role":"operator"}]}`, 1, probity.ActionAccessDenied, ""},
 		{"ReportNotASubject", "GET", "/v1/me/report", "", 1, probity.ActionAccessDenied, ""},
+		{"OptOutNotASubject", "POST", "/v1/me/opt-outs", `{"domain":"acme.lending"}`, 1, probity.ActionAccessDenied, ""},
 		{"Domains", "GET", "/v1/domains", "", 0, "", ""},
 		{"Domain", "GET", "/v1/domains/acme.lending", "", 0, "", ""},
 		{"Health", "GET", "/healthz", "", 0, "", ""},

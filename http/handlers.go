@@ -156,3 +156,30 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, report)
 }
+
+// handleOptOut opts the subject of a subject token out of a domain.
+func (s *Server) handleOptOut(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Domain string `json:"domain"`
+	}
+	if err := decodeJSON(w, r, &req, `"domain"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	state, err := s.OptOuts.SetOptOut(r.Context(), req.Domain, "", true)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, state)
+}
+
+// handleOptIn takes the subject of a subject token back into a domain.
+func (s *Server) handleOptIn(w http.ResponseWriter, r *http.Request) {
+	state, err := s.OptOuts.SetOptOut(r.Context(), r.PathValue("domain"), "", false)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, state)
+}

@@ -32,6 +32,7 @@ type Server struct {
 	Audit   probity.AuditService
 	Access  probity.AccessService
 	Reports probity.ReportService
+	OptOuts probity.OptOutService
 	Logger  *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
@@ -55,6 +56,7 @@ type Services interface {
 	probity.AuditService
 	probity.AccessService
 	probity.ReportService
+	probity.OptOutService
 }
 
 // NewServer returns a server over the given services.
@@ -62,7 +64,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -79,6 +81,8 @@ func (s *Server) Handler() http.Handler {
 	s.auditRoutes(mux)
 	s.principalRoutes(mux)
 	mux.HandleFunc("GET /v1/me/report", s.handleReport)
+	mux.HandleFunc("POST /v1/me/opt-outs", s.handleOptOut)
+	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	})

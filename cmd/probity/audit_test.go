@@ -76,6 +76,8 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"TokenSubject", []string{"token", "subject", alice}, 1, probity.ActionPrincipalCreated, ""},
 		{"TokenList", []string{"token", "list"}, 0, "", ""},
 		{"Report", []string{"report", "--subject", alice, "--json"}, 1, probity.ActionReportRead, "subject_access"},
+		{"OptOut", []string{"opt-out", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionOptOut, ""},
+		{"OptIn", []string{"opt-out", "--domain", "acme.lending", "--subject", alice, "--back-in"}, 1, probity.ActionOptIn, ""},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},
 		{"AuditShow", []string{"audit", "show", "0"}, 0, "", ""},
 		{"AuditCheckpoint", []string{"audit", "checkpoint"}, 0, "", ""},

@@ -64,6 +64,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DomainCommand{m: m}).Run(ctx, rest)
 	case "ingest":
 		return (&IngestCommand{m: m}).Run(ctx, rest)
+	case "opt-out":
+		return (&OptOutCommand{m: m}).Run(ctx, rest)
 	case "report":
 		return (&ReportCommand{m: m}).Run(ctx, rest)
 	case "score":
@@ -96,6 +98,7 @@ Commands:
 	demo      set up example domains and a synthetic population, then serve the API
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
 	ingest    ingest events from an NDJSON or CSV file
+	opt-out   opt a subject out of a domain that allows it, or back in
 	report    show everything every domain holds about a subject
 	score     show a subject's score with its explanation
 	serve     serve the JSON API

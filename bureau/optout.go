@@ -1,0 +1,70 @@
+package bureau
+
+import (
+	"context"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
+)
+
+var _ probity.OptOutService = (*Bureau)(nil)
+
+// SetOptOut opts a subject out of a domain, or back in (P6). Only the
+// subject (with their token) or the installation's command line may; a
+// domain whose spec says opt_out: not_allowed refuses, quoting its legal
+// basis.
+func (b *Bureau) SetOptOut(ctx context.Context, domain, asked string, out bool) (*probity.OptOutState, error) {
+	a := probity.ActorFromContext(ctx)
+	var subject probity.Subject
+	switch {
+	case a.Subject != nil && (asked == "" || ownRecord(a.Subject, asked)):
+		subject = *a.Subject
+	case a.Local && asked != "":
+		s, err := identity.Parse(asked)
+		if err != nil {
+			return nil, prefixed("subject", err)
+		}
+		subject = s
+	case a.Principal == nil:
+		return nil, b.deny(ctx, "opting out", domain, probity.Errorf(probity.EUNAUTHORIZED,
+			"opting out needs a bearer token: the subject's own token (Authorization: Bearer prs_...)"))
+	default:
+		return nil, b.deny(ctx, "opting out", domain, probity.Errorf(probity.EFORBIDDEN,
+			"opting out needs the subject's own token: only subjects choose to leave a domain"))
+	}
+	state := &probity.OptOutState{Domain: domain, OptedOut: out}
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		_, cur, err := currentVersion(tx, domain)
+		if err != nil {
+			return err
+		}
+		if out && cur.Spec.OptOut != probity.OptOutAllowed {
+			return probity.Errorf(probity.EFORBIDDEN, "%s does not allow opting out: its lawful basis is %s (%s)",
+				domain, cur.Spec.LawfulBasis, cur.Spec.LegalBasis)
+		}
+		pseudonym := b.keys.Pseudonym(domain, subject)
+		if out {
+			err = tx.SetOptOut(domain, pseudonym)
+		} else {
+			err = tx.ClearOptOut(domain, pseudonym)
+		}
+		if err != nil {
+			return err
+		}
+		action := probity.ActionOptIn
+		if out {
+			action, state.Since = probity.ActionOptOut, tx.Now()
+		}
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: action, Domain: domain, Subject: &pseudonym,
+			Digest: audit.OptOutDigest(domain, pseudonym, state.Since, out)}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return state, nil
+}

@@ -1,0 +1,70 @@
+package bureau_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// TestNoPenaltyForLeaving (P6): a subject who opts out is opted_out, not
+// low; every benefit of the domain is decided exactly as for its neutral
+// base; opting back in restores the rating; a domain whose spec does not
+// allow leaving refuses, quoting its legal basis.
+func TestNoPenaltyForLeaving(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.apply(t, readSpec(t, "../examples/domains/national-tax.yaml"))
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"days_late":120}}
+{"key":"a2","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-07-01","fields":{"days_late":120}}`)
+	st, err := f.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := f.Authenticate(context.Background(), st.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := probity.NewContextWithActor(context.Background(), me)
+	if s := f.score(t, "acme.lending", alice, time.Time{}); s.Status != probity.StatusRated || *s.Score >= 600 {
+		t.Fatalf("before: %v %v, want rated below the base", s.Status, s.Score)
+	}
+	state, err := f.SetOptOut(ctx, "acme.lending", "", true)
+	if err != nil || !state.OptedOut {
+		t.Fatalf("opt out: %+v, %v", state, err)
+	}
+	if s := f.score(t, "acme.lending", alice, time.Time{}); s.Status != probity.StatusOptedOut || s.Score != nil {
+		t.Fatalf("after opting out: %v %v, want opted_out with no score", s.Status, s.Score)
+	}
+	d, _ := f.Domain(local(), "acme.lending")
+	for benefit := range d.Benefits {
+		got, err := f.Decide(local(), probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: benefit, Purpose: "account_review"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := f.Decide(local(), probity.DecisionRequest{Domain: "acme.lending", Subject: "person:never-seen", Benefit: benefit, Purpose: "account_review"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Allowed != fresh.Allowed || got.Score != d.Score.Base || !got.AsBase {
+			t.Errorf("%s: opted out %+v, unrated newcomer %+v: want both decided as the base %d", benefit, got, fresh, d.Score.Base)
+		}
+	}
+	if _, err := f.SetOptOut(ctx, "acme.lending", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.score(t, "acme.lending", alice, time.Time{}); s.Status != probity.StatusRated {
+		t.Fatalf("back in: %v, want rated again", s.Status)
+	}
+	_, err = f.SetOptOut(local(), "gov.tax-compliance", acme, true)
+	if probity.ErrorCode(err) != probity.EFORBIDDEN || !strings.Contains(probity.ErrorMessage(err), "Tax Collection Administration Law") {
+		t.Fatalf("opting out of a tax domain: %v, want refused quoting the legal basis", err)
+	}
+	reader, _ := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "desk", Grants: []probity.Grant{{Role: probity.RoleReader, Domain: "acme.lending"}}})
+	desk, _ := f.Authenticate(context.Background(), reader.Token)
+	if _, err := f.SetOptOut(probity.NewContextWithActor(context.Background(), desk), "acme.lending", alice, true); probity.ErrorCode(err) != probity.EFORBIDDEN {
+		t.Fatalf("an institution opting a subject out: %v, want refused", err)
+	}
+}

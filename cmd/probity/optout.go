@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// OptOutCommand opts a subject out of a domain, or back in.
+type OptOutCommand struct{ m *Main }
+
+const optOutUsage = `Usage: probity opt-out [--data DIR] --domain ID --subject SUBJECT [--back-in] [--json]
+
+Opt a subject out of a domain whose spec allows it (opt_out: allowed), or back
+in with --back-in. An opted-out subject is unrated, and every decision treats
+them exactly like the domain's neutral base. Subjects do the same with their
+own token: POST /v1/me/opt-outs {"domain"} and DELETE /v1/me/opt-outs/{domain}.
+`
+
+// Run applies one opt-out or opt-in.
+func (c *OptOutCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("opt-out", optOutUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	domain := fs.String("domain", "", "domain id (required)")
+	subject := fs.String("subject", "", "subject identifier, scheme:value (required)")
+	backIn := fs.Bool("back-in", false, "opt back in")
+	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *domain == "" || *subject == "" || len(args) > 0 {
+		return fmt.Errorf("opt-out: want --domain ID --subject SUBJECT (see probity opt-out -h)")
+	}
+	in, err := open(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	state, err := in.bureau.SetOptOut(cliContext(ctx), *domain, *subject, !*backIn)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, state)
+	}
+	if state.OptedOut {
+		fmt.Fprintf(c.m.Stdout, "opted out of %s since %s: unrated, treated as the neutral base in every decision\n", state.Domain, state.Since.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(c.m.Stdout, "back in %s\n", state.Domain)
+	}
+	return nil
+}

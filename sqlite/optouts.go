@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// OptedOut returns since when a subject is out of a domain, or false.
+func (tx *Tx) OptedOut(domain string, subject probity.Pseudonym) (time.Time, bool, error) {
+	var since int64
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT since FROM opt_outs WHERE domain = ? AND pseudonym = ?`, domain, subject[:]).Scan(&since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	} else if err != nil {
+		return time.Time{}, false, err
+	}
+	return fromNanos(since), true, nil
+}
+
+// SetOptOut records a subject out of a domain since the transaction's time;
+// ECONFLICT if they are out already.
+func (tx *Tx) SetOptOut(domain string, subject probity.Pseudonym) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO opt_outs (domain, pseudonym, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, domain, subject[:], tx.now.UnixNano())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "already opted out of %s", domain)
+	}
+	return nil
+}
+
+// ClearOptOut takes a subject back into a domain; ECONFLICT if they are in.
+func (tx *Tx) ClearOptOut(domain string, subject probity.Pseudonym) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM opt_outs WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "not opted out of %s", domain)
+	}
+	return nil
+}
+
+// OptOutRows calls fn for every opt-out, in domain and pseudonym order.
+func (tx *Tx) OptOutRows(fn func(*probity.OptOut) error) error {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, pseudonym, since FROM opt_outs ORDER BY domain, pseudonym`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o := &probity.OptOut{}
+		var p []byte
+		var since int64
+		if err := rows.Scan(&o.Domain, &p, &since); err != nil {
+			return err
+		}
+		if len(p) != len(o.Subject) {
+			return probity.Errorf(probity.EINVALID, "opt-out %s: pseudonym of %d bytes", o.Domain, len(p))
+		}
+		copy(o.Subject[:], p)
+		o.Since = fromNanos(since)
+		if err := fn(o); err != nil {
+			return fmt.Errorf("opt-out %s: %w", o.Domain, err)
+		}
+	}
+	return rows.Err()
+}
