@@ -156,8 +156,9 @@ const MaxAuditEntries = 1000
 // its fields column byte for byte, and why the row cannot be read, if so.
 type EventRow struct {
 	PointedEvent
-	FieldsJSON []byte
-	Invalid    string
+	FieldsJSON  []byte
+	RetractedAt time.Time // zero unless the entry was retracted
+	Invalid     string
 }
 
 // SpecRow is a spec version row as stored, for verification.

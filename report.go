@@ -25,6 +25,7 @@ type DomainReport struct {
 	LegalBasis string    `json:"legal_basis"`
 	OptOut     string    `json:"opt_out"`
 	Score      *Score    `json:"score"`
+	Disputes   []Dispute `json:"disputes"`
 	Inquiries  []Inquiry `json:"inquiries"`
 }
 

@@ -31,8 +31,8 @@ type ReadTx interface {
 	// EventByKey returns the event with the key in the domain; an ENOTFOUND
 	// error if there is none.
 	EventByKey(domain, key string) (*Event, error)
-	// SubjectEvents returns a subject's events in a domain recorded at or
-	// before recordedBy, with their raw points under the version (and every
+	// SubjectEvents returns a subject's events in a domain, retracted ones
+	// excepted, recorded at or before recordedBy, with their raw points under the version (and every
 	// version they have points under), ordered by
 	// occurred_at then key. It must return an EINTERNAL error if one of those
 	// events lacks points for the version.
@@ -45,6 +45,14 @@ type ReadTx interface {
 	OptedOut(domain string, subject Pseudonym) (time.Time, bool, error)
 	// OptOutRows calls fn for every opt-out, in domain and pseudonym order.
 	OptOutRows(fn func(*OptOut) error) error
+	// Dispute returns one dispute; ENOTFOUND if there is none.
+	Dispute(domain, id string) (*Dispute, error)
+	// OpenDisputes returns a domain's open disputes, oldest first.
+	OpenDisputes(domain string) ([]Dispute, error)
+	// SubjectDisputes returns a subject's disputes in a domain, oldest first.
+	SubjectDisputes(domain string, subject Pseudonym) ([]Dispute, error)
+	// DisputeRows calls fn for every dispute, in domain and id order.
+	DisputeRows(fn func(*Dispute) error) error
 	// Inquiries returns the reads (scores, decisions, reports) of a
 	// subject's record in a domain, oldest first.
 	Inquiries(domain string, subject Pseudonym) ([]AuditLeaf, error)
@@ -92,6 +100,15 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// InsertDispute stores a new dispute.
+	InsertDispute(d *Dispute) error
+	// ResolveDispute records an open dispute's outcome; ECONFLICT if it is
+	// not open.
+	ResolveDispute(d *Dispute) error
+	// RetractEvent marks an event retracted at the transaction's time: it
+	// stops counting and stays for the record; ECONFLICT if it is missing or
+	// retracted already.
+	RetractEvent(domain, key string) error
 	// SetOptOut records a subject out of a domain since the transaction's
 	// time; ECONFLICT if they are out already.
 	SetOptOut(domain string, subject Pseudonym) error

@@ -81,3 +81,16 @@ func OptOutDigest(domain string, subject probity.Pseudonym, since time.Time, out
 		Since   string `json:"since"`
 	}{domain, subject.String(), out, s})
 }
+
+// DisputeDigest binds a dispute as stored, its subject's pseudonym included.
+func DisputeDigest(d *probity.Dispute) string {
+	return digest(struct {
+		*probity.Dispute
+		Subject string `json:"subject"`
+	}{d, d.Subject.String()})
+}
+
+// RetractionDigest binds the retraction of an entry.
+func RetractionDigest(domain, key string, at time.Time) string {
+	return digest([]string{domain, key, at.UTC().Format(time.RFC3339Nano)})
+}

@@ -62,6 +62,8 @@ type verifier struct {
 	keys   map[string]bound // key.created leaves by key file
 	// optOuts holds the latest opt-out leaf of each (domain, pseudonym).
 	optOuts map[string]optOutBound
+	// retractions holds the retraction leaf of each retracted entry.
+	retractions map[string]bound
 }
 
 type optOutBound struct {
@@ -81,7 +83,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}}
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}}
 		if err := v.leaves(); err != nil {
 			return err
 		}
@@ -102,6 +104,10 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 			return err
 		}
 		v.orphans(actionPrincipal)
+		if err := v.disputeRows(); err != nil {
+			return err
+		}
+		v.orphans(actionDispute)
 		return v.optOutRows()
 	})
 	r.Elapsed = time.Since(start)
@@ -135,6 +141,11 @@ func (v *verifier) leaves() error {
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
+			// the latest leaf of a dispute binds its row as it is now
+			v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionEventRetracted:
+			v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest}
 		case probity.ActionOptOut, probity.ActionOptIn:
 			if e.Subject != nil {
 				v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest}, e.Domain, e.Action == probity.ActionOptOut}
@@ -285,8 +296,20 @@ func (v *verifier) specRows() error {
 	})
 }
 
-// actionPrincipal groups the leaves that bind a principal's row.
-const actionPrincipal = "principal"
+// actionPrincipal and actionDispute group the leaves that bind a
+// principal's and a dispute's row.
+const (
+	actionPrincipal = "principal"
+	actionDispute   = "dispute"
+)
+
+// disputeRows checks every dispute against its latest leaf.
+func (v *verifier) disputeRows() error {
+	return v.tx.DisputeRows(func(d *probity.Dispute) error {
+		v.claim(rowRef{actionDispute, d.Domain, d.ID}, DisputeDigest(d), "dispute "+d.Domain+"/"+d.ID)
+		return nil
+	})
+}
 
 // principalRows checks every principal, its token's hash included, against
 // its latest leaf.

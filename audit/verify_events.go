@@ -25,6 +25,7 @@ func (v *verifier) eventRows() error {
 			return nil
 		}
 		v.claim(rowRef{probity.ActionEventAccepted, e.Domain, e.Key}, EventDigest(&e.Event), row)
+		v.checkRetraction(r, row)
 		if canonical, err := json.Marshal(e.Fields); err != nil || !bytes.Equal(canonical, r.FieldsJSON) {
 			v.report.problem("%s: stored fields are not the fields Probity wrote (not in canonical form)", row)
 		}
@@ -82,4 +83,20 @@ func compiledSpec(cache map[string]*spec.Compiled, sv *probity.SpecVersion) (*sp
 	c, err := spec.Compile(sv.Spec)
 	cache[key] = c
 	return c, err
+}
+
+// checkRetraction checks that an entry is retracted exactly when, and since
+// when, a leaf says so.
+func (v *verifier) checkRetraction(r *probity.EventRow, row string) {
+	key := r.Domain + "/" + r.Key
+	b, ok := v.retractions[key]
+	delete(v.retractions, key)
+	switch {
+	case r.RetractedAt.IsZero() && ok:
+		v.report.problem("%s: leaf %d retracted it, but the row counts again", row, b.index)
+	case !r.RetractedAt.IsZero() && !ok:
+		v.report.problem("%s: retracted, but no leaf records its retraction", row)
+	case ok && b.digest != RetractionDigest(r.Domain, r.Key, r.RetractedAt):
+		v.report.problem("%s: its retraction does not match leaf %d", row, b.index)
+	}
 }

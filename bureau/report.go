@@ -42,7 +42,7 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 		}
 		batch := b.log.Begin(tx)
 		for _, id := range ids {
-			d, err := b.domainReport(tx, id, subject)
+			d, err := b.domainReport(tx, batch, id, subject)
 			if err != nil || d == nil {
 				if err != nil {
 					return err
@@ -63,12 +63,16 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 
 // domainReport returns a domain's part of a subject's report, or nil if the
 // domain holds nothing about the subject (no event, no inquiry).
-func (b *Bureau) domainReport(tx probity.ReadTx, id string, subject probity.Subject) (*probity.DomainReport, error) {
+func (b *Bureau) domainReport(tx probity.Tx, batch *audit.Batch, id string, subject probity.Subject) (*probity.DomainReport, error) {
 	versions, cur, err := currentVersion(tx, id)
 	if err != nil || !cur.Spec.Rates(subject.Kind) {
 		return nil, err
 	}
 	pseudonym := b.keys.Pseudonym(id, subject)
+	suspended, err := b.settleDisputes(tx, batch, id, pseudonym) // before reading: an expired dispute retracts its entry
+	if err != nil {
+		return nil, err
+	}
 	events, err := tx.SubjectEvents(id, pseudonym, cur.Version, tx.Now())
 	if err != nil {
 		return nil, err
@@ -85,13 +89,17 @@ func (b *Bureau) domainReport(tx probity.ReadTx, id string, subject probity.Subj
 	if err != nil {
 		return nil, err
 	}
-	if len(events) == 0 && len(reads) == 0 && !out {
+	disputes, err := tx.SubjectDisputes(id, pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 && len(reads) == 0 && !out && len(disputes) == 0 {
 		return nil, nil
 	}
 	score := scoring.Compute(scoring.Input{Domain: id, Version: cur.Version, Spec: cur.Spec, Kind: subject.Kind,
-		Events: events, AsOf: tx.Now(), Later: later, OptedOut: out})
+		Events: events, AsOf: tx.Now(), Later: later, OptedOut: out, Suspended: suspended})
 	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
-		OptOut: cur.Spec.OptOut, Score: score, Inquiries: make([]probity.Inquiry, len(reads))}
+		OptOut: cur.Spec.OptOut, Score: score, Disputes: disputes, Inquiries: make([]probity.Inquiry, len(reads))}
 	for i, l := range reads {
 		d.Inquiries[i] = probity.Inquiry{At: l.At, Actor: l.Actor, Action: l.Action, Purpose: l.Purpose, Leaf: l.Index}
 	}

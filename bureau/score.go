@@ -95,7 +95,12 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	}
 	err = b.store.Update(ctx, func(tx probity.Tx) error {
 		pseudonym := b.keys.Pseudonym(req.Domain, subject)
-		score, c, err := b.score(tx, req, subject, pseudonym, actor.Local || own)
+		batch := b.log.Begin(tx)
+		suspended, err := b.settleDisputes(tx, batch, req.Domain, pseudonym)
+		if err != nil {
+			return err
+		}
+		score, c, err := b.score(tx, req, subject, pseudonym, suspended, actor.Local || own)
 		if err != nil {
 			return err
 		}
@@ -103,7 +108,6 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 		if err != nil {
 			return err
 		}
-		batch := b.log.Begin(tx)
 		err = batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: req.Domain,
 			Subject: &pseudonym, Purpose: req.Purpose, Digest: audit.ReadDigest(shown)})
 		if err != nil {
@@ -129,7 +133,7 @@ func ownRecord(s *probity.Subject, asked string) bool {
 	return err == nil && parsed.String() == s.String()
 }
 
-func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, local bool) (*probity.Score, *spec.Compiled, error) {
+func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, local bool) (*probity.Score, *spec.Compiled, error) {
 	versions, err := domainVersions(tx, req.Domain)
 	if err != nil {
 		return nil, nil, err
@@ -165,7 +169,7 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 	}
 	score := scoring.Compute(scoring.Input{
 		Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
-		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf),
+		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended,
 	})
 	return score, compiled, nil
 }

@@ -222,7 +222,7 @@ func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
 
 // EventRows calls fn for every stored event with all its points.
 func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, `+eventColumns+`, points FROM events ORDER BY domain, key`)
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, `+eventColumns+`, points, retracted_at FROM events ORDER BY domain, key`)
 	if err != nil {
 		return err
 	}
@@ -231,11 +231,12 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 		r := &probity.EventRow{}
 		e := &r.Event
 		var pseudonym, points []byte
-		var occurred, recorded int64
+		var occurred, recorded, retracted int64
 		var kind string
-		if err := rows.Scan(&e.Domain, &pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &r.FieldsJSON, &e.Cures, &points); err != nil {
+		if err := rows.Scan(&e.Domain, &pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &r.FieldsJSON, &e.Cures, &points, &retracted); err != nil {
 			return err
 		}
+		r.RetractedAt = zeroOrTime(retracted)
 		e.Kind, e.OccurredAt, e.RecordedAt = probity.SubjectKind(kind), fromNanos(occurred), fromNanos(recorded)
 		if len(pseudonym) != len(e.Subject) {
 			r.Invalid = fmt.Sprintf("pseudonym of %d bytes, want %d", len(pseudonym), len(e.Subject))

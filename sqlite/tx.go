@@ -134,7 +134,7 @@ const (
 	querySpecVersions  = `SELECT version, digest, applied_at, effective_at, spec FROM spec_versions WHERE domain = ? ORDER BY version`
 	queryEventByKey    = `SELECT ` + eventColumns + ` FROM events WHERE domain = ? AND key = ?`
 	querySubjectEvents = `SELECT ` + eventColumns + `, points FROM events
-		WHERE domain = ? AND pseudonym = ? AND recorded_at <= ? ORDER BY occurred_at, key`
+		WHERE domain = ? AND pseudonym = ? AND recorded_at <= ? AND retracted_at = 0 ORDER BY occurred_at, key`
 )
 
 // EventByKey returns one event by its idempotency key.

@@ -1,0 +1,222 @@
+package bureau
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
+)
+
+var _ probity.DisputeService = (*Bureau)(nil)
+
+// MaxDisputeReason bounds a dispute's or a resolution's written reason.
+const MaxDisputeReason = 2000
+
+// slaActor is who resolves a dispute whose SLA ran out: the rule itself.
+const slaActor = "probity:dispute_sla"
+
+// FileDispute lets a subject dispute one of their entries: it stops
+// counting at once, until a reviewer resolves it or the domain's
+// dispute_sla runs out (P4).
+func (b *Bureau) FileDispute(ctx context.Context, req probity.DisputeRequest) (*probity.Dispute, error) {
+	a := probity.ActorFromContext(ctx)
+	subject, err := b.subjectOfCaller(ctx, req.Subject, "filing a dispute", req.Domain)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.Reason) == "" || len(req.Reason) > MaxDisputeReason {
+		return nil, probity.Errorf(probity.EINVALID, "reason: required, at most %d bytes: say what is wrong with the entry", MaxDisputeReason)
+	}
+	id := make([]byte, 8)
+	if _, err := rand.Read(id); err != nil {
+		return nil, err
+	}
+	d := &probity.Dispute{ID: hex.EncodeToString(id), Domain: req.Domain, EventKey: req.EventKey, Reason: req.Reason, Status: probity.DisputeOpen}
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
+		_, cur, err := currentVersion(tx, req.Domain)
+		if err != nil {
+			return err
+		}
+		d.Subject = b.keys.Pseudonym(req.Domain, subject)
+		e, err := tx.EventByKey(req.Domain, req.EventKey)
+		if err != nil || e.Subject != d.Subject {
+			return probity.Errorf(probity.ENOTFOUND, "key: your record in %s has no entry %s (GET /v1/me/report lists your entries)", req.Domain, probity.Quote(req.EventKey))
+		}
+		mine, err := tx.SubjectDisputes(req.Domain, d.Subject)
+		if err != nil {
+			return err
+		}
+		for _, other := range mine {
+			if other.EventKey == req.EventKey && other.Status == probity.DisputeOpen {
+				return probity.Errorf(probity.ECONFLICT, "entry %s is already disputed (dispute %s, due %s)", req.EventKey, other.ID, other.DueAt.Format(time.RFC3339))
+			}
+		}
+		d.FiledAt = tx.Now()
+		d.DueAt = d.FiledAt.Add(cur.Spec.DisputeSLA.Std())
+		if err := tx.InsertDispute(d); err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionDisputeFiled, Domain: d.Domain, Subject: &d.Subject,
+			Ref: d.ID, Digest: audit.DisputeDigest(d)}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// subjectOfCaller returns the subject a request is about: the subject of a
+// subject token (who may only name themselves), or at the command line the
+// subject named.
+func (b *Bureau) subjectOfCaller(ctx context.Context, asked, op, domain string) (probity.Subject, error) {
+	a := probity.ActorFromContext(ctx)
+	switch {
+	case a.Subject != nil && (asked == "" || ownRecord(a.Subject, asked)):
+		return *a.Subject, nil
+	case a.Local && asked != "":
+		s, err := identity.Parse(asked)
+		if err != nil {
+			return s, prefixed("subject", err)
+		}
+		return s, nil
+	case a.Principal == nil:
+		return probity.Subject{}, b.deny(ctx, op, domain, probity.Errorf(probity.EUNAUTHORIZED,
+			"%s needs a bearer token: the subject's own token (Authorization: Bearer prs_...)", op))
+	}
+	return probity.Subject{}, b.deny(ctx, op, domain, probity.Errorf(probity.EFORBIDDEN,
+		"%s needs the subject's own token: only subjects act on their own record", op))
+}
+
+// Disputes returns the reviewers' queue: a domain's open disputes, after
+// resolving for the subject those whose SLA ran out.
+func (b *Bureau) Disputes(ctx context.Context, domain string) ([]probity.Dispute, error) {
+	if err := b.authorize(ctx, "reading the dispute queue", role(probity.RoleReviewer, domain)); err != nil {
+		return nil, err
+	}
+	var out []probity.Dispute
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		if _, _, err := currentVersion(tx, domain); err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		open, err := tx.OpenDisputes(domain)
+		if err != nil {
+			return err
+		}
+		for i := range open {
+			if expired, err := b.expire(tx, batch, &open[i]); err != nil {
+				return err
+			} else if !expired {
+				out = append(out, open[i])
+			}
+		}
+		return batch.Commit()
+	})
+	return out, err
+}
+
+// ResolveDispute records a reviewer's decision: upheld retracts the entry;
+// rejected needs a written reason, shown to the subject.
+func (b *Bureau) ResolveDispute(ctx context.Context, domain, id string, r probity.Resolution) (*probity.Dispute, error) {
+	if err := b.authorize(ctx, "resolving disputes", role(probity.RoleReviewer, domain)); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Outcome != probity.DisputeUpheld && r.Outcome != probity.DisputeRejected:
+		return nil, probity.Errorf(probity.EINVALID, "outcome: %s; allowed: upheld (the entry is retracted) or rejected (with a reason)", probity.Quote(r.Outcome))
+	case r.Outcome == probity.DisputeRejected && strings.TrimSpace(r.Reason) == "":
+		return nil, probity.Errorf(probity.EINVALID, "reason: required to reject a dispute; the subject is shown it")
+	case len(r.Reason) > MaxDisputeReason:
+		return nil, probity.Errorf(probity.EINVALID, "reason: at most %d bytes", MaxDisputeReason)
+	}
+	a := probity.ActorFromContext(ctx)
+	var d *probity.Dispute
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		var err error
+		if d, err = tx.Dispute(domain, id); err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		if expired, err := b.expire(tx, batch, d); err != nil {
+			return err
+		} else if expired {
+			if err := batch.Commit(); err != nil {
+				return err
+			}
+			return errExpired
+		}
+		if d.Status != probity.DisputeOpen {
+			return probity.Errorf(probity.ECONFLICT, "dispute %s was %s at %s", id, d.Status, d.ResolvedAt.Format(time.RFC3339))
+		}
+		d.Status, d.ResolvedAt, d.Reviewer, d.Resolution = r.Outcome, tx.Now(), a.ID, r.Reason
+		if err := b.close(tx, batch, d, a.ID); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	if err == errExpired {
+		return nil, probity.Errorf(probity.ECONFLICT, "dispute %s was not resolved within the domain's dispute_sla and was resolved for the subject", id)
+	}
+	return d, err
+}
+
+var errExpired = fmt.Errorf("dispute expired")
+
+// expire resolves an open dispute past its due time for the subject.
+func (b *Bureau) expire(tx probity.Tx, batch *audit.Batch, d *probity.Dispute) (bool, error) {
+	if d.Status != probity.DisputeOpen || tx.Now().Before(d.DueAt) {
+		return false, nil
+	}
+	d.Status, d.ResolvedAt, d.Reviewer = probity.DisputeExpired, tx.Now(), slaActor
+	d.Resolution = "not resolved within the domain's dispute_sla: resolved for the subject, and the entry retracted"
+	return true, b.close(tx, batch, d, slaActor)
+}
+
+// close stores a dispute's outcome, retracting its entry unless rejected.
+func (b *Bureau) close(tx probity.Tx, batch *audit.Batch, d *probity.Dispute, actor string) error {
+	if err := tx.ResolveDispute(d); err != nil {
+		return err
+	}
+	if err := batch.Add(probity.AuditLeaf{Actor: actor, Action: probity.ActionDisputeResolved, Domain: d.Domain, Subject: &d.Subject,
+		Ref: d.ID, Digest: audit.DisputeDigest(d)}); err != nil {
+		return err
+	}
+	if d.Status == probity.DisputeRejected {
+		return nil
+	}
+	if err := tx.RetractEvent(d.Domain, d.EventKey); err != nil {
+		return err
+	}
+	return batch.Add(probity.AuditLeaf{Actor: actor, Action: probity.ActionEventRetracted, Domain: d.Domain, Subject: &d.Subject,
+		Ref: d.EventKey, Digest: audit.RetractionDigest(d.Domain, d.EventKey, tx.Now())})
+}
+
+// settleDisputes resolves a subject's overdue disputes in a domain and
+// returns the keys of the entries still under open dispute.
+func (b *Bureau) settleDisputes(tx probity.Tx, batch *audit.Batch, domain string, subject probity.Pseudonym) (map[string]bool, error) {
+	mine, err := tx.SubjectDisputes(domain, subject)
+	if err != nil {
+		return nil, err
+	}
+	suspended := map[string]bool{}
+	for i := range mine {
+		expired, err := b.expire(tx, batch, &mine[i])
+		if err != nil {
+			return nil, err
+		}
+		if mine[i].Status == probity.DisputeOpen && !expired {
+			suspended[mine[i].EventKey] = true
+		}
+	}
+	return suspended, nil
+}

@@ -1,0 +1,90 @@
+package bureau_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// TestDueProcess (P4): a disputed entry stops counting at once; a reviewer's
+// rejection (with a written reason) makes it count again; an upheld dispute
+// retracts it; a dispute left open past the domain's dispute_sla is resolved
+// for the subject; only the subject disputes, only reviewers resolve.
+func TestDueProcess(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"r1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":20000}}
+{"key":"r2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-15","fields":{"amount":500}}
+{"key":"l1","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-02-01","fields":{"days_late":120}}
+{"key":"l2","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-03-01","fields":{"days_late":120}}
+{"key":"l3","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-03-05","fields":{"days_late":120}}
+{"key":"b1","type":"payment_late","subject":"`+bob+`","occurred_at":"2026-03-01","fields":{"days_late":120}}`)
+	as := func(token string) context.Context {
+		a, err := f.Authenticate(context.Background(), token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return probity.NewContextWithActor(context.Background(), a)
+	}
+	st, _ := f.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	me := as(st.Token)
+	rt, _ := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "ACME reviewer", Grants: []probity.Grant{{Role: probity.RoleReviewer, Domain: "acme.lending"}}})
+	reviewer := as(rt.Token)
+	before := *f.score(t, "acme.lending", alice, time.Time{}).Score
+
+	var ids []string
+	for _, key := range []string{"l1", "l2", "l3"} {
+		d, err := f.FileDispute(me, probity.DisputeRequest{Domain: "acme.lending", EventKey: key, Reason: "I paid on time; bank statement attached"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	s := f.score(t, "acme.lending", alice, time.Time{})
+	if len(s.Suspended) != 3 || *s.Score <= before {
+		t.Fatalf("after disputing: %d suspended, score %d (before %d); want the three entries suspended at once", len(s.Suspended), *s.Score, before)
+	}
+	queue, err := f.Disputes(reviewer, "acme.lending")
+	if err != nil || len(queue) != 3 {
+		t.Fatalf("queue = %d, %v; want 3", len(queue), err)
+	}
+	if _, err := f.ResolveDispute(reviewer, "acme.lending", ids[0], probity.Resolution{Outcome: "rejected"}); probity.ErrorCode(err) != probity.EINVALID {
+		t.Fatalf("rejecting without a reason: %v, want refused", err)
+	}
+	if d, err := f.ResolveDispute(reviewer, "acme.lending", ids[0], probity.Resolution{Outcome: "rejected", Reason: "payment arrived on day 121"}); err != nil || d.Reviewer == "" {
+		t.Fatalf("reject: %+v, %v", d, err)
+	}
+	if _, err := f.ResolveDispute(reviewer, "acme.lending", ids[1], probity.Resolution{Outcome: "upheld", Reason: "bank error"}); err != nil {
+		t.Fatal(err)
+	}
+	s = f.score(t, "acme.lending", alice, time.Time{})
+	if len(s.Suspended) != 1 || len(s.Contributions) != 3 {
+		t.Fatalf("after resolving: %d suspended, %d counted; want l3 suspended, r1, r2 and l1 counted, l2 retracted", len(s.Suspended), len(s.Contributions))
+	}
+	// The SLA (30 days) runs out on the third: resolved for the subject.
+	f.clock.t = t0.Add(31 * 24 * time.Hour)
+	s = f.score(t, "acme.lending", alice, f.clock.t)
+	if len(s.Suspended) != 0 || len(s.Contributions) != 3 {
+		t.Fatalf("after the SLA: %d suspended, %d counted; want l3 retracted", len(s.Suspended), len(s.Contributions))
+	}
+	r, err := f.Report(me, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[string]string{}
+	for _, d := range r.Domains[0].Disputes {
+		statuses[d.EventKey] = d.Status + ": " + d.Resolution
+	}
+	if !strings.HasPrefix(statuses["l1"], "rejected: payment arrived") || !strings.HasPrefix(statuses["l2"], "upheld") || !strings.HasPrefix(statuses["l3"], "expired") {
+		t.Fatalf("the subject sees %v", statuses)
+	}
+	if _, err := f.FileDispute(me, probity.DisputeRequest{Domain: "acme.lending", EventKey: "b1", Reason: "not mine"}); probity.ErrorCode(err) != probity.ENOTFOUND {
+		t.Fatalf("disputing another subject's entry: %v, want not found", err)
+	}
+	if _, err := f.Disputes(me, "acme.lending"); probity.ErrorCode(err) != probity.EFORBIDDEN {
+		t.Fatalf("a subject reading the queue: %v, want refused", err)
+	}
+}

@@ -1,0 +1,64 @@
+package probity
+
+import (
+	"context"
+	"time"
+)
+
+// Audit actions of due process.
+const (
+	ActionDisputeFiled    = "dispute.filed"
+	ActionDisputeResolved = "dispute.resolved"
+	ActionEventRetracted  = "event.retracted"
+)
+
+// Dispute statuses. An open dispute suspends its entry (the entry does not
+// count) until a named reviewer resolves it, or the domain's dispute_sla runs
+// out, which resolves it for the subject (P4).
+const (
+	DisputeOpen     = "open"
+	DisputeUpheld   = "upheld"   // the entry is retracted
+	DisputeRejected = "rejected" // with a written reason shown to the subject
+	DisputeExpired  = "expired"  // not resolved in time: resolved for the subject
+)
+
+// Dispute is a subject's challenge of one entry.
+type Dispute struct {
+	ID         string    `json:"id"`
+	Domain     string    `json:"domain"`
+	Subject    Pseudonym `json:"-"`
+	EventKey   string    `json:"event_key"`
+	Reason     string    `json:"reason"`
+	FiledAt    time.Time `json:"filed_at"`
+	DueAt      time.Time `json:"due_at"`
+	Status     string    `json:"status"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	Reviewer   string    `json:"reviewer,omitempty"`
+	Resolution string    `json:"resolution,omitempty"`
+}
+
+// DisputeRequest files a dispute of one of the subject's entries.
+type DisputeRequest struct {
+	Domain   string `json:"domain"`
+	EventKey string `json:"key"`
+	Reason   string `json:"reason"`
+	// Subject is given only at the installation's command line; a subject
+	// token names its own subject.
+	Subject string `json:"-"`
+}
+
+// Resolution is a reviewer's decision on a dispute.
+type Resolution struct {
+	Outcome string `json:"outcome"` // upheld or rejected
+	Reason  string `json:"reason"`
+}
+
+// DisputeService runs disputes: subjects file, reviewers resolve.
+type DisputeService interface {
+	FileDispute(ctx context.Context, req DisputeRequest) (*Dispute, error)
+	// Disputes returns a domain's open disputes, oldest first: the
+	// reviewers' queue. Disputes past their SLA are resolved for the
+	// subject first.
+	Disputes(ctx context.Context, domain string) ([]Dispute, error)
+	ResolveDispute(ctx context.Context, domain, id string, r Resolution) (*Dispute, error)
+}

@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+
+	"github.com/probity-dev/probity"
+)
+
+const disputeColumns = `domain, pseudonym, id, event_key, reason, filed_at, due_at, status, resolved_at, reviewer, resolution`
+
+func scanDispute(row scanner) (*probity.Dispute, error) {
+	d := &probity.Dispute{}
+	var p []byte
+	var filed, due, resolved int64
+	if err := row.Scan(&d.Domain, &p, &d.ID, &d.EventKey, &d.Reason, &filed, &due, &d.Status, &resolved, &d.Reviewer, &d.Resolution); err != nil {
+		return nil, err
+	}
+	copy(d.Subject[:], p)
+	d.FiledAt, d.DueAt, d.ResolvedAt = fromNanos(filed), fromNanos(due), zeroOrTime(resolved)
+	return d, nil
+}
+
+// InsertDispute stores a new dispute; ECONFLICT if its id is taken.
+func (tx *Tx) InsertDispute(d *probity.Dispute) error {
+	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO disputes (`+disputeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.Domain, d.Subject[:], d.ID, d.EventKey, d.Reason, d.FiledAt.UnixNano(), d.DueAt.UnixNano(), d.Status, nanosOrZero(d.ResolvedAt), d.Reviewer, d.Resolution)
+	return err
+}
+
+// ResolveDispute records an open dispute's outcome; ECONFLICT if it is not open.
+func (tx *Tx) ResolveDispute(d *probity.Dispute) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE disputes SET status = ?, resolved_at = ?, reviewer = ?, resolution = ? WHERE domain = ? AND id = ? AND status = 'open'`,
+		d.Status, d.ResolvedAt.UnixNano(), d.Reviewer, d.Resolution, d.Domain, d.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "dispute %s is not open", d.ID)
+	}
+	return nil
+}
+
+// Dispute returns one dispute; ENOTFOUND if there is none.
+func (tx *Tx) Dispute(domain, id string) (*probity.Dispute, error) {
+	d, err := scanDispute(tx.tx.QueryRowContext(tx.ctx, `SELECT `+disputeColumns+` FROM disputes WHERE domain = ? AND id = ?`, domain, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, probity.Errorf(probity.ENOTFOUND, "domain %s has no dispute %s", domain, id)
+	}
+	return d, err
+}
+
+func (tx *Tx) disputes(query string, args ...any) ([]probity.Dispute, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+disputeColumns+` FROM disputes `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []probity.Dispute{}
+	for rows.Next() {
+		d, err := scanDispute(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, rows.Err()
+}
+
+// OpenDisputes returns a domain's open disputes, oldest first.
+func (tx *Tx) OpenDisputes(domain string) ([]probity.Dispute, error) {
+	return tx.disputes(`WHERE domain = ? AND status = 'open' ORDER BY filed_at, id`, domain)
+}
+
+// SubjectDisputes returns a subject's disputes in a domain, oldest first.
+func (tx *Tx) SubjectDisputes(domain string, subject probity.Pseudonym) ([]probity.Dispute, error) {
+	return tx.disputes(`WHERE domain = ? AND pseudonym = ? ORDER BY filed_at, id`, domain, subject[:])
+}
+
+// DisputeRows calls fn for every dispute, in domain and id order.
+func (tx *Tx) DisputeRows(fn func(*probity.Dispute) error) error {
+	all, err := tx.disputes(`ORDER BY domain, id`)
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		if err := fn(&all[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RetractEvent marks an event retracted at the transaction's time; it no
+// longer counts, and stays for the record.
+func (tx *Tx) RetractEvent(domain, key string) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE events SET retracted_at = ? WHERE domain = ? AND key = ? AND retracted_at = 0`, tx.now.UnixNano(), domain, key)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "event %s of %s is missing or already retracted", key, domain)
+	}
+	return nil
+}
