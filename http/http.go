@@ -26,14 +26,15 @@ const (
 
 // Server is the HTTP server of Probity.
 type Server struct {
-	Domains probity.DomainService
-	Events  probity.EventService
-	Scores  probity.ScoreService
-	Audit   probity.AuditService
-	Access  probity.AccessService
-	Reports probity.ReportService
-	OptOuts probity.OptOutService
-	Logger  *slog.Logger
+	Domains  probity.DomainService
+	Events   probity.EventService
+	Scores   probity.ScoreService
+	Audit    probity.AuditService
+	Access   probity.AccessService
+	Reports  probity.ReportService
+	OptOuts  probity.OptOutService
+	Disputes probity.DisputeService
+	Logger   *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
 	// TLSCert and TLSKey, when set, make the server speak HTTPS.
@@ -57,6 +58,7 @@ type Services interface {
 	probity.AccessService
 	probity.ReportService
 	probity.OptOutService
+	probity.DisputeService
 }
 
 // NewServer returns a server over the given services.
@@ -64,7 +66,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -83,6 +85,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/me/report", s.handleReport)
 	mux.HandleFunc("POST /v1/me/opt-outs", s.handleOptOut)
 	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
+	mux.HandleFunc("POST /v1/me/disputes", s.handleFileDispute)
+	mux.HandleFunc("GET /v1/domains/{id}/disputes", s.handleDisputes)
+	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	})

@@ -76,6 +76,8 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"TokenSubject", []string{"token", "subject", alice}, 1, probity.ActionPrincipalCreated, ""},
 		{"TokenList", []string{"token", "list"}, 0, "", ""},
 		{"Report", []string{"report", "--subject", alice, "--json"}, 1, probity.ActionReportRead, "subject_access"},
+		{"DisputeFile", []string{"dispute", "file", "--domain", "acme.lending", "--subject", alice, "--key", "k1", "--reason", "paid on time"}, 1, probity.ActionDisputeFiled, ""},
+		{"DisputeList", []string{"dispute", "list", "--domain", "acme.lending"}, 0, "", ""},
 		{"OptOut", []string{"opt-out", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionOptOut, ""},
 		{"OptIn", []string{"opt-out", "--domain", "acme.lending", "--subject", alice, "--back-in"}, 1, probity.ActionOptIn, ""},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},

@@ -60,6 +60,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&AuditCommand{m: m}).Run(ctx, rest)
 	case "demo":
 		return (&DemoCommand{m: m}).Run(ctx, rest)
+	case "dispute":
+		return (&DisputeCommand{m: m}).Run(ctx, rest)
 	case "domain":
 		return (&DomainCommand{m: m}).Run(ctx, rest)
 	case "ingest":
@@ -96,6 +98,7 @@ Commands:
 
 	audit     verify, show and watch the tamper-evident log
 	demo      set up example domains and a synthetic population, then serve the API
+	dispute   file, list and resolve disputes of entries
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
 	ingest    ingest events from an NDJSON or CSV file
 	opt-out   opt a subject out of a domain that allows it, or back in

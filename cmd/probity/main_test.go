@@ -212,3 +212,34 @@ func TestHelp(t *testing.T) {
 		t.Errorf("unknown flag: %v", err)
 	}
 }
+
+// TestDisputeCommands: file a dispute, see it in the queue, resolve it; the
+// entry stops counting, then is retracted.
+func TestDisputeCommands(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", writeFile(t, t.TempDir(), "e.ndjson",
+		`{"key":"late","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"days_late":95}}`+"\n"))
+	var d map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, "dispute", "file", "--data", data, "--domain", "acme.lending", "--subject", alice, "--key", "late", "--reason", "paid on time", "--json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := d["id"].(string)
+	if list := mustRun(t, "dispute", "list", "--data", data, "--domain", "acme.lending"); !strings.Contains(list, id) {
+		t.Fatalf("queue lacks %s:\n%s", id, list)
+	}
+	if score := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--json"); !strings.Contains(score, `"suspended": [
+    {`) {
+		t.Fatalf("the disputed entry still counts:\n%s", score)
+	}
+	if out := mustRun(t, "dispute", "resolve", "--data", data, "--domain", "acme.lending", "--outcome", "upheld", id); !strings.Contains(out, "upheld") {
+		t.Fatalf("resolve printed %q", out)
+	}
+	if score := mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--json"); strings.Contains(score, `"key": "late"`) {
+		t.Fatalf("the retracted entry is still shown:\n%s", score)
+	}
+	if _, _, err := run(t, nil, "", "dispute", "resolve", "--data", data, "--domain", "acme.lending", "--outcome", "rejected", id); err == nil {
+		t.Fatal("a resolved dispute was resolved again")
+	}
+	mustRun(t, "audit", "verify", "--data", data)
+}

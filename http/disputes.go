@@ -1,0 +1,47 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/probity-dev/probity"
+)
+
+// handleFileDispute lets the subject of a subject token dispute an entry.
+func (s *Server) handleFileDispute(w http.ResponseWriter, r *http.Request) {
+	var req probity.DisputeRequest
+	if err := decodeJSON(w, r, &req, `"domain", "key" (the entry's key) and "reason"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	d, err := s.Disputes.FileDispute(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, d)
+}
+
+// handleDisputes serves a domain's reviewers their queue of open disputes.
+func (s *Server) handleDisputes(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.Disputes.Disputes(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"disputes": ds})
+}
+
+// handleResolveDispute records a reviewer's decision on a dispute.
+func (s *Server) handleResolveDispute(w http.ResponseWriter, r *http.Request) {
+	var res probity.Resolution
+	if err := decodeJSON(w, r, &res, `"outcome" (upheld or rejected) and "reason"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	d, err := s.Disputes.ResolveDispute(r.Context(), r.PathValue("id"), r.PathValue("dispute"), res)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
