@@ -13,6 +13,7 @@ import (
 	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/eventfile"
 	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/spec"
 	"github.com/probity-dev/probity/sqlite"
 )
 
@@ -122,3 +123,5 @@ var errEOF = io.EOF
 func local() context.Context {
 	return probity.NewContextWithActor(context.Background(), probity.Actor{ID: "test", Local: true})
 }
+
+func compileFor(s *probity.Spec) (*spec.Compiled, error) { return spec.Compile(s) }

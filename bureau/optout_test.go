@@ -68,3 +68,54 @@ func TestNoPenaltyForLeaving(t *testing.T) {
 		t.Fatalf("an institution opting a subject out: %v, want refused", err)
 	}
 }
+
+// TestUnratedIsBaseInEveryDomain (P6): for every benefit of every example
+// domain, an unrated and an opted-out subject are decided exactly as a
+// subject rated at the domain's base would be.
+func TestUnratedIsBaseInEveryDomain(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"acme-lending", "city-rent-utilities", "national-tax", "public-integrity"} {
+		f.apply(t, readSpec(t, "../examples/domains/"+name+".yaml"))
+	}
+	ds, err := f.Domains(local())
+	if err != nil || len(ds) != 4 {
+		t.Fatalf("domains = %d, %v", len(ds), err)
+	}
+	for _, sum := range ds {
+		d, err := f.Domain(local(), sum.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subject := map[probity.SubjectKind]string{probity.KindPerson: "person:nobody", probity.KindOrganization: "org:nobody", probity.KindPublicBody: "gov:nobody"}[d.Subjects[0]]
+		for benefit := range d.Benefits {
+			got, err := f.Decide(local(), probity.DecisionRequest{Domain: d.ID, Subject: subject, Benefit: benefit, Purpose: d.Purposes[0]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := compileFor(d.Spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := c.Benefit(benefit, d.Score.Base, d.GradeFor(d.Score.Base))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != probity.StatusUnrated || !got.AsBase || got.Allowed != want || got.Score != d.Score.Base {
+				t.Errorf("%s %s: unrated decided %+v, want as the base %d: allowed=%v", d.ID, benefit, got, d.Score.Base, want)
+			}
+			if d.OptOut == probity.OptOutAllowed {
+				leaver := subject + "-who-left"
+				if _, err := f.SetOptOut(local(), d.ID, leaver, true); err != nil && probity.ErrorCode(err) != probity.ECONFLICT {
+					t.Fatal(err)
+				}
+				out, err := f.Decide(local(), probity.DecisionRequest{Domain: d.ID, Subject: leaver, Benefit: benefit, Purpose: d.Purposes[0]})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.Status != probity.StatusOptedOut || out.Allowed != want || out.Score != d.Score.Base {
+					t.Errorf("%s %s: opted out decided %+v, want as the base", d.ID, benefit, out)
+				}
+			}
+		}
+	}
+}
