@@ -19,14 +19,16 @@ type Report struct {
 
 // DomainReport is one domain's part of a Report.
 type DomainReport struct {
-	Domain     string    `json:"domain"`
-	Name       string    `json:"name"`
-	Owner      string    `json:"owner"`
-	LegalBasis string    `json:"legal_basis"`
-	OptOut     string    `json:"opt_out"`
-	Score      *Score    `json:"score"`
-	Disputes   []Dispute `json:"disputes"`
-	Inquiries  []Inquiry `json:"inquiries"`
+	Domain     string `json:"domain"`
+	Name       string `json:"name"`
+	Owner      string `json:"owner"`
+	LegalBasis string `json:"legal_basis"`
+	OptOut     string `json:"opt_out"`
+	Score      *Score `json:"score"`
+	// Entries are the facts the domain holds, as reported, fields included.
+	Entries   []Event   `json:"entries"`
+	Disputes  []Dispute `json:"disputes"`
+	Inquiries []Inquiry `json:"inquiries"`
 }
 
 // Inquiry is one read of a subject's record: who, why and when.
@@ -43,4 +45,17 @@ type ReportService interface {
 	// Report returns the record of the subject of the caller's subject
 	// token (or, at the installation's command line, of subject).
 	Report(ctx context.Context, subject string) (*Report, error)
+	// Notices returns what concerns the subject ahead, newest first.
+	Notices(ctx context.Context, subject string) ([]Notice, error)
+}
+
+// Notice tells a subject something ahead that concerns them: an adverse
+// entry in its grace period (and how to cure it), a dispute's progress, a
+// spec version ahead, an entry about to stop counting.
+type Notice struct {
+	Kind   string    `json:"kind"` // adverse_entry, dispute, spec_change, expiry
+	Domain string    `json:"domain"`
+	At     time.Time `json:"at"` // when it happens or happened
+	Key    string    `json:"key,omitempty"`
+	Text   string    `json:"text"`
 }

@@ -99,7 +99,11 @@ func (b *Bureau) domainReport(tx probity.Tx, batch *audit.Batch, id string, subj
 	score := scoring.Compute(scoring.Input{Domain: id, Version: cur.Version, Spec: cur.Spec, Kind: subject.Kind,
 		Events: events, AsOf: tx.Now(), Later: later, OptedOut: out, Suspended: suspended})
 	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
-		OptOut: cur.Spec.OptOut, Score: score, Disputes: disputes, Inquiries: make([]probity.Inquiry, len(reads))}
+		OptOut: cur.Spec.OptOut, Score: score, Disputes: disputes, Inquiries: make([]probity.Inquiry, len(reads)),
+		Entries: make([]probity.Event, len(events))}
+	for i := range events {
+		d.Entries[i] = events[i].Event
+	}
 	for i, l := range reads {
 		d.Inquiries[i] = probity.Inquiry{At: l.At, Actor: l.Actor, Action: l.Action, Purpose: l.Purpose, Leaf: l.Index}
 	}

@@ -183,3 +183,25 @@ func (s *Server) handleOptIn(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, state)
 }
+
+// handleExport serves the subject's complete record as a JSON download:
+// every domain's entries as reported, scores, disputes and inquiries.
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	report, err := s.Reports.Report(r.Context(), "")
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="probity-record.json"`)
+	writeJSON(w, http.StatusOK, report)
+}
+
+// handleNotices serves what concerns the subject ahead.
+func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
+	notices, err := s.Reports.Notices(r.Context(), "")
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notices": notices})
+}

@@ -83,6 +83,8 @@ func (s *Server) Handler() http.Handler {
 	s.auditRoutes(mux)
 	s.principalRoutes(mux)
 	mux.HandleFunc("GET /v1/me/report", s.handleReport)
+	mux.HandleFunc("GET /v1/me/export", s.handleExport)
+	mux.HandleFunc("GET /v1/me/notices", s.handleNotices)
 	mux.HandleFunc("POST /v1/me/opt-outs", s.handleOptOut)
 	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
 	mux.HandleFunc("POST /v1/me/disputes", s.handleFileDispute)

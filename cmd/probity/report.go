@@ -10,12 +10,13 @@ import (
 // ReportCommand prints everything the installation holds about a subject.
 type ReportCommand struct{ m *Main }
 
-const reportUsage = `Usage: probity report [--data DIR] --subject SUBJECT [--json]
+const reportUsage = `Usage: probity report [--data DIR] --subject SUBJECT [--notices] [--json]
 
 Print everything each domain holds about a subject: status, score, grade, every
 entry and its contribution, pending and disputed entries, the projection, and
 every inquiry into the record (who, why, when). Reading it is logged too.
-Subjects read the same with their own token: GET /v1/me/report.
+Subjects read the same with their own token: GET /v1/me/report, the export
+GET /v1/me/export, and the notices GET /v1/me/notices.
 `
 
 // Run prints one report.
@@ -23,7 +24,8 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("report", reportUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
 	subject := fs.String("subject", "", "subject identifier, scheme:value (required)")
-	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	jsonOut := fs.Bool("json", false, "print the report as JSON (the complete machine-readable export)")
+	notices := fs.Bool("notices", false, "print only the notices: adverse entries in grace, disputes, spec changes ahead, expiries")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +38,19 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
+	if *notices {
+		ns, err := in.bureau.Notices(cliContext(ctx), *subject)
+		if err != nil {
+			return err
+		}
+		if *jsonOut {
+			return printJSON(c.m.Stdout, ns)
+		}
+		for _, n := range ns {
+			fmt.Fprintf(c.m.Stdout, "%s  %-13s %s: %s\n", n.At.Format(time.DateOnly), n.Kind, n.Domain, n.Text)
+		}
+		return nil
+	}
 	r, err := in.bureau.Report(cliContext(ctx), *subject)
 	if err != nil {
 		return err
