@@ -53,6 +53,21 @@ type Resolution struct {
 	Reason  string `json:"reason"`
 }
 
+// DisputeFigures are a domain's public dispute figures: how many were filed,
+// upheld, rejected, expired (resolved for the subject by the SLA) and are
+// open, and the median time from filing to resolution.
+type DisputeFigures struct {
+	Domain        string        `json:"domain"`
+	Filed         int           `json:"filed"`
+	Open          int           `json:"open"`
+	Upheld        int           `json:"upheld"`
+	Rejected      int           `json:"rejected"`
+	Expired       int           `json:"expired"`
+	MedianResolve time.Duration `json:"-"`
+	// MedianResolveHours is MedianResolve in hours, for JSON.
+	MedianResolveHours float64 `json:"median_hours_to_resolve"`
+}
+
 // DisputeService runs disputes: subjects file, reviewers resolve.
 type DisputeService interface {
 	FileDispute(ctx context.Context, req DisputeRequest) (*Dispute, error)
@@ -61,4 +76,6 @@ type DisputeService interface {
 	// subject first.
 	Disputes(ctx context.Context, domain string) ([]Dispute, error)
 	ResolveDispute(ctx context.Context, domain, id string, r Resolution) (*Dispute, error)
+	// DisputeFigures returns a domain's public dispute figures.
+	DisputeFigures(ctx context.Context, domain string) (*DisputeFigures, error)
 }

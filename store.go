@@ -49,6 +49,8 @@ type ReadTx interface {
 	Dispute(domain, id string) (*Dispute, error)
 	// OpenDisputes returns a domain's open disputes, oldest first.
 	OpenDisputes(domain string) ([]Dispute, error)
+	// DomainDisputes returns every dispute of a domain, oldest first.
+	DomainDisputes(domain string) ([]Dispute, error)
 	// SubjectDisputes returns a subject's disputes in a domain, oldest first.
 	SubjectDisputes(domain string, subject Pseudonym) ([]Dispute, error)
 	// DisputeRows calls fn for every dispute, in domain and id order.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -219,4 +220,50 @@ func (b *Bureau) settleDisputes(tx probity.Tx, batch *audit.Batch, domain string
 		}
 	}
 	return suspended, nil
+}
+
+// DisputeFigures returns a domain's public dispute figures. Disputes past
+// their SLA count as expired, resolved or not yet written so.
+func (b *Bureau) DisputeFigures(ctx context.Context, domain string) (*probity.DisputeFigures, error) {
+	f := &probity.DisputeFigures{Domain: domain}
+	err := b.store.View(ctx, func(tx probity.ReadTx) error {
+		if _, _, err := currentVersion(tx, domain); err != nil {
+			return err
+		}
+		all, err := tx.DomainDisputes(domain)
+		if err != nil {
+			return err
+		}
+		var times []time.Duration
+		for _, d := range all {
+			f.Filed++
+			switch {
+			case d.Status == probity.DisputeOpen && !tx.Now().Before(d.DueAt):
+				f.Expired++
+				times = append(times, d.DueAt.Sub(d.FiledAt))
+			case d.Status == probity.DisputeOpen:
+				f.Open++
+			default:
+				times = append(times, d.ResolvedAt.Sub(d.FiledAt))
+				switch d.Status {
+				case probity.DisputeUpheld:
+					f.Upheld++
+				case probity.DisputeRejected:
+					f.Rejected++
+				case probity.DisputeExpired:
+					f.Expired++
+				}
+			}
+		}
+		if len(times) > 0 {
+			slices.Sort(times)
+			f.MedianResolve = times[len(times)/2]
+			if len(times)%2 == 0 {
+				f.MedianResolve = (times[len(times)/2-1] + times[len(times)/2]) / 2
+			}
+			f.MedianResolveHours = f.MedianResolve.Hours()
+		}
+		return nil
+	})
+	return f, err
 }

@@ -81,6 +81,10 @@ func TestDueProcess(t *testing.T) {
 	if !strings.HasPrefix(statuses["l1"], "rejected: payment arrived") || !strings.HasPrefix(statuses["l2"], "upheld") || !strings.HasPrefix(statuses["l3"], "expired") {
 		t.Fatalf("the subject sees %v", statuses)
 	}
+	figures, err := f.DisputeFigures(context.Background(), "acme.lending")
+	if err != nil || figures.Filed != 3 || figures.Upheld != 1 || figures.Rejected != 1 || figures.Expired != 1 || figures.Open != 0 || figures.MedianResolve != 0 {
+		t.Fatalf("figures = %+v, %v; want 3 filed: 1 upheld, 1 rejected, 1 expired; median 0 (two resolved at once, one after 31 days)", figures, err)
+	}
 	if _, err := f.FileDispute(me, probity.DisputeRequest{Domain: "acme.lending", EventKey: "b1", Reason: "not mine"}); probity.ErrorCode(err) != probity.ENOTFOUND {
 		t.Fatalf("disputing another subject's entry: %v, want not found", err)
 	}

@@ -310,6 +310,7 @@ func authzRoutes(tb testing.TB) []authzRoute {
 			false, []string{cSubject}, 200, []string{"subject's own token"}},
 		{"POST /v1/me/disputes (not an entry of the subject)", "POST", fixed("/v1/me/disputes"), jsonType, `{"domain":"` + lending + `","key":"k1","reason":"not mine"}`,
 			false, []string{cSubject}, 404, []string{"subject's own token"}},
+		pub("/v1/domains/" + lending + "/disputes/figures"),
 		{"GET /v1/domains/{id}/disputes", "GET", fixed("/v1/domains/" + lending + "/disputes"), "", "",
 			false, []string{cReviewer}, 200, []string{role("reviewer", lending)}},
 		{"POST /v1/domains/{id}/disputes/{unknown}/resolve", "POST", fixed("/v1/domains/" + lending + "/disputes/00000000deadbeef/resolve"), jsonType, `{"outcome":"upheld"}`,

@@ -45,3 +45,13 @@ func (s *Server) handleResolveDispute(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, d)
 }
+
+// handleDisputeFigures serves a domain's public dispute figures.
+func (s *Server) handleDisputeFigures(w http.ResponseWriter, r *http.Request) {
+	f, err := s.Disputes.DisputeFigures(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}

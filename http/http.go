@@ -89,6 +89,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
 	mux.HandleFunc("POST /v1/me/disputes", s.handleFileDispute)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes", s.handleDisputes)
+	mux.HandleFunc("GET /v1/domains/{id}/disputes/figures", s.handleDisputeFigures)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))

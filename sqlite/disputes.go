@@ -74,6 +74,11 @@ func (tx *Tx) OpenDisputes(domain string) ([]probity.Dispute, error) {
 	return tx.disputes(`WHERE domain = ? AND status = 'open' ORDER BY filed_at, id`, domain)
 }
 
+// DomainDisputes returns every dispute of a domain, oldest first.
+func (tx *Tx) DomainDisputes(domain string) ([]probity.Dispute, error) {
+	return tx.disputes(`WHERE domain = ? ORDER BY filed_at, id`, domain)
+}
+
 // SubjectDisputes returns a subject's disputes in a domain, oldest first.
 func (tx *Tx) SubjectDisputes(domain string, subject probity.Pseudonym) ([]probity.Dispute, error) {
 	return tx.disputes(`WHERE domain = ? AND pseudonym = ? ORDER BY filed_at, id`, domain, subject[:])
