@@ -25,6 +25,9 @@ func RunAll(t *testing.T, open Open) {
 	t.Run("FixedNow", func(t *testing.T) { testFixedNow(t, open) })
 	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, open) })
 	t.Run("Rows", func(t *testing.T) { testRows(t, open) })
+	t.Run("Principals", func(t *testing.T) { testPrincipals(t, open) })
+	t.Run("OptOuts", func(t *testing.T) { testOptOuts(t, open) })
+	t.Run("Disputes", func(t *testing.T) { testDisputes(t, open) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
