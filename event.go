@@ -123,6 +123,9 @@ const MaxLineErrors = 1000
 
 // EventService accepts events reported by a domain.
 type EventService interface {
+	// Retract withdraws an entry reported in error: it stops counting and
+	// stays for the record; ECONFLICT if it is retracted already.
+	Retract(ctx context.Context, domain, key, reason string) error
 	// Ingest validates every input and applies them in one transaction. It
 	// returns an EINVALID error together with the summary when any line is bad
 	// and opts.SkipInvalid is false; nothing is applied then.

@@ -267,3 +267,34 @@ func (b *Bureau) DisputeFigures(ctx context.Context, domain string) (*probity.Di
 	})
 	return f, err
 }
+
+// Retract withdraws an entry a domain reported in error: it stops counting,
+// stays for the record, and its retraction is logged. Only the domain's
+// reporters retract.
+func (b *Bureau) Retract(ctx context.Context, domain, key, reason string) error {
+	if err := b.authorize(ctx, "retracting events", role(probity.RoleReporter, domain)); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" || len(reason) > MaxDisputeReason {
+		return probity.Errorf(probity.EINVALID, "reason: required, at most %d bytes: say why the entry is withdrawn", MaxDisputeReason)
+	}
+	a := probity.ActorFromContext(ctx)
+	return b.store.Update(ctx, func(tx probity.Tx) error {
+		if _, _, err := currentVersion(tx, domain); err != nil {
+			return err
+		}
+		e, err := tx.EventByKey(domain, key)
+		if err != nil {
+			return err
+		}
+		if err := tx.RetractEvent(domain, key); err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionEventRetracted, Domain: domain, Subject: &e.Subject,
+			Purpose: reason, Ref: key, Digest: audit.RetractionDigest(domain, key, tx.Now())}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 )
 
 // TestDueProcess (P4): a disputed entry stops counting at once; a reviewer's
@@ -90,5 +91,34 @@ func TestDueProcess(t *testing.T) {
 	}
 	if _, err := f.Disputes(me, "acme.lending"); probity.ErrorCode(err) != probity.EFORBIDDEN {
 		t.Fatalf("a subject reading the queue: %v, want refused", err)
+	}
+}
+
+// TestRetract: a reporter withdraws an entry sent in error; it stops
+// counting, the log records it, and the store still verifies.
+func TestRetract(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"r1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":20000}}
+{"key":"oops","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-02-01","fields":{"days_late":120}}`)
+	if err := f.Retract(local(), "acme.lending", "oops", ""); probity.ErrorCode(err) != probity.EINVALID {
+		t.Fatalf("retract without a reason: %v, want refused", err)
+	}
+	if err := f.Retract(local(), "acme.lending", "oops", "sent to the wrong customer"); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.score(t, "acme.lending", alice, time.Time{}); len(s.Contributions) != 1 || s.Contributions[0].Key != "r1" {
+		t.Fatalf("after retraction: %+v, want only r1", s.Contributions)
+	}
+	if r, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !r.OK() {
+		t.Fatalf("verify after a retraction: %v %v", err, r.Problems)
+	}
+	if err := f.Retract(local(), "acme.lending", "oops", "again"); probity.ErrorCode(err) != probity.ECONFLICT {
+		t.Fatalf("retracting twice: %v, want conflict", err)
+	}
+	st, _ := f.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	a, _ := f.Authenticate(context.Background(), st.Token)
+	if err := f.Retract(probity.NewContextWithActor(context.Background(), a), "acme.lending", "r1", "I dislike it"); probity.ErrorCode(err) != probity.EFORBIDDEN {
+		t.Fatalf("a subject retracting: %v, want refused (subjects dispute)", err)
 	}
 }

@@ -311,6 +311,8 @@ func authzRoutes(tb testing.TB) []authzRoute {
 		{"POST /v1/me/disputes (not an entry of the subject)", "POST", fixed("/v1/me/disputes"), jsonType, `{"domain":"` + lending + `","key":"k1","reason":"not mine"}`,
 			false, []string{cSubject}, 404, []string{"subject's own token"}},
 		pub("/v1/domains/" + lending + "/disputes/figures"),
+		{"POST /v1/domains/{id}/retractions (unknown key)", "POST", fixed("/v1/domains/" + lending + "/retractions"), jsonType, `{"key":"no-such-key","reason":"sent in error"}`,
+			false, []string{cReporter}, 404, []string{role("reporter", lending)}},
 		{"GET /v1/domains/{id}/disputes", "GET", fixed("/v1/domains/" + lending + "/disputes"), "", "",
 			false, []string{cReviewer}, 200, []string{role("reviewer", lending)}},
 		{"POST /v1/domains/{id}/disputes/{unknown}/resolve", "POST", fixed("/v1/domains/" + lending + "/disputes/00000000deadbeef/resolve"), jsonType, `{"outcome":"upheld"}`,

@@ -205,3 +205,22 @@ func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"notices": notices})
 }
+
+// handleRetract withdraws an entry reported in error: POST
+// /v1/domains/{id}/retractions {"key","reason"} (keys may hold a slash, so
+// they travel in the body).
+func (s *Server) handleRetract(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Key    string `json:"key"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &req, `"key" (the entry's key) and "reason"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	if err := s.Events.Retract(r.Context(), r.PathValue("id"), req.Key, req.Reason); err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"domain": r.PathValue("id"), "key": req.Key, "retracted": true})
+}

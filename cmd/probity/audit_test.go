@@ -78,6 +78,7 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"Report", []string{"report", "--subject", alice, "--json"}, 1, probity.ActionReportRead, "subject_access"},
 		{"DisputeFile", []string{"dispute", "file", "--domain", "acme.lending", "--subject", alice, "--key", "k1", "--reason", "paid on time"}, 1, probity.ActionDisputeFiled, ""},
 		{"DisputeList", []string{"dispute", "list", "--domain", "acme.lending"}, 0, "", ""},
+		{"Retract", []string{"retract", "--domain", "acme.lending", "--key", "k2", "--reason", "sent in error"}, 1, probity.ActionEventRetracted, "sent in error"},
 		{"OptOut", []string{"opt-out", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionOptOut, ""},
 		{"OptIn", []string{"opt-out", "--domain", "acme.lending", "--subject", alice, "--back-in"}, 1, probity.ActionOptIn, ""},
 		{"AuditVerify", []string{"audit", "verify"}, 0, "", ""},

@@ -70,6 +70,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&OptOutCommand{m: m}).Run(ctx, rest)
 	case "report":
 		return (&ReportCommand{m: m}).Run(ctx, rest)
+	case "retract":
+		return (&RetractCommand{m: m}).Run(ctx, rest)
 	case "score":
 		return (&ScoreCommand{m: m}).Run(ctx, rest)
 	case "serve":
@@ -103,6 +105,7 @@ Commands:
 	ingest    ingest events from an NDJSON or CSV file
 	opt-out   opt a subject out of a domain that allows it, or back in
 	report    show everything every domain holds about a subject
+	retract   withdraw an entry reported in error
 	score     show a subject's score with its explanation
 	serve     serve the JSON API
 	token     create, list and revoke principals' tokens; issue subject tokens
