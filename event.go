@@ -55,10 +55,32 @@ func (e *PointedEvent) RawUnder(version int) (float64, bool) {
 // entries that occur in office are multiplied by the spec's officials factor.
 // A zero To means the term is ongoing.
 type OfficialTerm struct {
+	ID      string    `json:"id"`
+	Domain  string    `json:"domain"`
 	Subject Pseudonym `json:"-"`
 	Office  string    `json:"office"`
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to,omitzero"`
+}
+
+// ActionTermRecorded is the log action of an official term recorded.
+const ActionTermRecorded = "official_term.recorded"
+
+// TermRequest records that a subject held an office in a domain.
+type TermRequest struct {
+	Domain  string `json:"-"`
+	Subject string `json:"subject"`
+	Office  string `json:"office"`
+	From    string `json:"from"`
+	To      string `json:"to,omitempty"`
+}
+
+// OfficialService keeps a domain's roster of officials.
+type OfficialService interface {
+	// RecordTerm records an official term; the domain's admins only.
+	RecordTerm(ctx context.Context, req TermRequest) (*OfficialTerm, error)
+	// Terms returns a domain's roster, oldest first, without identifiers.
+	Terms(ctx context.Context, domain string) ([]OfficialTerm, error)
 }
 
 // InOffice reports whether t falls within the term.

@@ -49,6 +49,12 @@ type ReadTx interface {
 	Dispute(domain, id string) (*Dispute, error)
 	// OpenDisputes returns a domain's open disputes, oldest first.
 	OpenDisputes(domain string) ([]Dispute, error)
+	// SubjectTerms returns a subject's official terms in a domain.
+	SubjectTerms(domain string, subject Pseudonym) ([]OfficialTerm, error)
+	// DomainTerms returns a domain's official terms, oldest first.
+	DomainTerms(domain string) ([]OfficialTerm, error)
+	// TermRows calls fn for every official term, in domain and id order.
+	TermRows(fn func(*OfficialTerm) error) error
 	// DomainDisputes returns every dispute of a domain, oldest first.
 	DomainDisputes(domain string) ([]Dispute, error)
 	// SubjectDisputes returns a subject's disputes in a domain, oldest first.
@@ -102,6 +108,8 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// InsertTerm stores an official term.
+	InsertTerm(t *OfficialTerm) error
 	// InsertDispute stores a new dispute.
 	InsertDispute(d *Dispute) error
 	// ResolveDispute records an open dispute's outcome; ECONFLICT if it is

@@ -94,3 +94,11 @@ func DisputeDigest(d *probity.Dispute) string {
 func RetractionDigest(domain, key string, at time.Time) string {
 	return digest([]string{domain, key, at.UTC().Format(time.RFC3339Nano)})
 }
+
+// TermDigest binds an official term as stored.
+func TermDigest(t *probity.OfficialTerm) string {
+	return digest(struct {
+		*probity.OfficialTerm
+		Subject string `json:"subject"`
+	}{t, t.Subject.String()})
+}

@@ -108,6 +108,13 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 			return err
 		}
 		v.orphans(actionDispute)
+		if err := v.tx.TermRows(func(t *probity.OfficialTerm) error {
+			v.claim(rowRef{actionTerm, t.Domain, t.ID}, TermDigest(t), "official term "+t.Domain+"/"+t.ID)
+			return nil
+		}); err != nil {
+			return err
+		}
+		v.orphans(actionTerm)
 		return v.optOutRows()
 	})
 	r.Elapsed = time.Since(start)
@@ -141,6 +148,8 @@ func (v *verifier) leaves() error {
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionTermRecorded:
+			v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
 		case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
 			// the latest leaf of a dispute binds its row as it is now
 			v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
@@ -301,6 +310,7 @@ func (v *verifier) specRows() error {
 const (
 	actionPrincipal = "principal"
 	actionDispute   = "dispute"
+	actionTerm      = "official_term"
 )
 
 // disputeRows checks every dispute against its latest leaf.

@@ -99,7 +99,7 @@ func (f *fixture) mustIngest(tb testing.TB, domain, input string) *probity.Inges
 
 func (f *fixture) score(tb testing.TB, domain, subject string, asOf time.Time) *probity.Score {
 	tb.Helper()
-	s, err := f.Score(local(), probity.ScoreRequest{Domain: domain, Subject: subject, AsOf: asOf, Purpose: "account_review"})
+	s, err := f.Score(local(), probity.ScoreRequest{Domain: domain, Subject: subject, AsOf: asOf})
 	if err != nil {
 		tb.Fatal(probity.ErrorMessage(err))
 	}

@@ -167,9 +167,13 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 	if err != nil {
 		return nil, nil, err
 	}
+	terms, err := tx.SubjectTerms(req.Domain, pseudonym)
+	if err != nil {
+		return nil, nil, err
+	}
 	score := scoring.Compute(scoring.Input{
 		Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
-		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended,
+		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended, Terms: terms,
 	})
 	return score, compiled, nil
 }

@@ -313,6 +313,8 @@ func authzRoutes(tb testing.TB) []authzRoute {
 		pub("/v1/domains/" + lending + "/disputes/figures"),
 		{"POST /v1/domains/{id}/retractions (unknown key)", "POST", fixed("/v1/domains/" + lending + "/retractions"), jsonType, `{"key":"no-such-key","reason":"sent in error"}`,
 			false, []string{cReporter}, 404, []string{role("reporter", lending)}},
+		{"GET /v1/domains/{id}/officials", "GET", fixed("/v1/domains/" + lending + "/officials"), "", "",
+			false, []string{cAdmin}, 200, []string{role("admin", lending)}},
 		{"GET /v1/domains/{id}/disputes", "GET", fixed("/v1/domains/" + lending + "/disputes"), "", "",
 			false, []string{cReviewer}, 200, []string{role("reviewer", lending)}},
 		{"POST /v1/domains/{id}/disputes/{unknown}/resolve", "POST", fixed("/v1/domains/" + lending + "/disputes/00000000deadbeef/resolve"), jsonType, `{"outcome":"upheld"}`,

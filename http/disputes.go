@@ -55,3 +55,29 @@ func (s *Server) handleDisputeFigures(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, f)
 }
+
+// handleRecordTerm records an official term in a domain's roster.
+func (s *Server) handleRecordTerm(w http.ResponseWriter, r *http.Request) {
+	var req probity.TermRequest
+	if err := decodeJSON(w, r, &req, `"subject", "office", "from" and optional "to"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	req.Domain = r.PathValue("id")
+	t, err := s.Officials.RecordTerm(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+// handleTerms serves a domain's roster of official terms to its admins.
+func (s *Server) handleTerms(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.Officials.Terms(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"officials": ts})
+}

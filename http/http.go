@@ -26,15 +26,16 @@ const (
 
 // Server is the HTTP server of Probity.
 type Server struct {
-	Domains  probity.DomainService
-	Events   probity.EventService
-	Scores   probity.ScoreService
-	Audit    probity.AuditService
-	Access   probity.AccessService
-	Reports  probity.ReportService
-	OptOuts  probity.OptOutService
-	Disputes probity.DisputeService
-	Logger   *slog.Logger
+	Domains   probity.DomainService
+	Events    probity.EventService
+	Scores    probity.ScoreService
+	Audit     probity.AuditService
+	Access    probity.AccessService
+	Reports   probity.ReportService
+	OptOuts   probity.OptOutService
+	Disputes  probity.DisputeService
+	Officials probity.OfficialService
+	Logger    *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
 	// TLSCert and TLSKey, when set, make the server speak HTTPS.
@@ -59,6 +60,7 @@ type Services interface {
 	probity.ReportService
 	probity.OptOutService
 	probity.DisputeService
+	probity.OfficialService
 }
 
 // NewServer returns a server over the given services.
@@ -66,7 +68,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -90,6 +92,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
 	mux.HandleFunc("POST /v1/me/disputes", s.handleFileDispute)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes", s.handleDisputes)
+	mux.HandleFunc("POST /v1/domains/{id}/officials", s.handleRecordTerm)
+	mux.HandleFunc("GET /v1/domains/{id}/officials", s.handleTerms)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/figures", s.handleDisputeFigures)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

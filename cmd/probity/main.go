@@ -66,6 +66,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DomainCommand{m: m}).Run(ctx, rest)
 	case "ingest":
 		return (&IngestCommand{m: m}).Run(ctx, rest)
+	case "official":
+		return (&OfficialCommand{m: m}).Run(ctx, rest)
 	case "opt-out":
 		return (&OptOutCommand{m: m}).Run(ctx, rest)
 	case "report":
@@ -103,6 +105,7 @@ Commands:
 	dispute   file, list and resolve disputes of entries
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
 	ingest    ingest events from an NDJSON or CSV file
+	official  record officials' terms of office, list the roster
 	opt-out   opt a subject out of a domain that allows it, or back in
 	report    show everything every domain holds about a subject
 	retract   withdraw an entry reported in error
