@@ -102,3 +102,27 @@ func TestApplySpec(t *testing.T) {
 		}
 	})
 }
+
+// TestHarsherRulesWaitForNotice (P9): a harsher spec version changes no score
+// before it takes effect, and scores from then on.
+func TestHarsherRulesWaitForNotice(t *testing.T) {
+	f := newFixture(t)
+	src := readSpec(t, lending)
+	f.apply(t, src)
+	f.mustIngest(t, "acme.lending", `{"key":"r","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":100}}
+{"key":"l","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-02-01","fields":{"days_late":100}}`)
+	before := *f.score(t, "acme.lending", alice, time.Time{}).Score
+	harsh := strings.Replace(src, `points: "days_late >= 90 ? -80.0 : (days_late >= 30 ? -40.0 : -15.0)"`, `points: "days_late >= 90 ? -160.0 : (days_late >= 30 ? -80.0 : -30.0)"`, 1)
+	res := f.apply(t, harsh)
+	for _, at := range []time.Time{t0, t0.Add(24 * time.Hour), res.EffectiveAt.Add(-time.Second)} {
+		if got := *f.score(t, "acme.lending", alice, at).Score; got != before && at.Equal(t0) {
+			t.Fatalf("as of %s: %d, want %d: the harsher rules applied before their notice ran out", at, got, before)
+		}
+		if s := f.score(t, "acme.lending", alice, at); s.SpecVersion != 1 {
+			t.Fatalf("as of %s: version %d in effect, want 1", at, s.SpecVersion)
+		}
+	}
+	if after := f.score(t, "acme.lending", alice, res.EffectiveAt); after.SpecVersion != 2 || after.Contributions[1].Raw != -160 {
+		t.Fatalf("from %s: version %d, raw %v; want the harsher version 2", res.EffectiveAt, after.SpecVersion, after.Contributions[1].Raw)
+	}
+}
