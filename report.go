@@ -26,9 +26,10 @@ type DomainReport struct {
 	OptOut     string `json:"opt_out"`
 	Score      *Score `json:"score"`
 	// Entries are the facts the domain holds, as reported, fields included.
-	Entries   []Event   `json:"entries"`
-	Disputes  []Dispute `json:"disputes"`
-	Inquiries []Inquiry `json:"inquiries"`
+	Entries   []Event        `json:"entries"`
+	Disputes  []Dispute      `json:"disputes"`
+	Consents  []ConsentGrant `json:"consents"`
+	Inquiries []Inquiry      `json:"inquiries"`
 }
 
 // Inquiry is one read of a subject's record: who, why and when.

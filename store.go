@@ -49,6 +49,12 @@ type ReadTx interface {
 	Dispute(domain, id string) (*Dispute, error)
 	// OpenDisputes returns a domain's open disputes, oldest first.
 	OpenDisputes(domain string) ([]Dispute, error)
+	// Consent returns one consent grant; ENOTFOUND if there is none.
+	Consent(domain, id string) (*ConsentGrant, error)
+	// SubjectConsents returns a subject's grants in a domain, oldest first.
+	SubjectConsents(domain string, subject Pseudonym) ([]ConsentGrant, error)
+	// ConsentRows calls fn for every grant, in domain and id order.
+	ConsentRows(fn func(*ConsentGrant) error) error
 	// SubjectTerms returns a subject's official terms in a domain.
 	SubjectTerms(domain string, subject Pseudonym) ([]OfficialTerm, error)
 	// DomainTerms returns a domain's official terms, oldest first.
@@ -108,6 +114,11 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// InsertConsent stores a consent grant.
+	InsertConsent(g *ConsentGrant) error
+	// RevokeConsent marks a grant revoked at the transaction's time;
+	// ECONFLICT if it is revoked already.
+	RevokeConsent(domain, id string) error
 	// InsertTerm stores an official term.
 	InsertTerm(t *OfficialTerm) error
 	// InsertDispute stores a new dispute.

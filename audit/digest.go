@@ -102,3 +102,11 @@ func TermDigest(t *probity.OfficialTerm) string {
 		Subject string `json:"subject"`
 	}{t, t.Subject.String()})
 }
+
+// ConsentDigest binds a consent grant as stored.
+func ConsentDigest(g *probity.ConsentGrant) string {
+	return digest(struct {
+		*probity.ConsentGrant
+		Subject string `json:"subject"`
+	}{g, g.Subject.String()})
+}

@@ -115,6 +115,13 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 			return err
 		}
 		v.orphans(actionTerm)
+		if err := v.tx.ConsentRows(func(g *probity.ConsentGrant) error {
+			v.claim(rowRef{actionConsent, g.Domain, g.ID}, ConsentDigest(g), "consent "+g.Domain+"/"+g.ID)
+			return nil
+		}); err != nil {
+			return err
+		}
+		v.orphans(actionConsent)
 		return v.optOutRows()
 	})
 	r.Elapsed = time.Since(start)
@@ -148,6 +155,8 @@ func (v *verifier) leaves() error {
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+		case probity.ActionConsentGranted, probity.ActionConsentRevoked:
+			v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
 		case probity.ActionTermRecorded:
 			v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
 		case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
@@ -311,6 +320,7 @@ const (
 	actionPrincipal = "principal"
 	actionDispute   = "dispute"
 	actionTerm      = "official_term"
+	actionConsent   = "consent"
 )
 
 // disputeRows checks every dispute against its latest leaf.

@@ -81,3 +81,48 @@ func (s *Server) handleTerms(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"officials": ts})
 }
+
+// handleGrantConsent lets the subject of a subject token open a domain's
+// score and grade to another domain's readers.
+func (s *Server) handleGrantConsent(w http.ResponseWriter, r *http.Request) {
+	var req probity.ConsentRequest
+	if err := decodeJSON(w, r, &req, `"domain", "grantee", "purpose" and "until"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	g, err := s.Consents.GrantConsent(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, g)
+}
+
+// handleRevokeConsent revokes one of the subject's grants.
+func (s *Server) handleRevokeConsent(w http.ResponseWriter, r *http.Request) {
+	g, err := s.Consents.RevokeConsent(r.Context(), r.PathValue("domain"), r.PathValue("consent"), "")
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, g)
+}
+
+// handleConsentedScore serves another domain's reader a subject's status,
+// score and grade under the subject's consent.
+func (s *Server) handleConsentedScore(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Subject string `json:"subject"`
+		Purpose string `json:"purpose"`
+	}
+	if err := decodeJSON(w, r, &req, `"subject" and "purpose" (the grant's)`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	cs, err := s.Consents.ConsentedScore(r.Context(), r.PathValue("id"), req.Subject, req.Purpose)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cs)
+}

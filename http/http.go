@@ -35,6 +35,7 @@ type Server struct {
 	OptOuts   probity.OptOutService
 	Disputes  probity.DisputeService
 	Officials probity.OfficialService
+	Consents  probity.ConsentService
 	Logger    *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
@@ -61,6 +62,7 @@ type Services interface {
 	probity.OptOutService
 	probity.DisputeService
 	probity.OfficialService
+	probity.ConsentService
 }
 
 // NewServer returns a server over the given services.
@@ -68,7 +70,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Consents: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -91,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/me/opt-outs", s.handleOptOut)
 	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
 	mux.HandleFunc("POST /v1/me/disputes", s.handleFileDispute)
+	mux.HandleFunc("POST /v1/me/consents", s.handleGrantConsent)
+	mux.HandleFunc("DELETE /v1/me/consents/{domain}/{consent}", s.handleRevokeConsent)
+	mux.HandleFunc("POST /v1/domains/{id}/consented-scores", s.handleConsentedScore)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes", s.handleDisputes)
 	mux.HandleFunc("POST /v1/domains/{id}/officials", s.handleRecordTerm)
 	mux.HandleFunc("GET /v1/domains/{id}/officials", s.handleTerms)

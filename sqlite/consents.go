@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"github.com/probity-dev/probity"
+)
+
+const consentColumns = `domain, pseudonym, id, grantee, purpose, until, created_at, revoked_at`
+
+// InsertConsent stores a consent grant.
+func (tx *Tx) InsertConsent(g *probity.ConsentGrant) error {
+	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO consents (`+consentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.Domain, g.Subject[:], g.ID, g.Grantee, g.Purpose, g.Until.UnixNano(), g.CreatedAt.UnixNano(), nanosOrZero(g.RevokedAt))
+	return err
+}
+
+// RevokeConsent marks a grant revoked at the transaction's time; ECONFLICT
+// if it is revoked already.
+func (tx *Tx) RevokeConsent(domain, id string) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE consents SET revoked_at = ? WHERE domain = ? AND id = ? AND revoked_at = 0`, tx.now.UnixNano(), domain, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return probity.Errorf(probity.ECONFLICT, "consent %s is already revoked", id)
+	}
+	return nil
+}
+
+func (tx *Tx) consents(query string, args ...any) ([]probity.ConsentGrant, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+consentColumns+` FROM consents `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []probity.ConsentGrant{}
+	for rows.Next() {
+		var g probity.ConsentGrant
+		var p []byte
+		var until, created, revoked int64
+		if err := rows.Scan(&g.Domain, &p, &g.ID, &g.Grantee, &g.Purpose, &until, &created, &revoked); err != nil {
+			return nil, err
+		}
+		copy(g.Subject[:], p)
+		g.Until, g.CreatedAt, g.RevokedAt = fromNanos(until), fromNanos(created), zeroOrTime(revoked)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// Consent returns one grant; ENOTFOUND if there is none.
+func (tx *Tx) Consent(domain, id string) (*probity.ConsentGrant, error) {
+	gs, err := tx.consents(`WHERE domain = ? AND id = ?`, domain, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(gs) == 0 {
+		return nil, probity.Errorf(probity.ENOTFOUND, "domain %s has no consent %s", domain, id)
+	}
+	return &gs[0], nil
+}
+
+// SubjectConsents returns a subject's grants in a domain, oldest first.
+func (tx *Tx) SubjectConsents(domain string, subject probity.Pseudonym) ([]probity.ConsentGrant, error) {
+	return tx.consents(`WHERE domain = ? AND pseudonym = ? ORDER BY created_at, id`, domain, subject[:])
+}
+
+// ConsentRows calls fn for every grant, in domain and id order.
+func (tx *Tx) ConsentRows(fn func(*probity.ConsentGrant) error) error {
+	all, err := tx.consents(`ORDER BY domain, id`)
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		if err := fn(&all[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
