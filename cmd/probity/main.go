@@ -58,6 +58,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "audit":
 		return (&AuditCommand{m: m}).Run(ctx, rest)
+	case "consent":
+		return (&ConsentCommand{m: m}).Run(ctx, rest)
 	case "demo":
 		return (&DemoCommand{m: m}).Run(ctx, rest)
 	case "dispute":
@@ -101,6 +103,7 @@ Usage:
 Commands:
 
 	audit     verify, show and watch the tamper-evident log
+	consent   grant or revoke a subject's consent to another domain's readers
 	demo      set up example domains and a synthetic population, then serve the API
 	dispute   file, list and resolve disputes of entries
 	domain    apply a domain spec (probity domain apply SPEC.yaml)

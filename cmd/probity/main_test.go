@@ -243,3 +243,24 @@ func TestDisputeCommands(t *testing.T) {
 	}
 	mustRun(t, "audit", "verify", "--data", data)
 }
+
+// TestConsentCommands: grant, then revoke, a consent at the command line.
+func TestConsentCommands(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	mustRun(t, "domain", "apply", "--data", data, "../../examples/domains/city-rent-utilities.yaml")
+	var g map[string]any
+	out := mustRun(t, "consent", "grant", "--data", data, "--subject", alice, "--domain", "acme.lending", "--grantee", "city.rent-utilities",
+		"--purpose", "tenancy_application", "--until", "2030-01-01", "--json")
+	if err := json.Unmarshal([]byte(out), &g); err != nil || g["id"] == nil {
+		t.Fatalf("grant printed %q: %v", out, err)
+	}
+	if out := mustRun(t, "consent", "revoke", "--data", data, "--subject", alice, "--domain", "acme.lending", g["id"].(string)); !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke printed %q", out)
+	}
+	if _, _, err := run(t, nil, "", "consent", "grant", "--data", data, "--subject", alice, "--domain", "acme.lending", "--grantee", "city.rent-utilities",
+		"--purpose", "credit_application", "--until", "2030-01-01"); err == nil {
+		t.Fatal("a grant for a purpose the grantee does not have succeeded")
+	}
+	mustRun(t, "audit", "verify", "--data", data)
+}
