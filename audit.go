@@ -19,6 +19,9 @@ const (
 	ActionPrincipalCreated = "principal.created"
 	ActionPrincipalRevoked = "principal.revoked"
 	ActionAccessDenied     = "access.denied"
+	// ActionSubjectErased erases a subject's data from a domain whose basis
+	// is consent; the digests in the log stay.
+	ActionSubjectErased = "subject.erased"
 )
 
 // AuditLeaf is one entry of the tamper-evident log. It carries no raw

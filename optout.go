@@ -33,4 +33,8 @@ type OptOutService interface {
 	// out of a domain, or back in; EFORBIDDEN, quoting the legal basis, in
 	// a domain whose spec does not allow it.
 	SetOptOut(ctx context.Context, domain, subject string, out bool) (*OptOutState, error)
+	// Erase deletes everything a consent-based domain holds about the
+	// subject and returns how many entries it deleted; EFORBIDDEN, quoting
+	// the basis, elsewhere.
+	Erase(ctx context.Context, domain, subject string) (int, error)
 }

@@ -114,6 +114,10 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// EraseSubject deletes everything a domain holds about a subject
+	// (entries, disputes, consents, opt-out, official terms) and returns
+	// how many entries it deleted.
+	EraseSubject(domain string, subject Pseudonym) (int, error)
 	// InsertConsent stores a consent grant.
 	InsertConsent(g *ConsentGrant) error
 	// RevokeConsent marks a grant revoked at the transaction's time;

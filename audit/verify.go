@@ -47,8 +47,24 @@ type rowRef struct{ action, domain, ref string }
 
 // bound is what a leaf says about its row.
 type bound struct {
-	index  uint64
-	digest string
+	index   uint64
+	digest  string
+	subject string // domain/pseudonym of the leaf's subject, if any
+}
+
+// subjectKey names the subject of a leaf within its domain, or "".
+func subjectKey(l *probity.AuditLeaf) string {
+	if l.Subject == nil {
+		return ""
+	}
+	return l.Domain + "/" + l.Subject.String()
+}
+
+// erasedAfter reports whether the subject of the leaf b was erased by a
+// later leaf: its rows are gone by right, and only the digests remain.
+func (v *verifier) erasedAfter(b bound) bool {
+	at, ok := v.erased[b.subject]
+	return b.subject != "" && ok && at > b.index
 }
 
 // verifier checks one store.
@@ -64,6 +80,8 @@ type verifier struct {
 	optOuts map[string]optOutBound
 	// retractions holds the retraction leaf of each retracted entry.
 	retractions map[string]bound
+	// erased holds, by domain/pseudonym, the leaf that erased a subject.
+	erased map[string]uint64
 }
 
 type optOutBound struct {
@@ -83,7 +101,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}}
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}, erased: map[string]uint64{}}
 		if err := v.leaves(); err != nil {
 			return err
 		}
@@ -154,27 +172,29 @@ func (v *verifier) leaves() error {
 		v.tree.Append(h)
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
-			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		case probity.ActionConsentGranted, probity.ActionConsentRevoked:
-			v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+			v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		case probity.ActionTermRecorded:
-			v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+			v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
 			// the latest leaf of a dispute binds its row as it is now
-			v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest}
+			v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		case probity.ActionSubjectErased:
+			v.erased[subjectKey(&e.AuditLeaf)] = e.Index
 		case probity.ActionEventRetracted:
-			v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest}
+			v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		case probity.ActionOptOut, probity.ActionOptIn:
 			if e.Subject != nil {
-				v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest}, e.Domain, e.Action == probity.ActionOptOut}
+				v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}, e.Domain, e.Action == probity.ActionOptOut}
 			}
 		case probity.ActionKeyCreated:
 			if _, seen := v.keys[e.Ref]; !seen {
-				v.keys[e.Ref] = bound{e.Index, e.Digest}
+				v.keys[e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 			}
 		case probity.ActionPrincipalCreated, probity.ActionPrincipalRevoked:
 			// the latest leaf of a principal binds its row as it is now
-			v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest}
+			v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		}
 		return nil
 	})
@@ -350,7 +370,7 @@ func (v *verifier) orphans(action string) {
 	var missing []bound
 	names := map[uint64]rowRef{}
 	for ref, b := range v.rows {
-		if ref.action == action {
+		if ref.action == action && !v.erasedAfter(b) {
 			missing = append(missing, b)
 			names[b.index] = ref
 		}
@@ -390,7 +410,7 @@ func (v *verifier) optOutRows() error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if b := v.optOuts[k]; b.out {
+		if b := v.optOuts[k]; b.out && !v.erasedAfter(b.bound) {
 			v.report.problem("leaf %d: its opt-out row (%s) is missing", b.index, k)
 		}
 	}

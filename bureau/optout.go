@@ -68,3 +68,36 @@ func (b *Bureau) SetOptOut(ctx context.Context, domain, asked string, out bool) 
 	}
 	return state, nil
 }
+
+// Erase deletes everything a domain whose lawful basis is consent holds
+// about the subject, at the subject's request; the log keeps only the
+// digests, and still verifies. Domains resting on another basis refuse,
+// quoting it.
+func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
+	subject, err := b.subjectOfCaller(ctx, asked, "erasing a record", domain)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
+		_, cur, err := currentVersion(tx, domain)
+		if err != nil {
+			return err
+		}
+		if cur.Spec.LawfulBasis != "consent" {
+			return probity.Errorf(probity.EFORBIDDEN, "%s keeps its records on the basis of %s (%s), not consent; erasure on request applies to consent-based domains",
+				domain, cur.Spec.LawfulBasis, cur.Spec.LegalBasis)
+		}
+		pseudonym := b.keys.Pseudonym(domain, subject)
+		if n, err = tx.EraseSubject(domain, pseudonym); err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSubjectErased, Domain: domain,
+			Subject: &pseudonym, Digest: audit.ReadDigest(map[string]any{"domain": domain, "entries": n, "at": tx.Now()})}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	return n, err
+}

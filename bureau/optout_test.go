@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 )
 
 // TestNoPenaltyForLeaving (P6): a subject who opts out is opted_out, not
@@ -117,5 +118,40 @@ func TestUnratedIsBaseInEveryDomain(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestErasure: a subject leaving a consent-based domain has everything it
+// holds about them deleted; the log keeps only digests and still verifies;
+// a domain resting on another basis refuses, quoting it.
+func TestErasure(t *testing.T) {
+	f := newFixture(t)
+	f.apply(t, readSpec(t, "../examples/domains/city-rent-utilities.yaml"))
+	f.applyFile(t, lending)
+	f.mustIngest(t, "city.rent-utilities", `{"key":"r1","type":"rent_paid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":900}}
+{"key":"r2","type":"rent_missed","subject":"`+alice+`","occurred_at":"2026-02-01","fields":{"amount":900,"days_late":70}}
+{"key":"b1","type":"rent_paid","subject":"`+bob+`","occurred_at":"2026-01-01","fields":{"amount":900}}`)
+	if _, err := f.FileDispute(local(), probity.DisputeRequest{Domain: "city.rent-utilities", EventKey: "r2", Reason: "wrong", Subject: alice}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.SetOptOut(local(), "city.rent-utilities", alice, true); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.Erase(local(), "city.rent-utilities", alice)
+	if err != nil || n != 2 {
+		t.Fatalf("erase = %d, %v; want the two entries", n, err)
+	}
+	s := f.score(t, "city.rent-utilities", alice, time.Time{})
+	if len(s.Contributions)+len(s.Pending)+len(s.Suspended) != 0 || s.Status != probity.StatusUnrated {
+		t.Fatalf("after erasure: %+v", s)
+	}
+	if b := f.score(t, "city.rent-utilities", bob, time.Time{}); len(b.Contributions) != 1 {
+		t.Fatal("another subject's record was erased")
+	}
+	if r, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !r.OK() {
+		t.Fatalf("verify after erasure: %v %v", err, r.Problems)
+	}
+	if _, err := f.Erase(local(), "acme.lending", alice); probity.ErrorCode(err) != probity.EFORBIDDEN || !strings.Contains(probity.ErrorMessage(err), "contract") {
+		t.Fatalf("erasure in a contract domain: %v, want refused quoting the basis", err)
 	}
 }

@@ -224,3 +224,14 @@ func (s *Server) handleRetract(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"domain": r.PathValue("id"), "key": req.Key, "retracted": true})
 }
+
+// handleErase erases everything a consent-based domain holds about the
+// subject of a subject token.
+func (s *Server) handleErase(w http.ResponseWriter, r *http.Request) {
+	n, err := s.OptOuts.Erase(r.Context(), r.PathValue("domain"), "")
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"domain": r.PathValue("domain"), "erased_entries": n})
+}

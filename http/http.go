@@ -92,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/me/notices", s.handleNotices)
 	mux.HandleFunc("POST /v1/me/opt-outs", s.handleOptOut)
 	mux.HandleFunc("DELETE /v1/me/opt-outs/{domain}", s.handleOptIn)
+	mux.HandleFunc("DELETE /v1/me/records/{domain}", s.handleErase)
 	mux.HandleFunc("POST /v1/me/disputes", s.handleFileDispute)
 	mux.HandleFunc("POST /v1/me/consents", s.handleGrantConsent)
 	mux.HandleFunc("DELETE /v1/me/consents/{domain}/{consent}", s.handleRevokeConsent)

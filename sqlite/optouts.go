@@ -75,3 +75,24 @@ func (tx *Tx) OptOutRows(fn func(*probity.OptOut) error) error {
 	}
 	return rows.Err()
 }
+
+// EraseSubject deletes everything a domain holds about a subject: entries,
+// disputes, consents, opt-out and official terms. It returns how many
+// entries were deleted.
+func (tx *Tx) EraseSubject(domain string, subject probity.Pseudonym) (int, error) {
+	var entries int
+	for _, table := range []string{"events", "disputes", "consents", "opt_outs", "official_terms"} {
+		res, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM `+table+` WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
+		if err != nil {
+			return 0, fmt.Errorf("erase from %s: %w", table, err)
+		}
+		if table == "events" {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return 0, err
+			}
+			entries = int(n)
+		}
+	}
+	return entries, nil
+}

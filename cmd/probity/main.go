@@ -66,6 +66,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&DisputeCommand{m: m}).Run(ctx, rest)
 	case "domain":
 		return (&DomainCommand{m: m}).Run(ctx, rest)
+	case "erase":
+		return (&EraseCommand{m: m}).Run(ctx, rest)
 	case "ingest":
 		return (&IngestCommand{m: m}).Run(ctx, rest)
 	case "official":
@@ -107,6 +109,7 @@ Commands:
 	demo      set up example domains and a synthetic population, then serve the API
 	dispute   file, list and resolve disputes of entries
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
+	erase     erase a subject's record in a consent-based domain
 	ingest    ingest events from an NDJSON or CSV file
 	official  record officials' terms of office, list the roster
 	opt-out   opt a subject out of a domain that allows it, or back in

@@ -51,3 +51,40 @@ func (c *OptOutCommand) Run(ctx context.Context, args []string) error {
 	}
 	return nil
 }
+
+// EraseCommand erases a subject's record in a consent-based domain.
+type EraseCommand struct{ m *Main }
+
+const eraseUsage = `Usage: probity erase [--data DIR] --domain ID --subject SUBJECT
+
+Delete everything a domain whose lawful basis is consent holds about a
+subject: entries, disputes, consents, opt-out, official terms. The audit log
+keeps only digests and still verifies. Subjects do the same with their own
+token: DELETE /v1/me/records/{domain}.
+`
+
+// Run erases one subject's record in one domain.
+func (c *EraseCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("erase", eraseUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	domain := fs.String("domain", "", "domain id (required)")
+	subject := fs.String("subject", "", "subject identifier (required)")
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *domain == "" || *subject == "" || len(args) > 0 {
+		return fmt.Errorf("erase: want --domain and --subject (see probity erase -h)")
+	}
+	in, err := open(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	n, err := in.bureau.Erase(cliContext(ctx), *domain, *subject)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.m.Stdout, "erased %d entries and everything else %s held about the subject\n", n, *domain)
+	return nil
+}
