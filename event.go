@@ -148,6 +148,9 @@ type EventService interface {
 	// Retract withdraws an entry reported in error: it stops counting and
 	// stays for the record; ECONFLICT if it is retracted already.
 	Retract(ctx context.Context, domain, key, reason string) error
+	// Correct rectifies an entry: a new entry of the same subject that
+	// supersedes the old one, retracted in the same transaction.
+	Correct(ctx context.Context, domain, oldKey string, correction EventInput, reason string) (*Event, error)
 	// Ingest validates every input and applies them in one transaction. It
 	// returns an EINVALID error together with the summary when any line is bad
 	// and opts.SkipInvalid is false; nothing is applied then.

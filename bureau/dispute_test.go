@@ -2,6 +2,7 @@ package bureau_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,37 @@ func TestRetract(t *testing.T) {
 	a, _ := f.Authenticate(context.Background(), st.Token)
 	if err := f.Retract(probity.NewContextWithActor(context.Background(), a), "acme.lending", "r1", "I dislike it"); probity.ErrorCode(err) != probity.EFORBIDDEN {
 		t.Fatalf("a subject retracting: %v, want refused (subjects dispute)", err)
+	}
+}
+
+// TestRectification: a reporter corrects an entry; the correction counts in
+// its place, the old entry is retracted, and the store verifies.
+func TestRectification(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"r1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-01-01","fields":{"amount":20000}}
+{"key":"l1","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-02-01","fields":{"days_late":120}}`)
+	fix := probity.EventInput{Key: "l1-fixed", Type: "payment_late", Subject: alice, OccurredAt: "2026-02-01", Fields: map[string]any{"days_late": json.Number("12")}}
+	if _, err := f.Correct(local(), "acme.lending", "l1", fix, ""); probity.ErrorCode(err) != probity.EINVALID {
+		t.Fatalf("a correction without a reason: %v, want refused", err)
+	}
+	other := fix
+	other.Key, other.Subject = "l1-other", bob
+	if _, err := f.Correct(local(), "acme.lending", "l1", other, "typo"); probity.ErrorCode(err) != probity.EINVALID {
+		t.Fatalf("a correction about another subject: %v, want refused", err)
+	}
+	if _, err := f.Correct(local(), "acme.lending", "l1", fix, "12 days late, not 120"); err != nil {
+		t.Fatal(err)
+	}
+	s := f.score(t, "acme.lending", alice, time.Time{})
+	keys := ""
+	for _, e := range append(s.Contributions, s.Pending...) {
+		keys += e.Key + " "
+	}
+	if strings.Contains(keys, "l1 ") || !strings.Contains(keys, "l1-fixed") {
+		t.Fatalf("entries after the correction: %s; want l1-fixed instead of l1", keys)
+	}
+	if r, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !r.OK() {
+		t.Fatalf("verify: %v %v", err, r.Problems)
 	}
 }

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -234,4 +236,33 @@ func (s *Server) handleErase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"domain": r.PathValue("domain"), "erased_entries": n})
+}
+
+// handleCorrect rectifies an entry: POST /v1/domains/{id}/corrections
+// {"key": the old entry's key, "reason", "event": the correcting entry}.
+func (s *Server) handleCorrect(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Key    string          `json:"key"`
+		Reason string          `json:"reason"`
+		Event  json.RawMessage `json:"event"`
+	}
+	if err := decodeJSON(w, r, &req, `"key" (the entry corrected), "reason" and "event" (the correction, an event object)`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	input, err := eventfile.NewNDJSONReader(bytes.NewReader(req.Event)).Next()
+	if err != nil {
+		Error(w, r, probity.Errorf(probity.EINVALID, "event: want an event object"))
+		return
+	}
+	if input.Err != nil {
+		Error(w, r, probity.Errorf(probity.EINVALID, "event: %v", input.Err))
+		return
+	}
+	e, err := s.Events.Correct(r.Context(), r.PathValue("id"), req.Key, input, req.Reason)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"corrected": req.Key, "correction": e.Key})
 }

@@ -83,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/domains/{id}", s.handleApplySpec)
 	mux.HandleFunc("POST /v1/domains/{id}/events", s.handleEvents)
 	mux.HandleFunc("POST /v1/domains/{id}/retractions", s.handleRetract)
+	mux.HandleFunc("POST /v1/domains/{id}/corrections", s.handleCorrect)
 	mux.HandleFunc("POST /v1/domains/{id}/scores", s.handleScore)
 	mux.HandleFunc("POST /v1/domains/{id}/decisions", s.handleDecision)
 	s.auditRoutes(mux)
