@@ -29,6 +29,7 @@ type DomainReport struct {
 	Entries   []Event        `json:"entries"`
 	Disputes  []Dispute      `json:"disputes"`
 	Consents  []ConsentGrant `json:"consents"`
+	Orders    []CourtOrder   `json:"court_orders"`
 	Inquiries []Inquiry      `json:"inquiries"`
 }
 

@@ -49,6 +49,12 @@ type ReadTx interface {
 	Dispute(domain, id string) (*Dispute, error)
 	// OpenDisputes returns a domain's open disputes, oldest first.
 	OpenDisputes(domain string) ([]Dispute, error)
+	// Order returns one court order; ENOTFOUND if there is none.
+	Order(domain, id string) (*CourtOrder, error)
+	// SubjectOrders returns the orders against a subject in a domain.
+	SubjectOrders(domain string, subject Pseudonym) ([]CourtOrder, error)
+	// OrderRows calls fn for every court order, in domain and id order.
+	OrderRows(fn func(*CourtOrder) error) error
 	// Consent returns one consent grant; ENOTFOUND if there is none.
 	Consent(domain, id string) (*ConsentGrant, error)
 	// SubjectConsents returns a subject's grants in a domain, oldest first.
@@ -118,6 +124,11 @@ type Tx interface {
 	// (entries, disputes, consents, opt-out, official terms) and returns
 	// how many entries it deleted.
 	EraseSubject(domain string, subject Pseudonym) (int, error)
+	// InsertOrder stores a court order.
+	InsertOrder(o *CourtOrder) error
+	// FulfillOrder marks an order fulfilled at the transaction's time;
+	// ECONFLICT if it is missing or fulfilled already.
+	FulfillOrder(domain, id string) error
 	// InsertConsent stores a consent grant.
 	InsertConsent(g *ConsentGrant) error
 	// RevokeConsent marks a grant revoked at the transaction's time;

@@ -110,3 +110,11 @@ func ConsentDigest(g *probity.ConsentGrant) string {
 		Subject string `json:"subject"`
 	}{g, g.Subject.String()})
 }
+
+// OrderDigest binds a court order as stored.
+func OrderDigest(o *probity.CourtOrder) string {
+	return digest(struct {
+		*probity.CourtOrder
+		Subject string `json:"subject"`
+	}{o, o.Subject.String()})
+}

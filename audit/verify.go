@@ -140,6 +140,13 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 			return err
 		}
 		v.orphans(actionConsent)
+		if err := v.tx.OrderRows(func(o *probity.CourtOrder) error {
+			v.claim(rowRef{actionOrder, o.Domain, o.ID}, OrderDigest(o), "court order "+o.Domain+"/"+o.ID)
+			return nil
+		}); err != nil {
+			return err
+		}
+		v.orphans(actionOrder)
 		return v.optOutRows()
 	})
 	r.Elapsed = time.Since(start)
@@ -173,6 +180,8 @@ func (v *verifier) leaves() error {
 		switch e.Action {
 		case probity.ActionSpecApplied, probity.ActionEventAccepted:
 			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		case probity.ActionOrderIssued, probity.ActionOrderFulfilled:
+			v.rows[rowRef{actionOrder, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		case probity.ActionConsentGranted, probity.ActionConsentRevoked:
 			v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		case probity.ActionTermRecorded:
@@ -341,6 +350,7 @@ const (
 	actionDispute   = "dispute"
 	actionTerm      = "official_term"
 	actionConsent   = "consent"
+	actionOrder     = "court_order"
 )
 
 // disputeRows checks every dispute against its latest leaf.

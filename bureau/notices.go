@@ -33,6 +33,16 @@ func (b *Bureau) Notices(ctx context.Context, subject string) ([]probity.Notice,
 			}
 			notices = append(notices, probity.Notice{Kind: "dispute", Domain: d.Domain, At: at, Key: ds.EventKey, Text: text})
 		}
+		for _, o := range d.Orders {
+			switch {
+			case o.EffectiveAt.After(r.AsOf):
+				notices = append(notices, probity.Notice{Kind: "court_order", Domain: d.Domain, At: o.EffectiveAt, Key: o.ID,
+					Text: fmt.Sprintf("a court order (%s) restricts %s from %s until %s, unless the obligation is met before", o.Citation, strings.Join(o.Restrictions, ", "), o.EffectiveAt.Format(time.DateOnly), o.EndsAt.Format(time.DateOnly))})
+			case o.ActiveAt(r.AsOf):
+				notices = append(notices, probity.Notice{Kind: "court_order", Domain: d.Domain, At: o.EffectiveAt, Key: o.ID,
+					Text: fmt.Sprintf("a court order (%s) restricts %s until %s, or until the obligation is met", o.Citation, strings.Join(o.Restrictions, ", "), o.EndsAt.Format(time.DateOnly))})
+			}
+		}
 		dom, err := b.Domain(ctx, d.Domain)
 		if err != nil {
 			return nil, err

@@ -126,3 +126,44 @@ func (s *Server) handleConsentedScore(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, cs)
 }
+
+// handleIssueOrder records a judicial domain's court order.
+func (s *Server) handleIssueOrder(w http.ResponseWriter, r *http.Request) {
+	var req probity.OrderRequest
+	if err := decodeJSON(w, r, &req, `"subject", "citation", "restrictions", "ends_at" and optional "notice"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	req.Domain = r.PathValue("id")
+	o, err := s.Orders.IssueOrder(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, o)
+}
+
+// handleFulfillOrder lifts an order whose obligation was met.
+func (s *Server) handleFulfillOrder(w http.ResponseWriter, r *http.Request) {
+	o, err := s.Orders.FulfillOrder(r.Context(), r.PathValue("id"), r.PathValue("order"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+// handleCheckRestriction answers yes or no, and the order's id.
+func (s *Server) handleCheckRestriction(w http.ResponseWriter, r *http.Request) {
+	var req probity.RestrictionCheck
+	if err := decodeJSON(w, r, &req, `"subject", "restriction" and "purpose"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	a, err := s.Orders.CheckRestriction(r.Context(), req)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}

@@ -36,6 +36,7 @@ type Server struct {
 	Disputes  probity.DisputeService
 	Officials probity.OfficialService
 	Consents  probity.ConsentService
+	Orders    probity.OrderService
 	Logger    *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
@@ -63,6 +64,7 @@ type Services interface {
 	probity.DisputeService
 	probity.OfficialService
 	probity.ConsentService
+	probity.OrderService
 }
 
 // NewServer returns a server over the given services.
@@ -70,7 +72,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Consents: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Consents: services, Orders: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -100,6 +102,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/domains/{id}/consented-scores", s.handleConsentedScore)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes", s.handleDisputes)
 	mux.HandleFunc("POST /v1/domains/{id}/officials", s.handleRecordTerm)
+	mux.HandleFunc("POST /v1/domains/{id}/orders", s.handleIssueOrder)
+	mux.HandleFunc("POST /v1/domains/{id}/orders/{order}/fulfilled", s.handleFulfillOrder)
+	mux.HandleFunc("POST /v1/restrictions/check", s.handleCheckRestriction)
 	mux.HandleFunc("GET /v1/domains/{id}/officials", s.handleTerms)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/figures", s.handleDisputeFigures)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)

@@ -99,8 +99,8 @@ func NewDomain(s *probity.Spec, prefix string, opts Options) (*Domain, error) {
 			d.positive = append(d.positive, rule)
 		}
 	}
-	if len(d.positive) == 0 {
-		return nil, fmt.Errorf("population: domain %s has no positive event type", s.ID)
+	if len(d.positive) == 0 && len(d.adverse) == 0 {
+		return nil, fmt.Errorf("population: domain %s has no event type to generate", s.ID)
 	}
 	return d, nil
 }
@@ -158,13 +158,23 @@ func (d *Domain) SubjectEvents(i int) []probity.EventInput {
 		return nil // only officials are rated by an integrity domain
 	}
 	n := r.IntN(2*d.opts.EventsPerDomain + 1)
+	if len(d.positive) == 0 {
+		// a domain of adverse facts only (judgments): few subjects have any
+		if i%10 != 0 {
+			return nil
+		}
+		n = 1 + r.IntN(2)
+	}
 	span := time.Duration(d.opts.Years) * 365 * 24 * time.Hour
 	adverseRate := 0.04 + 0.3*r.Float64()*r.Float64()
 	var out []probity.EventInput
 	for k := 0; k < n; k++ {
 		at := d.opts.Now.Add(-time.Duration(r.Int64N(int64(span)))).Truncate(time.Hour)
-		rule := d.positive[r.IntN(len(d.positive))]
-		if len(d.adverse) > 0 && r.Float64() < adverseRate {
+		var rule *probity.EventRule
+		if len(d.positive) > 0 {
+			rule = d.positive[r.IntN(len(d.positive))]
+		}
+		if len(d.adverse) > 0 && (rule == nil || r.Float64() < adverseRate) {
 			rule = d.adverse[r.IntN(len(d.adverse))]
 		}
 		key := fmt.Sprintf("%s-%07d-%03d", d.prefix, i, k)

@@ -260,7 +260,7 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 // Inquiries returns the read leaves of a subject's record in a domain.
 func (tx *Tx) Inquiries(domain string, subject probity.Pseudonym) ([]probity.AuditLeaf, error) {
 	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, data FROM audit_leaves INDEXED BY audit_reads_by_subject
-		WHERE domain = ? AND pseudonym = ? AND action IN ('score.read', 'decision.read', 'report.read') ORDER BY idx`, domain, subject[:])
+		WHERE domain = ? AND pseudonym = ? AND action IN ('score.read', 'decision.read', 'report.read', 'restriction.checked') ORDER BY idx`, domain, subject[:])
 	if err != nil {
 		return nil, err
 	}

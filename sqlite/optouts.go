@@ -81,7 +81,7 @@ func (tx *Tx) OptOutRows(fn func(*probity.OptOut) error) error {
 // entries were deleted.
 func (tx *Tx) EraseSubject(domain string, subject probity.Pseudonym) (int, error) {
 	var entries int
-	for _, table := range []string{"events", "disputes", "consents", "opt_outs", "official_terms"} {
+	for _, table := range []string{"events", "disputes", "consents", "opt_outs", "official_terms"} { // court orders are not the subject's to erase
 		res, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM `+table+` WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
 		if err != nil {
 			return 0, fmt.Errorf("erase from %s: %w", table, err)
