@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -92,3 +93,6 @@ func (m *Main) subcommands(ctx context.Context, group, usage string, args []stri
 	}
 	return run(ctx, args[1:])
 }
+
+// bytesReader reads a byte slice.
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

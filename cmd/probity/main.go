@@ -72,6 +72,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&IngestCommand{m: m}).Run(ctx, rest)
 	case "official":
 		return (&OfficialCommand{m: m}).Run(ctx, rest)
+	case "order":
+		return (&OrderCommand{m: m}).Run(ctx, rest)
+	case "correct":
+		return (&CorrectCommand{m: m}).Run(ctx, rest)
 	case "opt-out":
 		return (&OptOutCommand{m: m}).Run(ctx, rest)
 	case "report":
@@ -112,6 +116,8 @@ Commands:
 	erase     erase a subject's record in a consent-based domain
 	ingest    ingest events from an NDJSON or CSV file
 	official  record officials' terms of office, list the roster
+	order     issue and lift court orders; check a restriction
+	correct   rectify an entry with a correcting one
 	opt-out   opt a subject out of a domain that allows it, or back in
 	report    show everything every domain holds about a subject
 	retract   withdraw an entry reported in error

@@ -264,3 +264,29 @@ func TestConsentCommands(t *testing.T) {
 	}
 	mustRun(t, "audit", "verify", "--data", data)
 }
+
+// TestOrderAndCorrectCommands: a court order at the command line restricts
+// once in force and lifts when fulfilled; a correction supersedes an entry.
+func TestOrderAndCorrectCommands(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	mustRun(t, "domain", "apply", "--data", data, "../../examples/domains/district-court.yaml")
+	out := mustRun(t, "order", "issue", "--data", data, "--domain", "court.civil-judgments", "--subject", alice, "--citation", "case 17",
+		"--restriction", "no_new_credit", "--ends", time.Now().AddDate(1, 0, 0).Format(time.DateOnly), "--notice", "0d")
+	id := strings.Fields(out)[1]
+	id = strings.TrimSuffix(id, ":")
+	if got := mustRun(t, "order", "check", "--data", data, "--subject", alice, "--restriction", "no_new_credit"); !strings.Contains(got, "restricted by order "+id) {
+		t.Fatalf("check printed %q, want restricted by %s", got, id)
+	}
+	mustRun(t, "order", "fulfilled", "--data", data, "--domain", "court.civil-judgments", id)
+	if got := mustRun(t, "order", "check", "--data", data, "--subject", alice, "--restriction", "no_new_credit"); !strings.Contains(got, "not restricted") {
+		t.Fatalf("after fulfilment: %q", got)
+	}
+	mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", writeFile(t, t.TempDir(), "e.ndjson",
+		`{"key":"late","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"days_late":95}}`+"\n"))
+	fix := writeFile(t, t.TempDir(), "fix.ndjson", `{"key":"late-fixed","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"days_late":9}}`+"\n")
+	if got := mustRun(t, "correct", "--data", data, "--domain", "acme.lending", "--key", "late", "--reason", "9 days, not 95", fix); !strings.Contains(got, "late corrected by late-fixed") {
+		t.Fatalf("correct printed %q", got)
+	}
+	mustRun(t, "audit", "verify", "--data", data)
+}
