@@ -30,6 +30,7 @@ type DomainReport struct {
 	Disputes  []Dispute      `json:"disputes"`
 	Consents  []ConsentGrant `json:"consents"`
 	Orders    []CourtOrder   `json:"court_orders"`
+	Terms     []OfficialTerm `json:"official_terms"`
 	Inquiries []Inquiry      `json:"inquiries"`
 }
 

@@ -48,9 +48,12 @@ func (b *Bureau) Correct(ctx context.Context, domain, oldKey string, input probi
 		batch := b.log.Begin(tx)
 		if err := batch.Add(
 			probity.AuditLeaf{Actor: actor, Action: probity.ActionEventAccepted, Domain: domain, Subject: &e.Subject, Ref: e.Key, Digest: audit.EventDigest(e)},
-			probity.AuditLeaf{Actor: actor, Action: probity.ActionEventRetracted, Domain: domain, Subject: &old.Subject, Purpose: "corrected by " + e.Key + ": " + reason,
+			probity.AuditLeaf{Actor: actor, Action: probity.ActionEventRetracted, Domain: domain, Subject: &old.Subject, Purpose: "corrected by " + e.Key,
 				Ref: oldKey, Digest: audit.RetractionDigest(domain, oldKey, tx.Now())},
 		); err != nil {
+			return err
+		}
+		if err := b.settleRetracted(tx, batch, old, actor, "the domain corrected the entry with "+e.Key+": "+reason); err != nil {
 			return err
 		}
 		return batch.Commit()

@@ -104,7 +104,7 @@ func (b *Bureau) Disputes(ctx context.Context, domain string) ([]probity.Dispute
 	if err := b.authorize(ctx, "reading the dispute queue", role(probity.RoleReviewer, domain)); err != nil {
 		return nil, err
 	}
-	var out []probity.Dispute
+	out := []probity.Dispute{}
 	err := b.store.Update(ctx, func(tx probity.Tx) error {
 		if _, _, err := currentVersion(tx, domain); err != nil {
 			return err
@@ -195,7 +195,9 @@ func (b *Bureau) close(tx probity.Tx, batch *audit.Batch, d *probity.Dispute, ac
 	if d.Status == probity.DisputeRejected {
 		return nil
 	}
-	if err := tx.RetractEvent(d.Domain, d.EventKey); err != nil {
+	if err := tx.RetractEvent(d.Domain, d.EventKey); probity.ErrorCode(err) == probity.ECONFLICT {
+		return nil // the domain retracted or corrected the entry already
+	} else if err != nil {
 		return err
 	}
 	return batch.Add(probity.AuditLeaf{Actor: actor, Action: probity.ActionEventRetracted, Domain: d.Domain, Subject: &d.Subject,
@@ -292,9 +294,32 @@ func (b *Bureau) Retract(ctx context.Context, domain, key, reason string) error 
 		}
 		batch := b.log.Begin(tx)
 		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionEventRetracted, Domain: domain, Subject: &e.Subject,
-			Purpose: reason, Ref: key, Digest: audit.RetractionDigest(domain, key, tx.Now())}); err != nil {
+			Purpose: "retracted by the domain", Ref: key, Digest: audit.RetractionDigest(domain, key, tx.Now())}); err != nil {
+			return err
+		}
+		if err := b.settleRetracted(tx, batch, e, a.ID, "the domain retracted the entry: "+reason); err != nil {
 			return err
 		}
 		return batch.Commit()
 	})
+}
+
+// settleRetracted resolves for the subject the open disputes of an entry the
+// domain retracted: the entry no longer counts, which is what they asked.
+func (b *Bureau) settleRetracted(tx probity.Tx, batch *audit.Batch, e *probity.Event, actor, resolution string) error {
+	mine, err := tx.SubjectDisputes(e.Domain, e.Subject)
+	if err != nil {
+		return err
+	}
+	for i := range mine {
+		d := &mine[i]
+		if d.EventKey != e.Key || d.Status != probity.DisputeOpen {
+			continue
+		}
+		d.Status, d.ResolvedAt, d.Reviewer, d.Resolution = probity.DisputeUpheld, tx.Now(), actor, resolution
+		if err := b.close(tx, batch, d, actor); err != nil {
+			return err
+		}
+	}
+	return nil
 }

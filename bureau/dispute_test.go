@@ -155,3 +155,29 @@ func TestRectification(t *testing.T) {
 		t.Fatalf("verify: %v %v", err, r.Problems)
 	}
 }
+
+// TestRetractDisputedEntry: retracting an entry under dispute resolves the
+// dispute for the subject, and reads keep working once its SLA is past.
+func TestRetractDisputedEntry(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"l1","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-02-01","fields":{"days_late":120}}`)
+	d, err := f.FileDispute(local(), probity.DisputeRequest{Domain: "acme.lending", EventKey: "l1", Reason: "wrong", Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Retract(local(), "acme.lending", "l1", "sent in error"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = t0.Add(60 * 24 * time.Hour)
+	if _, err := f.Report(local(), alice); err != nil {
+		t.Fatalf("report after the SLA: %v", err)
+	}
+	r, _ := f.Report(local(), alice)
+	if got := r.Domains[0].Disputes[0]; got.ID != d.ID || got.Status != probity.DisputeUpheld {
+		t.Fatalf("dispute = %+v, want upheld by the retraction", got)
+	}
+	if rep, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %v", err, rep.Problems)
+	}
+}

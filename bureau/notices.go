@@ -29,7 +29,7 @@ func (b *Bureau) Notices(ctx context.Context, subject string) ([]probity.Notice,
 			text := fmt.Sprintf("your dispute of entry %s is open: the entry does not count; a reviewer decides by %s, or it is resolved for you", ds.EventKey, ds.DueAt.Format(time.DateOnly))
 			at := ds.FiledAt
 			if ds.Status != probity.DisputeOpen {
-				text, at = fmt.Sprintf("your dispute of entry %s was %s: %s", ds.EventKey, ds.Status, ds.Resolution), ds.ResolvedAt
+				text, at = fmt.Sprintf("your dispute of entry %s: %s", ds.EventKey, disputeOutcome(ds)), ds.ResolvedAt
 			}
 			notices = append(notices, probity.Notice{Kind: "dispute", Domain: d.Domain, At: at, Key: ds.EventKey, Text: text})
 		}
@@ -68,7 +68,7 @@ func entryNotices(d probity.DomainReport, now time.Time) []probity.Notice {
 		}
 		cure := "it cannot be cured, but you may dispute it"
 		if len(e.CureWith) > 0 {
-			cure = "a " + strings.Join(e.CureWith, " or ") + " reported before then cures it, and you may dispute it"
+			cure = "an event of type " + strings.Join(e.CureWith, " or ") + " reported before then cures it, and you may dispute it"
 		}
 		out = append(out, probity.Notice{Kind: "adverse_entry", Domain: d.Domain, At: *e.CountsFrom, Key: e.Key,
 			Text: fmt.Sprintf("a %s entry of %s counts against you from %s: %s", e.Type, e.OccurredAt.Format(time.DateOnly), e.CountsFrom.Format(time.DateOnly), cure)})
@@ -78,6 +78,15 @@ func entryNotices(d probity.DomainReport, now time.Time) []probity.Notice {
 			out = append(out, probity.Notice{Kind: "expiry", Domain: d.Domain, At: *e.CountsUntil, Key: e.Key,
 				Text: fmt.Sprintf("the %s entry of %s stops counting on %s", e.Type, e.OccurredAt.Format(time.DateOnly), e.CountsUntil.Format(time.DateOnly))})
 		}
+	}
+	return out
+}
+
+func disputeOutcome(d probity.Dispute) string {
+	out := map[string]string{probity.DisputeUpheld: "upheld, the entry is retracted", probity.DisputeRejected: "rejected",
+		probity.DisputeExpired: "resolved for you, the entry is retracted"}[d.Status]
+	if d.Resolution != "" {
+		out += " (" + d.Resolution + ")"
 	}
 	return out
 }

@@ -39,6 +39,8 @@ func (b *Bureau) IssueOrder(ctx context.Context, req probity.OrderRequest) (*pro
 		d, err := probity.ParseDuration(req.Notice)
 		if err != nil {
 			return nil, probity.Errorf(probity.EINVALID, "notice: %v", err)
+		} else if d < 1 {
+			return nil, probity.Errorf(probity.EINVALID, "notice: at least 1d; an order takes effect only after notice to the subject (default 10d)")
 		}
 		notice = d.Std()
 	}

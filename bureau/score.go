@@ -104,6 +104,9 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 		if err != nil {
 			return err
 		}
+		if score.Status == probity.StatusOptedOut && !actor.Local && !own {
+			withhold(score) // P6: leaving costs nothing, and shows nothing
+		}
 		shown, err := finish(score, c)
 		if err != nil {
 			return err
@@ -228,3 +231,10 @@ const (
 	LocalPurpose   = "local_inspection"
 	SubjectPurpose = "subject_access"
 )
+
+// withhold empties the explanation of an opted-out subject's score for a
+// reader: they learn the status, nothing of the record left behind.
+func withhold(s *probity.Score) {
+	s.EventsCounted = 0
+	s.Reasons, s.Contributions, s.Pending, s.Suspended, s.Cured, s.Types = []probity.Reason{}, []probity.Entry{}, []probity.Entry{}, []probity.Entry{}, []probity.Entry{}, []probity.TypeTotal{}
+}

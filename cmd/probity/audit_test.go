@@ -78,7 +78,7 @@ func TestEveryCommandLeavesATrace(t *testing.T) {
 		{"Report", []string{"report", "--subject", alice, "--json"}, 1, probity.ActionReportRead, "subject_access"},
 		{"DisputeFile", []string{"dispute", "file", "--domain", "acme.lending", "--subject", alice, "--key", "k1", "--reason", "paid on time"}, 1, probity.ActionDisputeFiled, ""},
 		{"DisputeList", []string{"dispute", "list", "--domain", "acme.lending"}, 0, "", ""},
-		{"Retract", []string{"retract", "--domain", "acme.lending", "--key", "k2", "--reason", "sent in error"}, 1, probity.ActionEventRetracted, "sent in error"},
+		{"Retract", []string{"retract", "--domain", "acme.lending", "--key", "k2", "--reason", "sent in error"}, 1, probity.ActionEventRetracted, "retracted by the domain"},
 		{"OfficialAdd", []string{"official", "add", "--domain", "acme.lending", "--subject", alice, "--office", "treasurer", "--from", "2024-01-01"}, 1, probity.ActionTermRecorded, ""},
 		{"OfficialList", []string{"official", "list", "--domain", "acme.lending"}, 0, "", ""},
 		{"OptOut", []string{"opt-out", "--domain", "acme.lending", "--subject", alice}, 1, probity.ActionOptOut, ""},

@@ -272,11 +272,15 @@ func TestOrderAndCorrectCommands(t *testing.T) {
 	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
 	mustRun(t, "domain", "apply", "--data", data, "../../examples/domains/district-court.yaml")
 	out := mustRun(t, "order", "issue", "--data", data, "--domain", "court.civil-judgments", "--subject", alice, "--citation", "case 17",
-		"--restriction", "no_new_credit", "--ends", time.Now().AddDate(1, 0, 0).Format(time.DateOnly), "--notice", "0d")
+		"--restriction", "no_new_credit", "--ends", time.Now().AddDate(1, 0, 0).Format(time.DateOnly))
 	id := strings.Fields(out)[1]
 	id = strings.TrimSuffix(id, ":")
-	if got := mustRun(t, "order", "check", "--data", data, "--subject", alice, "--restriction", "no_new_credit"); !strings.Contains(got, "restricted by order "+id) {
-		t.Fatalf("check printed %q, want restricted by %s", got, id)
+	if got := mustRun(t, "order", "check", "--data", data, "--subject", alice, "--restriction", "no_new_credit"); !strings.Contains(got, "not restricted") {
+		t.Fatalf("check printed %q, want not restricted before the 10-day notice runs out", got)
+	}
+	if _, _, err := run(t, nil, "", "order", "issue", "--data", data, "--domain", "court.civil-judgments", "--subject", alice, "--citation", "case 18",
+		"--restriction", "no_new_credit", "--ends", "2027-01-01", "--notice", "0d"); err == nil {
+		t.Fatal("an order without notice was accepted")
 	}
 	mustRun(t, "order", "fulfilled", "--data", data, "--domain", "court.civil-judgments", id)
 	if got := mustRun(t, "order", "check", "--data", data, "--subject", alice, "--restriction", "no_new_credit"); !strings.Contains(got, "not restricted") {
