@@ -17,6 +17,7 @@ const disputeUsage = `Usage: probity dispute <command> [arguments]
 	file [--data DIR] --domain ID --subject SUBJECT --key KEY --reason TEXT
 	list [--data DIR] --domain ID [--json]
 	resolve [--data DIR] --domain ID --outcome upheld|rejected [--reason TEXT] DISPUTE
+	figures [--data DIR] --domain ID [--json]
 
 A disputed entry stops counting at once. A reviewer resolves the dispute:
 upheld retracts the entry, rejected needs a written reason shown to the
@@ -32,6 +33,7 @@ func (c *DisputeCommand) Run(ctx context.Context, args []string) error {
 		"file":    c.file,
 		"list":    c.list,
 		"resolve": c.resolve,
+		"figures": c.figures,
 	})
 }
 
@@ -123,5 +125,32 @@ func (c *DisputeCommand) resolve(ctx context.Context, args []string) error {
 		return printJSON(c.m.Stdout, d)
 	}
 	fmt.Fprintf(c.m.Stdout, "dispute %s %s\n", d.ID, d.Status)
+	return nil
+}
+
+func (c *DisputeCommand) figures(ctx context.Context, args []string) error {
+	fs := newFlagSet("dispute figures", disputeUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	domain := fs.String("domain", "", "domain id (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if args, err := parseArgs(fs, args); err != nil {
+		return err
+	} else if len(args) > 0 || *domain == "" {
+		return fmt.Errorf("dispute figures: want --domain (see probity dispute -h)")
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f, err := in.bureau.DisputeFigures(cliContext(ctx), *domain)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, f)
+	}
+	fmt.Fprintf(c.m.Stdout, "%s: %d filed, %d open, %d upheld, %d rejected, %d expired (resolved for the subject); median time to resolve %s\n",
+		f.Domain, f.Filed, f.Open, f.Upheld, f.Rejected, f.Expired, f.MedianResolve.Round(time.Minute))
 	return nil
 }

@@ -241,6 +241,9 @@ func TestDisputeCommands(t *testing.T) {
 	if _, _, err := run(t, nil, "", "dispute", "resolve", "--data", data, "--domain", "acme.lending", "--outcome", "rejected", id); err == nil {
 		t.Fatal("a resolved dispute was resolved again")
 	}
+	if out := mustRun(t, "dispute", "figures", "--data", data, "--domain", "acme.lending"); !strings.Contains(out, "1 filed") || !strings.Contains(out, "1 upheld") {
+		t.Fatalf("figures printed %q", out)
+	}
 	mustRun(t, "audit", "verify", "--data", data)
 }
 
