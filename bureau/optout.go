@@ -5,7 +5,6 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/identity"
 )
 
 var _ probity.OptOutService = (*Bureau)(nil)
@@ -15,26 +14,13 @@ var _ probity.OptOutService = (*Bureau)(nil)
 // domain whose spec says opt_out: not_allowed refuses, quoting its legal
 // basis.
 func (b *Bureau) SetOptOut(ctx context.Context, domain, asked string, out bool) (*probity.OptOutState, error) {
-	a := probity.ActorFromContext(ctx)
-	var subject probity.Subject
-	switch {
-	case a.Subject != nil && (asked == "" || ownRecord(a.Subject, asked)):
-		subject = *a.Subject
-	case a.Local && asked != "":
-		s, err := identity.Parse(asked)
-		if err != nil {
-			return nil, prefixed("subject", err)
-		}
-		subject = s
-	case a.Principal == nil:
-		return nil, b.deny(ctx, "opting out", domain, probity.Errorf(probity.EUNAUTHORIZED,
-			"opting out needs a bearer token: the subject's own token (Authorization: Bearer prs_...)"))
-	default:
-		return nil, b.deny(ctx, "opting out", domain, probity.Errorf(probity.EFORBIDDEN,
-			"opting out needs the subject's own token: only subjects choose to leave a domain"))
+	subject, err := b.subjectOfCaller(ctx, asked, "opting out", domain)
+	if err != nil {
+		return nil, err
 	}
+	a := probity.ActorFromContext(ctx)
 	state := &probity.OptOutState{Domain: domain, OptedOut: out}
-	err := b.store.Update(ctx, func(tx probity.Tx) error {
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
 		_, cur, err := currentVersion(tx, domain)
 		if err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/scoring"
 )
 
@@ -15,26 +14,13 @@ var _ probity.ReportService = (*Bureau)(nil)
 // the score with its explanation and every inquiry into the record. Reading
 // it is itself an inquiry, one leaf per domain shown.
 func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, error) {
-	a := probity.ActorFromContext(ctx)
-	var subject probity.Subject
-	switch {
-	case a.Subject != nil && (asked == "" || ownRecord(a.Subject, asked)):
-		subject = *a.Subject
-	case a.Local && asked != "":
-		s, err := identity.Parse(asked)
-		if err != nil {
-			return nil, prefixed("subject", err)
-		}
-		subject = s
-	case a.Principal == nil:
-		return nil, b.deny(ctx, "reading a report", "", probity.Errorf(probity.EUNAUTHORIZED,
-			"reading a report needs a bearer token: the subject's own token (Authorization: Bearer prs_...), issued by the operator with probity token subject"))
-	default:
-		return nil, b.deny(ctx, "reading a report", "", probity.Errorf(probity.EFORBIDDEN,
-			"reading a report needs the subject's own token; no role reads a subject's whole record, and a subject token reads only its own"))
+	subject, err := b.subjectOfCaller(ctx, asked, "reading a report", "")
+	if err != nil {
+		return nil, err
 	}
+	a := probity.ActorFromContext(ctx)
 	var r *probity.Report
-	err := b.store.Update(ctx, func(tx probity.Tx) error {
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
 		r = &probity.Report{Kind: subject.Kind, AsOf: tx.Now(), Domains: []probity.DomainReport{}}
 		ids, err := tx.DomainIDs()
 		if err != nil {

@@ -69,13 +69,5 @@ func (tx *Tx) SubjectConsents(domain string, subject probity.Pseudonym) ([]probi
 // ConsentRows calls fn for every grant, in domain and id order.
 func (tx *Tx) ConsentRows(fn func(*probity.ConsentGrant) error) error {
 	all, err := tx.consents(`ORDER BY domain, id`)
-	if err != nil {
-		return err
-	}
-	for i := range all {
-		if err := fn(&all[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(all, err, fn)
 }

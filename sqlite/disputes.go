@@ -87,15 +87,7 @@ func (tx *Tx) SubjectDisputes(domain string, subject probity.Pseudonym) ([]probi
 // DisputeRows calls fn for every dispute, in domain and id order.
 func (tx *Tx) DisputeRows(fn func(*probity.Dispute) error) error {
 	all, err := tx.disputes(`ORDER BY domain, id`)
-	if err != nil {
-		return err
-	}
-	for i := range all {
-		if err := fn(&all[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(all, err, fn)
 }
 
 // RetractEvent marks an event retracted at the transaction's time; it no
@@ -109,6 +101,20 @@ func (tx *Tx) RetractEvent(domain, key string) error {
 		return err
 	} else if n == 0 {
 		return probity.Errorf(probity.ECONFLICT, "event %s of %s is missing or already retracted", key, domain)
+	}
+	return nil
+}
+
+// each calls fn for every item of all (unless err), stopping at fn's first
+// error: the row scans that verification walks.
+func each[T any](all []T, err error, fn func(*T) error) error {
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		if err := fn(&all[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -78,13 +78,5 @@ func (tx *Tx) SubjectOrders(domain string, subject probity.Pseudonym) ([]probity
 // OrderRows calls fn for every court order, in domain and id order.
 func (tx *Tx) OrderRows(fn func(*probity.CourtOrder) error) error {
 	all, err := tx.orders(`ORDER BY domain, id`)
-	if err != nil {
-		return err
-	}
-	for i := range all {
-		if err := fn(&all[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(all, err, fn)
 }

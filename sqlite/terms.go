@@ -45,13 +45,5 @@ func (tx *Tx) DomainTerms(domain string) ([]probity.OfficialTerm, error) {
 // TermRows calls fn for every official term, in domain and id order.
 func (tx *Tx) TermRows(fn func(*probity.OfficialTerm) error) error {
 	all, err := tx.terms(`ORDER BY domain, id`)
-	if err != nil {
-		return err
-	}
-	for i := range all {
-		if err := fn(&all[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return each(all, err, fn)
 }
