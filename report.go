@@ -26,12 +26,13 @@ type DomainReport struct {
 	OptOut     string `json:"opt_out"`
 	Score      *Score `json:"score"`
 	// Entries are the facts the domain holds, as reported, fields included.
-	Entries   []Event        `json:"entries"`
-	Disputes  []Dispute      `json:"disputes"`
-	Consents  []ConsentGrant `json:"consents"`
-	Orders    []CourtOrder   `json:"court_orders"`
-	Terms     []OfficialTerm `json:"official_terms"`
-	Inquiries []Inquiry      `json:"inquiries"`
+	Entries   []Event          `json:"entries"`
+	Retracted []RetractedEvent `json:"retracted_entries"`
+	Disputes  []Dispute        `json:"disputes"`
+	Consents  []ConsentGrant   `json:"consents"`
+	Orders    []CourtOrder     `json:"court_orders"`
+	Terms     []OfficialTerm   `json:"official_terms"`
+	Inquiries []Inquiry        `json:"inquiries"`
 }
 
 // Inquiry is one read of a subject's record: who, why and when.
@@ -61,4 +62,11 @@ type Notice struct {
 	At     time.Time `json:"at"` // when it happens or happened
 	Key    string    `json:"key,omitempty"`
 	Text   string    `json:"text"`
+}
+
+// RetractedEvent is an entry that no longer counts (retracted, corrected or
+// upheld in a dispute), kept for the record.
+type RetractedEvent struct {
+	Event
+	RetractedAt time.Time `json:"retracted_at"`
 }

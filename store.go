@@ -45,6 +45,9 @@ type ReadTx interface {
 	OptedOut(domain string, subject Pseudonym) (time.Time, bool, error)
 	// OptOutRows calls fn for every opt-out, in domain and pseudonym order.
 	OptOutRows(fn func(*OptOut) error) error
+	// RetractedEvents returns a subject's retracted entries in a domain,
+	// kept for the record, oldest first.
+	RetractedEvents(domain string, subject Pseudonym) ([]RetractedEvent, error)
 	// Dispute returns one dispute; ENOTFOUND if there is none.
 	Dispute(domain, id string) (*Dispute, error)
 	// OpenDisputes returns a domain's open disputes, oldest first.

@@ -177,6 +177,9 @@ func TestRetractDisputedEntry(t *testing.T) {
 	if got := r.Domains[0].Disputes[0]; got.ID != d.ID || got.Status != probity.DisputeUpheld {
 		t.Fatalf("dispute = %+v, want upheld by the retraction", got)
 	}
+	if got := r.Domains[0].Retracted; len(got) != 1 || got[0].Key != "l1" {
+		t.Fatalf("retracted entries in the record = %+v, want l1 kept for the record", got)
+	}
 	if rep, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !rep.OK() {
 		t.Fatalf("verify: %v %v", err, rep.Problems)
 	}

@@ -91,13 +91,17 @@ func (b *Bureau) domainReport(tx probity.Tx, batch *audit.Batch, id string, subj
 	if err != nil {
 		return nil, err
 	}
-	if len(events) == 0 && len(reads) == 0 && !out && len(disputes) == 0 && len(consents) == 0 && len(orders) == 0 && len(terms) == 0 {
+	retracted, err := tx.RetractedEvents(id, pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 && len(reads) == 0 && !out && len(disputes) == 0 && len(consents) == 0 && len(orders) == 0 && len(terms) == 0 && len(retracted) == 0 {
 		return nil, nil
 	}
 	score := scoring.Compute(scoring.Input{Domain: id, Version: cur.Version, Spec: cur.Spec, Kind: subject.Kind,
 		Events: events, AsOf: tx.Now(), Later: later, OptedOut: out, Suspended: suspended, Terms: terms})
 	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
-		OptOut: cur.Spec.OptOut, Score: score, Disputes: disputes, Consents: consents, Orders: orders, Terms: terms, Inquiries: make([]probity.Inquiry, len(reads)),
+		OptOut: cur.Spec.OptOut, Score: score, Disputes: disputes, Consents: consents, Orders: orders, Terms: terms, Retracted: retracted, Inquiries: make([]probity.Inquiry, len(reads)),
 		Entries: make([]probity.Event, len(events))}
 	for i := range events {
 		d.Entries[i] = events[i].Event

@@ -118,3 +118,26 @@ func each[T any](all []T, err error, fn func(*T) error) error {
 	}
 	return nil
 }
+
+// RetractedEvents returns a subject's retracted entries in a domain, kept
+// for the record, oldest first.
+func (tx *Tx) RetractedEvents(domain string, subject probity.Pseudonym) ([]probity.RetractedEvent, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+eventColumns+`, retracted_at FROM events
+		WHERE domain = ? AND pseudonym = ? AND retracted_at != 0 ORDER BY occurred_at, key`, domain, subject[:])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []probity.RetractedEvent{}
+	for rows.Next() {
+		var r probity.RetractedEvent
+		var at int64
+		r.Domain = domain
+		if err := scanEvent(rows, &r.Event, &at); err != nil {
+			return nil, err
+		}
+		r.RetractedAt = fromNanos(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

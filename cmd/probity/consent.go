@@ -66,6 +66,7 @@ func (c *ConsentCommand) revoke(ctx context.Context, args []string) error {
 	data := c.m.dataFlag(fs)
 	subject := fs.String("subject", "", "subject identifier (required)")
 	domain := fs.String("domain", "", "domain id (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -80,6 +81,9 @@ func (c *ConsentCommand) revoke(ctx context.Context, args []string) error {
 	g, err := in.bureau.RevokeConsent(cliContext(ctx), *domain, args[0], *subject)
 	if err != nil {
 		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, g)
 	}
 	fmt.Fprintf(c.m.Stdout, "consent %s revoked at %s\n", g.ID, g.RevokedAt.Format(time.RFC3339))
 	return nil

@@ -39,6 +39,7 @@ func (c *OfficialCommand) add(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Office, "office", "", "the office held (required)")
 	fs.StringVar(&req.From, "from", "", "start of the term, YYYY-MM-DD or RFC 3339 (required)")
 	fs.StringVar(&req.To, "to", "", "end of the term (default: ongoing)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	if args, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(args) > 0 || req.Domain == "" || req.Subject == "" {
@@ -52,6 +53,9 @@ func (c *OfficialCommand) add(ctx context.Context, args []string) error {
 	t, err := in.bureau.RecordTerm(cliContext(ctx), req)
 	if err != nil {
 		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, t)
 	}
 	fmt.Fprintf(c.m.Stdout, "term %s recorded: %s from %s\n", t.ID, t.Office, t.From.Format(time.DateOnly))
 	return nil

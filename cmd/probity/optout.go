@@ -69,6 +69,7 @@ func (c *EraseCommand) Run(ctx context.Context, args []string) error {
 	data := c.m.dataFlag(fs)
 	domain := fs.String("domain", "", "domain id (required)")
 	subject := fs.String("subject", "", "subject identifier (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +85,9 @@ func (c *EraseCommand) Run(ctx context.Context, args []string) error {
 	n, err := in.bureau.Erase(cliContext(ctx), *domain, *subject)
 	if err != nil {
 		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, map[string]any{"domain": *domain, "erased_entries": n})
 	}
 	fmt.Fprintf(c.m.Stdout, "erased %d entries and everything else %s held about the subject\n", n, *domain)
 	return nil

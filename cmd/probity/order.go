@@ -52,6 +52,7 @@ func (c *OrderCommand) issue(ctx context.Context, args []string) error {
 	fs.Var(&restrictions, "restriction", "a restriction the order imposes (repeatable)")
 	fs.StringVar(&req.EndsAt, "ends", "", "end of the order, YYYY-MM-DD or RFC 3339 (required)")
 	fs.StringVar(&req.Notice, "notice", "", "notice before it takes effect (default 10d)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	if args, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(args) > 0 || req.Domain == "" || req.Subject == "" {
@@ -67,6 +68,9 @@ func (c *OrderCommand) issue(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, o)
+	}
 	fmt.Fprintf(c.m.Stdout, "order %s: %v from %s until %s\n", o.ID, o.Restrictions, o.EffectiveAt.Format(time.RFC3339), o.EndsAt.Format(time.DateOnly))
 	return nil
 }
@@ -75,6 +79,7 @@ func (c *OrderCommand) fulfilled(ctx context.Context, args []string) error {
 	fs := newFlagSet("order fulfilled", orderUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
 	domain := fs.String("domain", "", "the judicial domain (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -89,6 +94,9 @@ func (c *OrderCommand) fulfilled(ctx context.Context, args []string) error {
 	o, err := in.bureau.FulfillOrder(cliContext(ctx), *domain, args[0])
 	if err != nil {
 		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, o)
 	}
 	fmt.Fprintf(c.m.Stdout, "order %s lifted at %s\n", o.ID, o.FulfilledAt.Format(time.RFC3339))
 	return nil
@@ -144,6 +152,7 @@ func (c *CorrectCommand) Run(ctx context.Context, args []string) error {
 	domain := fs.String("domain", "", "domain id (required)")
 	key := fs.String("key", "", "the entry corrected (required)")
 	reason := fs.String("reason", "", "what the correction corrects (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -170,6 +179,9 @@ func (c *CorrectCommand) Run(ctx context.Context, args []string) error {
 	e, err := in.bureau.Correct(cliContext(ctx), *domain, *key, input, *reason)
 	if err != nil {
 		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, map[string]any{"corrected": *key, "correction": e})
 	}
 	fmt.Fprintf(c.m.Stdout, "%s corrected by %s\n", *key, e.Key)
 	return nil

@@ -22,6 +22,7 @@ func (c *RetractCommand) Run(ctx context.Context, args []string) error {
 	domain := fs.String("domain", "", "domain id (required)")
 	key := fs.String("key", "", "the entry's key (required)")
 	reason := fs.String("reason", "", "why it is withdrawn (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +37,9 @@ func (c *RetractCommand) Run(ctx context.Context, args []string) error {
 	defer in.Close()
 	if err := in.bureau.Retract(cliContext(ctx), *domain, *key, *reason); err != nil {
 		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, map[string]any{"domain": *domain, "key": *key, "retracted": true})
 	}
 	fmt.Fprintf(c.m.Stdout, "retracted %s in %s: it no longer counts\n", *key, *domain)
 	return nil
