@@ -15,6 +15,7 @@ const consentUsage = `Usage: probity consent <command> [arguments]
 
 	grant [--data DIR] --subject SUBJECT --domain ID --grantee ID --purpose P --until DATE [--json]
 	revoke [--data DIR] --subject SUBJECT --domain ID CONSENT
+	read [--data DIR] --subject SUBJECT --domain ID --purpose P [--json]
 
 A grant lets the grantee domain's readers see the subject's status, score and
 grade in the domain (never the entries), for the purpose, until the date:
@@ -27,6 +28,7 @@ func (c *ConsentCommand) Run(ctx context.Context, args []string) error {
 	return c.m.subcommands(ctx, "consent", consentUsage, args, map[string]func(context.Context, []string) error{
 		"grant":  c.grant,
 		"revoke": c.revoke,
+		"read":   c.read,
 	})
 }
 
@@ -86,5 +88,37 @@ func (c *ConsentCommand) revoke(ctx context.Context, args []string) error {
 		return printJSON(c.m.Stdout, g)
 	}
 	fmt.Fprintf(c.m.Stdout, "consent %s revoked at %s\n", g.ID, g.RevokedAt.Format(time.RFC3339))
+	return nil
+}
+
+func (c *ConsentCommand) read(ctx context.Context, args []string) error {
+	fs := newFlagSet("consent read", consentUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	subject := fs.String("subject", "", "subject identifier (required)")
+	domain := fs.String("domain", "", "the domain whose score the grant opens (required)")
+	purpose := fs.String("purpose", "", "the grant's purpose (required)")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if args, err := parseArgs(fs, args); err != nil {
+		return err
+	} else if len(args) > 0 || *subject == "" || *domain == "" || *purpose == "" {
+		return fmt.Errorf("consent read: want --subject, --domain and --purpose (see probity consent -h)")
+	}
+	in, err := open(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	cs, err := in.bureau.ConsentedScore(cliContext(ctx), *domain, *subject, *purpose)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return printJSON(c.m.Stdout, cs)
+	}
+	score := "none"
+	if cs.Score != nil {
+		score = fmt.Sprintf("%d %s", *cs.Score, deref(cs.Grade))
+	}
+	fmt.Fprintf(c.m.Stdout, "%s under consent %s: %s, %s\n", cs.Domain, cs.Consent, cs.Status, score)
 	return nil
 }

@@ -258,8 +258,14 @@ func TestConsentCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &g); err != nil || g["id"] == nil {
 		t.Fatalf("grant printed %q: %v", out, err)
 	}
+	if out := mustRun(t, "consent", "read", "--data", data, "--subject", alice, "--domain", "acme.lending", "--purpose", "tenancy_application"); !strings.Contains(out, "under consent "+g["id"].(string)) {
+		t.Fatalf("read printed %q", out)
+	}
 	if out := mustRun(t, "consent", "revoke", "--data", data, "--subject", alice, "--domain", "acme.lending", g["id"].(string)); !strings.Contains(out, "revoked") {
 		t.Fatalf("revoke printed %q", out)
+	}
+	if _, _, err := run(t, nil, "", "consent", "read", "--data", data, "--subject", alice, "--domain", "acme.lending", "--purpose", "tenancy_application"); err == nil {
+		t.Fatal("a read under a revoked consent succeeded")
 	}
 	if _, _, err := run(t, nil, "", "consent", "grant", "--data", data, "--subject", alice, "--domain", "acme.lending", "--grantee", "city.rent-utilities",
 		"--purpose", "credit_application", "--until", "2030-01-01"); err == nil {
