@@ -5,7 +5,6 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/scoring"
 )
 
 var _ probity.ReportService = (*Bureau)(nil)
@@ -59,55 +58,48 @@ func (b *Bureau) domainReport(tx probity.Tx, batch *audit.Batch, id string, subj
 	if err != nil {
 		return nil, err
 	}
-	events, err := tx.SubjectEvents(id, pseudonym, cur.Version, tx.Now())
+	score, events, err := compute(tx, versions, cur, subject.Kind, pseudonym, suspended, tx.Now())
 	if err != nil {
 		return nil, err
+	}
+	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
+		OptOut: cur.Spec.OptOut, Score: score, Entries: make([]probity.Event, len(events))}
+	for i := range events {
+		d.Entries[i] = events[i].Event
 	}
 	reads, err := tx.Inquiries(id, pseudonym)
 	if err != nil {
 		return nil, err
 	}
-	later, err := laterVersions(versions, cur, events)
-	if err != nil {
-		return nil, err
-	}
-	_, out, err := tx.OptedOut(id, pseudonym)
-	if err != nil {
-		return nil, err
-	}
-	disputes, err := tx.SubjectDisputes(id, pseudonym)
-	if err != nil {
-		return nil, err
-	}
-	terms, err := tx.SubjectTerms(id, pseudonym)
-	if err != nil {
-		return nil, err
-	}
-	consents, err := tx.SubjectConsents(id, pseudonym)
-	if err != nil {
-		return nil, err
-	}
-	orders, err := tx.SubjectOrders(id, pseudonym)
-	if err != nil {
-		return nil, err
-	}
-	retracted, err := tx.RetractedEvents(id, pseudonym)
-	if err != nil {
-		return nil, err
-	}
-	if len(events) == 0 && len(reads) == 0 && !out && len(disputes) == 0 && len(consents) == 0 && len(orders) == 0 && len(terms) == 0 && len(retracted) == 0 {
-		return nil, nil
-	}
-	score := scoring.Compute(scoring.Input{Domain: id, Version: cur.Version, Spec: cur.Spec, Kind: subject.Kind,
-		Events: events, AsOf: tx.Now(), Later: later, OptedOut: out, Suspended: suspended, Terms: terms})
-	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
-		OptOut: cur.Spec.OptOut, Score: score, Disputes: disputes, Consents: consents, Orders: orders, Terms: terms, Retracted: retracted, Inquiries: make([]probity.Inquiry, len(reads)),
-		Entries: make([]probity.Event, len(events))}
-	for i := range events {
-		d.Entries[i] = events[i].Event
-	}
+	d.Inquiries = make([]probity.Inquiry, len(reads))
 	for i, l := range reads {
 		d.Inquiries[i] = probity.Inquiry{At: l.At, Actor: l.Actor, Action: l.Action, Purpose: l.Purpose, Leaf: l.Index}
 	}
+	if err := subjectRows(tx, id, pseudonym, d); err != nil {
+		return nil, err
+	}
+	if len(events) == 0 && len(reads) == 0 && score.Status != probity.StatusOptedOut && len(d.Disputes) == 0 && len(d.Consents) == 0 &&
+		len(d.Orders) == 0 && len(d.Terms) == 0 && len(d.Retracted) == 0 {
+		return nil, nil // the domain holds nothing about the subject
+	}
 	return d, nil
+}
+
+// subjectRows fills in the rest of what a domain holds about a subject.
+func subjectRows(tx probity.ReadTx, id string, p probity.Pseudonym, d *probity.DomainReport) error {
+	var err error
+	if d.Disputes, err = tx.SubjectDisputes(id, p); err != nil {
+		return err
+	}
+	if d.Terms, err = tx.SubjectTerms(id, p); err != nil {
+		return err
+	}
+	if d.Consents, err = tx.SubjectConsents(id, p); err != nil {
+		return err
+	}
+	if d.Orders, err = tx.SubjectOrders(id, p); err != nil {
+		return err
+	}
+	d.Retracted, err = tx.RetractedEvents(id, p)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -158,26 +159,10 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 	if err != nil {
 		return nil, nil, err
 	}
-	events, err := tx.SubjectEvents(req.Domain, pseudonym, v.Version, asOf)
+	score, _, err := compute(tx, versions, v, subject.Kind, pseudonym, suspended, asOf)
 	if err != nil {
 		return nil, nil, err
 	}
-	later, err := laterVersions(versions, v, events)
-	if err != nil {
-		return nil, nil, err
-	}
-	since, out, err := tx.OptedOut(req.Domain, pseudonym)
-	if err != nil {
-		return nil, nil, err
-	}
-	terms, err := tx.SubjectTerms(req.Domain, pseudonym)
-	if err != nil {
-		return nil, nil, err
-	}
-	score := scoring.Compute(scoring.Input{
-		Domain: req.Domain, Version: v.Version, Spec: v.Spec, Kind: subject.Kind,
-		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended, Terms: terms,
-	})
 	return score, compiled, nil
 }
 
@@ -237,4 +222,32 @@ const (
 func withhold(s *probity.Score) {
 	s.EventsCounted = 0
 	s.Reasons, s.Contributions, s.Pending, s.Suspended, s.Cured, s.Types = []probity.Reason{}, []probity.Entry{}, []probity.Entry{}, []probity.Entry{}, []probity.Entry{}, []probity.TypeTotal{}
+}
+
+// compute gathers what a subject's score in a domain depends on (the events
+// known at asOf, the versions announced after v, the opt-out, the official
+// terms) and computes it; it returns the events too, for the report.
+func compute(tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
+	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time) (*probity.Score, []probity.PointedEvent, error) {
+	events, err := tx.SubjectEvents(v.Domain, pseudonym, v.Version, asOf)
+	if err != nil {
+		return nil, nil, err
+	}
+	later, err := laterVersions(versions, v, events)
+	if err != nil {
+		return nil, nil, err
+	}
+	since, out, err := tx.OptedOut(v.Domain, pseudonym)
+	if err != nil {
+		return nil, nil, err
+	}
+	terms, err := tx.SubjectTerms(v.Domain, pseudonym)
+	if err != nil {
+		return nil, nil, err
+	}
+	score := scoring.Compute(scoring.Input{
+		Domain: v.Domain, Version: v.Version, Spec: v.Spec, Kind: kind,
+		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended, Terms: terms,
+	})
+	return score, events, nil
 }

@@ -9,6 +9,15 @@ import (
 
 const disputeColumns = `domain, pseudonym, id, event_key, reason, filed_at, due_at, status, resolved_at, reviewer, resolution`
 
+// The per-subject reads every score makes, prepared once per pool.
+const (
+	subjectDisputesWhere = `WHERE domain = ? AND pseudonym = ? ORDER BY filed_at, id`
+	subjectTermsWhere    = `WHERE domain = ? AND pseudonym = ? ORDER BY from_at, id`
+	querySubjectDisputes = `SELECT ` + disputeColumns + ` FROM disputes ` + subjectDisputesWhere
+	querySubjectTerms    = `SELECT ` + termColumns + ` FROM official_terms ` + subjectTermsWhere
+	queryOptedOut        = `SELECT since FROM opt_outs WHERE domain = ? AND pseudonym = ?`
+)
+
 func scanDispute(row scanner) (*probity.Dispute, error) {
 	d := &probity.Dispute{}
 	var p []byte
@@ -53,7 +62,11 @@ func (tx *Tx) Dispute(domain, id string) (*probity.Dispute, error) {
 }
 
 func (tx *Tx) disputes(query string, args ...any) ([]probity.Dispute, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+disputeColumns+` FROM disputes `+query, args...)
+	st, err := tx.stmt(`SELECT ` + disputeColumns + ` FROM disputes ` + query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(tx.ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +94,7 @@ func (tx *Tx) DomainDisputes(domain string) ([]probity.Dispute, error) {
 
 // SubjectDisputes returns a subject's disputes in a domain, oldest first.
 func (tx *Tx) SubjectDisputes(domain string, subject probity.Pseudonym) ([]probity.Dispute, error) {
-	return tx.disputes(`WHERE domain = ? AND pseudonym = ? ORDER BY filed_at, id`, domain, subject[:])
+	return tx.disputes(subjectDisputesWhere, domain, subject[:])
 }
 
 // DisputeRows calls fn for every dispute, in domain and id order.

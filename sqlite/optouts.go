@@ -12,7 +12,11 @@ import (
 // OptedOut returns since when a subject is out of a domain, or false.
 func (tx *Tx) OptedOut(domain string, subject probity.Pseudonym) (time.Time, bool, error) {
 	var since int64
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT since FROM opt_outs WHERE domain = ? AND pseudonym = ?`, domain, subject[:]).Scan(&since)
+	st, err := tx.stmt(queryOptedOut)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	err = st.QueryRowContext(tx.ctx, domain, subject[:]).Scan(&since)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	} else if err != nil {

@@ -12,7 +12,11 @@ func (tx *Tx) InsertTerm(t *probity.OfficialTerm) error {
 }
 
 func (tx *Tx) terms(query string, args ...any) ([]probity.OfficialTerm, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+termColumns+` FROM official_terms `+query, args...)
+	st, err := tx.stmt(`SELECT ` + termColumns + ` FROM official_terms ` + query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(tx.ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +38,7 @@ func (tx *Tx) terms(query string, args ...any) ([]probity.OfficialTerm, error) {
 
 // SubjectTerms returns a subject's official terms in a domain.
 func (tx *Tx) SubjectTerms(domain string, subject probity.Pseudonym) ([]probity.OfficialTerm, error) {
-	return tx.terms(`WHERE domain = ? AND pseudonym = ? ORDER BY from_at, id`, domain, subject[:])
+	return tx.terms(subjectTermsWhere, domain, subject[:])
 }
 
 // DomainTerms returns a domain's official terms, oldest first.
