@@ -103,3 +103,13 @@ func (l *Log) Tree(tx probity.ReadTx) (*Tree, error) {
 	snapshot := l.tree // shares node slices: appends never change existing nodes
 	return &snapshot, nil
 }
+
+// Record appends one leaf and seals it with a checkpoint: the whole log
+// work of a transaction that changes one thing.
+func (l *Log) Record(tx probity.Tx, leaf probity.AuditLeaf) error {
+	b := l.Begin(tx)
+	if err := b.Add(leaf); err != nil {
+		return err
+	}
+	return b.Commit()
+}

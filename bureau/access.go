@@ -127,12 +127,8 @@ func role(r, domain string) probity.Grant { return probity.Grant{Role: r, Domain
 func (b *Bureau) deny(ctx context.Context, op, domain string, err error) error {
 	a := probity.ActorFromContext(ctx)
 	logErr := b.store.Update(context.WithoutCancel(ctx), func(tx probity.Tx) error {
-		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionAccessDenied, Domain: domain, Ref: op,
-			Digest: audit.ReadDigest(probity.ErrorMessage(err))}); err != nil {
-			return err
-		}
-		return batch.Commit()
+		return b.log.Record(tx, probity.AuditLeaf{Actor: a.ID, Action: probity.ActionAccessDenied, Domain: domain, Ref: op,
+			Digest: audit.ReadDigest(probity.ErrorMessage(err))})
 	})
 	if logErr != nil {
 		return logErr
@@ -187,12 +183,8 @@ func (b *Bureau) storePrincipal(ctx context.Context, tx probity.Tx, p *probity.P
 	if err := tx.InsertPrincipal(p); err != nil {
 		return err
 	}
-	batch := b.log.Begin(tx)
-	if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionPrincipalCreated, Ref: p.ID,
-		Digest: audit.PrincipalDigest(p)}); err != nil {
-		return err
-	}
-	return batch.Commit()
+	return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionPrincipalCreated, Ref: p.ID,
+		Digest: audit.PrincipalDigest(p)})
 }
 
 // validPrincipal checks a request's own fields.

@@ -59,13 +59,8 @@ func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*prob
 		if err != nil {
 			return err
 		}
-		batch := b.log.Begin(tx)
-		err = batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSpecApplied,
-			Domain: v.Domain, Ref: strconv.Itoa(v.Version), Digest: audit.SpecDigest(v)})
-		if err != nil {
-			return err
-		}
-		if err := batch.Commit(); err != nil {
+		if err := b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSpecApplied,
+			Domain: v.Domain, Ref: strconv.Itoa(v.Version), Digest: audit.SpecDigest(v)}); err != nil {
 			return err
 		}
 		res = &probity.ApplyResult{ID: s.ID, Version: v.Version, EffectiveAt: v.EffectiveAt, Changed: true, Rescored: n}

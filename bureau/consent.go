@@ -62,12 +62,8 @@ func (b *Bureau) GrantConsent(ctx context.Context, req probity.ConsentRequest) (
 }
 
 func (b *Bureau) logConsent(ctx context.Context, tx probity.Tx, action string, g *probity.ConsentGrant) error {
-	batch := b.log.Begin(tx)
-	if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: g.Domain,
-		Subject: &g.Subject, Ref: g.ID, Digest: audit.ConsentDigest(g)}); err != nil {
-		return err
-	}
-	return batch.Commit()
+	return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: g.Domain,
+		Subject: &g.Subject, Ref: g.ID, Digest: audit.ConsentDigest(g)})
 }
 
 // RevokeConsent revokes a subject's grant at once.

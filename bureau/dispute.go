@@ -63,12 +63,8 @@ func (b *Bureau) FileDispute(ctx context.Context, req probity.DisputeRequest) (*
 		if err := tx.InsertDispute(d); err != nil {
 			return err
 		}
-		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionDisputeFiled, Domain: d.Domain, Subject: &d.Subject,
-			Ref: d.ID, Digest: audit.DisputeDigest(d)}); err != nil {
-			return err
-		}
-		return batch.Commit()
+		return b.log.Record(tx, probity.AuditLeaf{Actor: a.ID, Action: probity.ActionDisputeFiled, Domain: d.Domain, Subject: &d.Subject,
+			Ref: d.ID, Digest: audit.DisputeDigest(d)})
 	})
 	if err != nil {
 		return nil, err

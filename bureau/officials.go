@@ -55,12 +55,8 @@ func (b *Bureau) RecordTerm(ctx context.Context, req probity.TermRequest) (*prob
 		if err := tx.InsertTerm(t); err != nil {
 			return err
 		}
-		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionTermRecorded,
-			Domain: req.Domain, Subject: &t.Subject, Ref: t.ID, Digest: audit.TermDigest(t)}); err != nil {
-			return err
-		}
-		return batch.Commit()
+		return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionTermRecorded,
+			Domain: req.Domain, Subject: &t.Subject, Ref: t.ID, Digest: audit.TermDigest(t)})
 	})
 	if err != nil {
 		return nil, err

@@ -42,12 +42,8 @@ func (b *Bureau) SetOptOut(ctx context.Context, domain, asked string, out bool) 
 		if out {
 			action, state.Since = probity.ActionOptOut, tx.Now()
 		}
-		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: action, Domain: domain, Subject: &pseudonym,
-			Digest: audit.OptOutDigest(domain, pseudonym, state.Since, out)}); err != nil {
-			return err
-		}
-		return batch.Commit()
+		return b.log.Record(tx, probity.AuditLeaf{Actor: a.ID, Action: action, Domain: domain, Subject: &pseudonym,
+			Digest: audit.OptOutDigest(domain, pseudonym, state.Since, out)})
 	})
 	if err != nil {
 		return nil, err
@@ -78,12 +74,8 @@ func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
 		if n, err = tx.EraseSubject(domain, pseudonym); err != nil {
 			return err
 		}
-		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSubjectErased, Domain: domain,
-			Subject: &pseudonym, Digest: audit.ReadDigest(map[string]any{"domain": domain, "entries": n, "at": tx.Now()})}); err != nil {
-			return err
-		}
-		return batch.Commit()
+		return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSubjectErased, Domain: domain,
+			Subject: &pseudonym, Digest: audit.ReadDigest(map[string]any{"domain": domain, "entries": n, "at": tx.Now()})})
 	})
 	return n, err
 }

@@ -97,12 +97,8 @@ func newOrder(req probity.OrderRequest) (*probity.CourtOrder, error) {
 }
 
 func (b *Bureau) logOrder(ctx context.Context, tx probity.Tx, action string, o *probity.CourtOrder) error {
-	batch := b.log.Begin(tx)
-	if err := batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: o.Domain,
-		Subject: &o.Subject, Ref: o.ID, Digest: audit.OrderDigest(o)}); err != nil {
-		return err
-	}
-	return batch.Commit()
+	return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: o.Domain,
+		Subject: &o.Subject, Ref: o.ID, Digest: audit.OrderDigest(o)})
 }
 
 // FulfillOrder lifts an order: the domain reports the obligation met.

@@ -112,11 +112,7 @@ func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Princ
 			return err
 		}
 		p.RevokedAt = tx.Now()
-		batch := b.log.Begin(tx)
-		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionPrincipalRevoked, Ref: id, Digest: audit.PrincipalDigest(p)}); err != nil {
-			return err
-		}
-		return batch.Commit()
+		return b.log.Record(tx, probity.AuditLeaf{Actor: a.ID, Action: probity.ActionPrincipalRevoked, Ref: id, Digest: audit.PrincipalDigest(p)})
 	})
 	if err == errNotYours {
 		return nil, b.refuseRevoke(ctx, p)
