@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -21,7 +21,7 @@ func (tx *Tx) InsertPrincipal(p *probity.Principal) error {
 	if p.Subject != nil {
 		subject = p.Subject[:]
 	}
-	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO principals (`+principalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	res, err := tx.exec(`INSERT INTO principals (`+principalColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		p.ID, p.Name, p.Government, grants, p.SubjectToken, subject, p.SecretHash, p.CreatedAt.UnixNano(), p.CreatedBy, nanosOrZero(p.ExpiresAt), nanosOrZero(p.RevokedAt))
 	if err != nil {
 		return err
@@ -36,7 +36,7 @@ func (tx *Tx) InsertPrincipal(p *probity.Principal) error {
 
 // RevokePrincipal marks a principal revoked at the transaction's time.
 func (tx *Tx) RevokePrincipal(id string) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE principals SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, tx.now.UnixNano(), id)
+	res, err := tx.exec(`UPDATE principals SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, tx.now.UnixNano(), id)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (tx *Tx) RevokePrincipal(id string) error {
 
 // Principal returns one principal; ENOTFOUND if there is none.
 func (tx *Tx) Principal(id string) (*probity.Principal, error) {
-	p, err := scanPrincipal(tx.tx.QueryRowContext(tx.ctx, `SELECT `+principalColumns+` FROM principals WHERE id = ?`, id))
+	p, err := scanPrincipal(tx.queryRow(`SELECT `+principalColumns+` FROM principals WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, probity.Errorf(probity.ENOTFOUND, "no principal %s", id)
 	}
@@ -62,7 +62,7 @@ func (tx *Tx) Principal(id string) (*probity.Principal, error) {
 
 // Principals returns every principal, oldest first.
 func (tx *Tx) Principals() ([]probity.Principal, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+principalColumns+` FROM principals ORDER BY created_at, id`)
+	rows, err := tx.query(`SELECT `+principalColumns+` FROM principals ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"github.com/probity-dev/probity"
@@ -8,7 +8,7 @@ const consentColumns = `domain, pseudonym, id, grantee, purpose, until, created_
 
 // InsertConsent stores a consent grant.
 func (tx *Tx) InsertConsent(g *probity.ConsentGrant) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO consents (`+consentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(`INSERT INTO consents (`+consentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		g.Domain, g.Subject[:], g.ID, g.Grantee, g.Purpose, g.Until.UnixNano(), g.CreatedAt.UnixNano(), nanosOrZero(g.RevokedAt))
 	return err
 }
@@ -16,7 +16,7 @@ func (tx *Tx) InsertConsent(g *probity.ConsentGrant) error {
 // RevokeConsent marks a grant revoked at the transaction's time; ECONFLICT
 // if it is revoked already.
 func (tx *Tx) RevokeConsent(domain, id string) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE consents SET revoked_at = ? WHERE domain = ? AND id = ? AND revoked_at = 0`, tx.now.UnixNano(), domain, id)
+	res, err := tx.exec(`UPDATE consents SET revoked_at = ? WHERE domain = ? AND id = ? AND revoked_at = 0`, tx.now.UnixNano(), domain, id)
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (tx *Tx) RevokeConsent(domain, id string) error {
 }
 
 func (tx *Tx) consents(query string, args ...any) ([]probity.ConsentGrant, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+consentColumns+` FROM consents `+query, args...)
+	rows, err := tx.query(`SELECT `+consentColumns+` FROM consents `+query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -28,7 +28,7 @@ func (tx *Tx) OptedOut(domain string, subject probity.Pseudonym) (time.Time, boo
 // SetOptOut records a subject out of a domain since the transaction's time;
 // ECONFLICT if they are out already.
 func (tx *Tx) SetOptOut(domain string, subject probity.Pseudonym) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO opt_outs (domain, pseudonym, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, domain, subject[:], tx.now.UnixNano())
+	res, err := tx.exec(`INSERT INTO opt_outs (domain, pseudonym, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, domain, subject[:], tx.now.UnixNano())
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (tx *Tx) SetOptOut(domain string, subject probity.Pseudonym) error {
 
 // ClearOptOut takes a subject back into a domain; ECONFLICT if they are in.
 func (tx *Tx) ClearOptOut(domain string, subject probity.Pseudonym) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM opt_outs WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
+	res, err := tx.exec(`DELETE FROM opt_outs WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (tx *Tx) ClearOptOut(domain string, subject probity.Pseudonym) error {
 
 // OptOutRows calls fn for every opt-out, in domain and pseudonym order.
 func (tx *Tx) OptOutRows(fn func(*probity.OptOut) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, pseudonym, since FROM opt_outs ORDER BY domain, pseudonym`)
+	rows, err := tx.query(`SELECT domain, pseudonym, since FROM opt_outs ORDER BY domain, pseudonym`)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (tx *Tx) OptOutRows(fn func(*probity.OptOut) error) error {
 func (tx *Tx) EraseSubject(domain string, subject probity.Pseudonym) (int, error) {
 	var entries int
 	for _, table := range []string{"events", "disputes", "consents", "opt_outs", "official_terms"} { // court orders are not the subject's to erase
-		res, err := tx.tx.ExecContext(tx.ctx, `DELETE FROM `+table+` WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
+		res, err := tx.exec(`DELETE FROM `+table+` WHERE domain = ? AND pseudonym = ?`, domain, subject[:])
 		if err != nil {
 			return 0, fmt.Errorf("erase from %s: %w", table, err)
 		}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import "github.com/probity-dev/probity"
 
@@ -6,7 +6,7 @@ const termColumns = `domain, pseudonym, id, office, from_at, to_at`
 
 // InsertTerm stores an official term.
 func (tx *Tx) InsertTerm(t *probity.OfficialTerm) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO official_terms (`+termColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(`INSERT INTO official_terms (`+termColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.Domain, t.Subject[:], t.ID, t.Office, t.From.UnixNano(), nanosOrZero(t.To))
 	return err
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"bytes"
@@ -62,7 +62,7 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 // Leaves calls fn for each stored leaf in [start, end); a row that is not a
 // valid leaf comes with Invalid set.
 func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, domain, pseudonym, pseudonym IS NULL, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+	rows, err := tx.query(`SELECT idx, domain, pseudonym, pseudonym IS NULL, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (tx *Tx) LatestCheckpoint() (*probity.Checkpoint, error) {
 
 // Checkpoints calls fn for every checkpoint in size order.
 func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints ORDER BY size`)
+	rows, err := tx.query(`SELECT `+checkpointColumns+` FROM audit_checkpoints ORDER BY size`)
 	if err != nil {
 		return err
 	}
@@ -190,13 +190,13 @@ func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
 func (tx *Tx) LeafRows() (uint64, int64, int64, error) {
 	var n int64
 	var first, last sql.NullInt64
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT COUNT(*), MIN(idx), MAX(idx) FROM audit_leaves`).Scan(&n, &first, &last)
+	err := tx.queryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM audit_leaves`).Scan(&n, &first, &last)
 	return uint64(n), first.Int64, last.Int64, err
 }
 
 // SpecRows calls fn for every stored spec version, parsed afresh.
 func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, version, digest, applied_at, effective_at, spec FROM spec_versions ORDER BY domain, version`)
+	rows, err := tx.query(`SELECT domain, version, digest, applied_at, effective_at, spec FROM spec_versions ORDER BY domain, version`)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
 
 // EventRows calls fn for every stored event with all its points.
 func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT domain, `+eventColumns+`, points, retracted_at FROM events ORDER BY domain, key`)
+	rows, err := tx.query(`SELECT domain, `+eventColumns+`, points, retracted_at FROM events ORDER BY domain, key`)
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 
 // Inquiries returns the read leaves of a subject's record in a domain.
 func (tx *Tx) Inquiries(domain string, subject probity.Pseudonym) ([]probity.AuditLeaf, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT idx, data FROM audit_leaves INDEXED BY audit_reads_by_subject
+	rows, err := tx.query(`SELECT idx, data FROM audit_leaves INDEXED BY audit_reads_by_subject
 		WHERE domain = ? AND pseudonym = ? AND action IN ('score.read', 'decision.read', 'report.read', 'restriction.checked') ORDER BY idx`, domain, subject[:])
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -32,14 +32,14 @@ func scanDispute(row scanner) (*probity.Dispute, error) {
 
 // InsertDispute stores a new dispute; ECONFLICT if its id is taken.
 func (tx *Tx) InsertDispute(d *probity.Dispute) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO disputes (`+disputeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(`INSERT INTO disputes (`+disputeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.Domain, d.Subject[:], d.ID, d.EventKey, d.Reason, d.FiledAt.UnixNano(), d.DueAt.UnixNano(), d.Status, nanosOrZero(d.ResolvedAt), d.Reviewer, d.Resolution)
 	return err
 }
 
 // ResolveDispute records an open dispute's outcome; ECONFLICT if it is not open.
 func (tx *Tx) ResolveDispute(d *probity.Dispute) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE disputes SET status = ?, resolved_at = ?, reviewer = ?, resolution = ? WHERE domain = ? AND id = ? AND status = 'open'`,
+	res, err := tx.exec(`UPDATE disputes SET status = ?, resolved_at = ?, reviewer = ?, resolution = ? WHERE domain = ? AND id = ? AND status = 'open'`,
 		d.Status, d.ResolvedAt.UnixNano(), d.Reviewer, d.Resolution, d.Domain, d.ID)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func (tx *Tx) ResolveDispute(d *probity.Dispute) error {
 
 // Dispute returns one dispute; ENOTFOUND if there is none.
 func (tx *Tx) Dispute(domain, id string) (*probity.Dispute, error) {
-	d, err := scanDispute(tx.tx.QueryRowContext(tx.ctx, `SELECT `+disputeColumns+` FROM disputes WHERE domain = ? AND id = ?`, domain, id))
+	d, err := scanDispute(tx.queryRow(`SELECT `+disputeColumns+` FROM disputes WHERE domain = ? AND id = ?`, domain, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, probity.Errorf(probity.ENOTFOUND, "domain %s has no dispute %s", domain, id)
 	}
@@ -106,7 +106,7 @@ func (tx *Tx) DisputeRows(fn func(*probity.Dispute) error) error {
 // RetractEvent marks an event retracted at the transaction's time; it no
 // longer counts, and stays for the record.
 func (tx *Tx) RetractEvent(domain, key string) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE events SET retracted_at = ? WHERE domain = ? AND key = ? AND retracted_at = 0`, tx.now.UnixNano(), domain, key)
+	res, err := tx.exec(`UPDATE events SET retracted_at = ? WHERE domain = ? AND key = ? AND retracted_at = 0`, tx.now.UnixNano(), domain, key)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func each[T any](all []T, err error, fn func(*T) error) error {
 // RetractedEvents returns a subject's retracted entries in a domain, kept
 // for the record, oldest first.
 func (tx *Tx) RetractedEvents(domain string, subject probity.Pseudonym) ([]probity.RetractedEvent, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+eventColumns+`, retracted_at FROM events
+	rows, err := tx.query(`SELECT `+eventColumns+`, retracted_at FROM events
 		WHERE domain = ? AND pseudonym = ? AND retracted_at != 0 ORDER BY occurred_at, key`, domain, subject[:])
 	if err != nil {
 		return nil, err

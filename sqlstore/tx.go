@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"bytes"
@@ -13,35 +13,65 @@ import (
 	"github.com/probity-dev/probity"
 )
 
-// Tx is a transaction of the embedded store. It prepares each statement once
-// and reuses it, since ingest calls InsertEvent hundreds of thousands of times
-// in one transaction.
+// Tx is a transaction of the store. It binds each statement once and
+// reuses it, since ingest inserts hundreds of thousands of rows in one
+// transaction.
 type Tx struct {
 	db    *DB
 	pool  *sql.DB
+	conn  *sql.Conn // write transactions only: for a dialect's bulk path
 	ctx   context.Context
 	tx    *sql.Tx
 	now   time.Time
-	stmts map[string]*sql.Stmt
+	stmts map[string]*statement
 }
 
 var _ probity.Tx = (*Tx)(nil)
 
-func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
+// statement is a query of the transaction: a statement prepared on its
+// connection where the dialect prepares, the query's text otherwise.
+type statement struct {
+	tx    *sql.Tx
+	s     *sql.Stmt
+	query string
+}
+
+func (s *statement) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	if s.s != nil {
+		return s.s.QueryContext(ctx, args...)
+	}
+	return s.tx.QueryContext(ctx, s.query, args...)
+}
+
+func (s *statement) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	if s.s != nil {
+		return s.s.QueryRowContext(ctx, args...)
+	}
+	return s.tx.QueryRowContext(ctx, s.query, args...)
+}
+
+func (s *statement) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	if s.s != nil {
+		return s.s.ExecContext(ctx, args...)
+	}
+	return s.tx.ExecContext(ctx, s.query, args...)
+}
+
+func (tx *Tx) stmt(query string) (*statement, error) {
 	if s, ok := tx.stmts[query]; ok {
 		return s, nil
 	}
-	var s *sql.Stmt
-	if prepared := tx.db.prepared(tx.pool, query); prepared != nil {
-		s = tx.tx.StmtContext(tx.ctx, prepared)
-	} else {
+	s := &statement{tx: tx.tx, query: tx.db.rebind(query)}
+	if tx.db.dialect.Prepare {
 		var err error
-		if s, err = tx.tx.PrepareContext(tx.ctx, query); err != nil {
+		if prepared := tx.db.prepared(tx.pool, query); prepared != nil {
+			s.s = tx.tx.StmtContext(tx.ctx, prepared)
+		} else if s.s, err = tx.tx.PrepareContext(tx.ctx, s.query); err != nil {
 			return nil, err
 		}
 	}
 	if tx.stmts == nil {
-		tx.stmts = make(map[string]*sql.Stmt)
+		tx.stmts = make(map[string]*statement)
 	}
 	tx.stmts[query] = s
 	return s, nil
@@ -49,9 +79,23 @@ func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
 
 func (tx *Tx) close() {
 	for q, s := range tx.stmts {
-		s.Close()
+		if s.s != nil {
+			s.s.Close()
+		}
 		delete(tx.stmts, q)
 	}
+}
+
+func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(tx.ctx, tx.db.rebind(query), args...)
+}
+
+func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(tx.ctx, tx.db.rebind(query), args...)
+}
+
+func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(tx.ctx, tx.db.rebind(query), args...)
 }
 
 // Now is the transaction's fixed time.
@@ -59,7 +103,7 @@ func (tx *Tx) Now() time.Time { return tx.now }
 
 // DomainIDs lists domains with at least one spec version.
 func (tx *Tx) DomainIDs() ([]string, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT DISTINCT domain FROM spec_versions ORDER BY domain`)
+	rows, err := tx.query(`SELECT DISTINCT domain FROM spec_versions ORDER BY domain`)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +158,7 @@ func (tx *Tx) InsertSpecVersion(v *probity.SpecVersion) error {
 	if err != nil {
 		return err
 	}
-	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO spec_versions (domain, version, digest, applied_at, effective_at, spec) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	res, err := tx.exec(`INSERT INTO spec_versions (domain, version, digest, applied_at, effective_at, spec) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		v.Domain, v.Version, v.Digest, v.AppliedAt.UnixNano(), v.EffectiveAt.UnixNano(), spec)
 	if err != nil {
 		return err
@@ -207,7 +251,7 @@ func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version in
 
 // ScanEvents calls fn for every event of a domain in key order.
 func (tx *Tx) ScanEvents(domain string, fn func(*probity.Event) error) error {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+eventColumns+` FROM events INDEXED BY events_by_key WHERE domain = ? ORDER BY key`, domain)
+	rows, err := tx.query(`SELECT `+eventColumns+` FROM events INDEXED BY events_by_key WHERE domain = ? ORDER BY key`, domain)
 	if err != nil {
 		return err
 	}
@@ -228,6 +272,9 @@ func (tx *Tx) ScanEvents(domain string, fn func(*probity.Event) error) error {
 // RETURNING which keys were free.
 func (tx *Tx) InsertEvents(events []*probity.Event, points [][]probity.Points) ([]bool, error) {
 	inserted := make([]bool, len(events))
+	if d := tx.db.dialect; d.CopyEvents != nil && tx.conn != nil && len(events) >= d.CopyAtLeast {
+		return inserted, tx.copyEvents(events, points, inserted)
+	}
 	for start := 0; start < len(events); start += insertBatch {
 		end := min(start+insertBatch, len(events))
 		if err := tx.insertEvents(events[start:end], points[start:end], inserted[start:end]); err != nil {
@@ -272,6 +319,32 @@ func (tx *Tx) insertEvents(events []*probity.Event, points [][]probity.Points, i
 		inserted[i] = true
 	}
 	return rows.Err()
+}
+
+// copyEvents stores events through the dialect's bulk path.
+func (tx *Tx) copyEvents(events []*probity.Event, points [][]probity.Points, inserted []bool) error {
+	rows := make([][]any, len(events))
+	index := make(map[string]int, len(events))
+	for i, e := range events {
+		fields, err := json.Marshal(e.Fields)
+		if err != nil {
+			return fmt.Errorf("event %s: fields: %w", e.Key, err)
+		}
+		index[e.Key] = i
+		rows[i] = []any{e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), string(fields), e.Cures, encodePoints(points[i])}
+	}
+	keys, err := tx.db.dialect.CopyEvents(tx.ctx, tx.conn, rows)
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		i, ok := index[key]
+		if !ok {
+			return fmt.Errorf("bulk insert returned key %q that was not inserted", key)
+		}
+		inserted[i] = true
+	}
+	return nil
 }
 
 func insertQuery(n int) string {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ func (tx *Tx) InsertOrder(o *probity.CourtOrder) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.tx.ExecContext(tx.ctx, `INSERT INTO court_orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.exec(`INSERT INTO court_orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Domain, o.Subject[:], o.ID, o.Citation, rs, o.IssuedAt.UnixNano(), o.EffectiveAt.UnixNano(), o.EndsAt.UnixNano(), nanosOrZero(o.FulfilledAt), o.IssuedBy)
 	return err
 }
@@ -22,7 +22,7 @@ func (tx *Tx) InsertOrder(o *probity.CourtOrder) error {
 // FulfillOrder marks an order fulfilled at the transaction's time;
 // ECONFLICT if it is fulfilled already.
 func (tx *Tx) FulfillOrder(domain, id string) error {
-	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE court_orders SET fulfilled_at = ? WHERE domain = ? AND id = ? AND fulfilled_at = 0`, tx.now.UnixNano(), domain, id)
+	res, err := tx.exec(`UPDATE court_orders SET fulfilled_at = ? WHERE domain = ? AND id = ? AND fulfilled_at = 0`, tx.now.UnixNano(), domain, id)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (tx *Tx) FulfillOrder(domain, id string) error {
 }
 
 func (tx *Tx) orders(query string, args ...any) ([]probity.CourtOrder, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+orderColumns+` FROM court_orders `+query, args...)
+	rows, err := tx.query(`SELECT `+orderColumns+` FROM court_orders `+query, args...)
 	if err != nil {
 		return nil, err
 	}
