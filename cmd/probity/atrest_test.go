@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
+	"github.com/probity-dev/probity/storetest"
 )
 
 // forms returns the ways an identifier could sit in a file: as typed, in
@@ -84,7 +87,7 @@ func TestNoRawIdentifierAtRest(t *testing.T) {
 	mustRun(t, "ingest", "--data", data, "--domain", "acme.lending", writeFile(t, t.TempDir(), "e.csv", csv.String()))
 
 	// Keep a store open so that the WAL holds the latest writes, then write and read more.
-	in, err := open(context.Background(), data)
+	in, err := open(context.Background(), testLocation(t, data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +105,27 @@ func TestNoRawIdentifierAtRest(t *testing.T) {
 			t.Fatalf("score of a planted subject: %v, %v", s, err)
 		}
 	}
-	if info, err := os.Stat(filepath.Join(data, "probity.db-wal")); err != nil || info.Size() == 0 {
-		t.Fatalf("no WAL with the latest writes while the store is open: %v", err)
-	}
-	if n := scanDir(t, data, ids); n < 3 {
-		t.Fatalf("scanned %d files, want the database, its WAL and the key", n)
+	if storetest.Backend() == "postgres" {
+		// The database lives on the server: read every row of every table
+		// as PostgreSQL prints it, with byte columns also as raw bytes.
+		dump := dumpPostgres(t, storetest.DirDSN(t, data))
+		for _, id := range ids {
+			for form, b := range forms(id) {
+				if bytes.Contains(dump, b) {
+					t.Errorf("the database holds the identifier (%s)", form)
+				}
+			}
+		}
+		if !bytes.Contains(dump, []byte("nb1")) {
+			t.Fatal("the dump lacks the ingested keys: it reads nothing")
+		}
+	} else {
+		if info, err := os.Stat(filepath.Join(data, "probity.db-wal")); err != nil || info.Size() == 0 {
+			t.Fatalf("no WAL with the latest writes while the store is open: %v", err)
+		}
+		if n := scanDir(t, data, ids); n < 3 {
+			t.Fatalf("scanned %d files, want the database, its WAL and the key", n)
+		}
 	}
 	in.Close()
 	scanDir(t, data, ids)
@@ -116,4 +135,53 @@ func TestNoRawIdentifierAtRest(t *testing.T) {
 	if !bytes.Contains(leak, forms(ids[0])["lower 11010519491231002X"]) {
 		t.Fatal("the scan would not find a planted identifier")
 	}
+}
+
+// dumpPostgres returns every row of every table of the database, as text
+// and with each byte column's raw bytes.
+func dumpPostgres(t *testing.T, dsn string) []byte {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	var out bytes.Buffer
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					out.Write(b)
+				}
+				fmt.Fprintf(&out, "\t%v", v)
+			}
+			out.WriteByte('\n')
+		}
+		rows.Close()
+	}
+	return out.Bytes()
 }

@@ -60,9 +60,13 @@ func (c *AuditCommand) verify(ctx context.Context, args []string) error {
 	if *url != "" {
 		return c.verifyRemote(ctx, *url, *cpFile, *key, *index)
 	}
-	for _, name := range []string{sqlite.FileName, identity.MasterKeyFile, audit.KeyFile} {
-		if _, err := os.Stat(filepath.Join(*data, name)); err != nil {
-			return fmt.Errorf("audit verify: %s has no %s: there is no store to verify (wrong --data?)", *data, name)
+	needed := []string{identity.MasterKeyFile, audit.KeyFile}
+	if *data.db == "" {
+		needed = append(needed, sqlite.FileName)
+	}
+	for _, name := range needed {
+		if _, err := os.Stat(filepath.Join(data.Dir(), name)); err != nil {
+			return fmt.Errorf("audit verify: %s has no %s: there is no store to verify (wrong --data?)", data.Dir(), name)
 		}
 	}
 	in, err := openStore(ctx, *data)
@@ -190,7 +194,7 @@ func (c *AuditCommand) key(ctx context.Context, args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	signer, _, err := audit.LoadOrCreateSigner(*data)
+	signer, _, err := audit.LoadOrCreateSigner(data.Dir())
 	if err != nil {
 		return err
 	}

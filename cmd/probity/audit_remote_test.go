@@ -14,7 +14,7 @@ import (
 // serveInstallation serves a data directory on 127.0.0.1:0 in-process.
 func serveInstallation(t *testing.T, data string) (*installation, string) {
 	t.Helper()
-	in, err := open(context.Background(), data)
+	in, err := open(context.Background(), testLocation(t, data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +56,7 @@ func TestRemoteVerify(t *testing.T) {
 
 	// A fork: a copy of the installation that goes its own way.
 	fork := t.TempDir()
-	for _, name := range []string{"probity.db", "master.key", "audit.key"} {
-		buf, err := os.ReadFile(filepath.Join(data, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(fork, name), buf, 0o600)
-	}
+	copyInstallation(t, data, fork)
 
 	in, url := serveInstallation(t, data)
 	ingestVia(t, in, "grow")

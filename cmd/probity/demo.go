@@ -64,7 +64,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := c.state(*data, *seed)
+	opts, err := c.state(data.Dir(), *seed)
 	if err != nil {
 		return err
 	}

@@ -17,11 +17,10 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
-	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	args := []string{"demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0"}
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args)}
 	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0"})
-	}()
+	go func() { done <- m.Run(ctx, args) }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(stdout.String(), "serving") {
 		select {

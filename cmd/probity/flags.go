@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/postgres"
 	"golang.org/x/term"
 )
 
@@ -56,13 +57,43 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// dataFlag registers --data with its default from PROBITY_DATA.
-func (m *Main) dataFlag(fs *flag.FlagSet) *string {
+// location is where an installation lives: its data directory (the keys,
+// and the embedded database unless --db names a shared one) and the
+// database flags.
+type location struct {
+	dir       *string
+	db        *string
+	maxConns  *int
+	maxIdle   *int
+	noMigrate *bool
+}
+
+// Dir is the data directory.
+func (l location) Dir() string { return *l.dir }
+
+// String names the store for messages: the directory, or the database
+// without its password.
+func (l location) String() string {
+	if *l.db != "" {
+		return postgres.Redact(*l.db) + " (keys in " + *l.dir + ")"
+	}
+	return *l.dir
+}
+
+// dataFlag registers --data (default PROBITY_DATA) and the database flags
+// (--db, default PROBITY_DB) of every command that opens the store.
+func (m *Main) dataFlag(fs *flag.FlagSet) *location {
 	def := DefaultDataDir
 	if v := m.Getenv("PROBITY_DATA"); v != "" {
 		def = v
 	}
-	return fs.String("data", def, "data directory: the embedded database and the keys (env PROBITY_DATA)")
+	return &location{
+		dir:       fs.String("data", def, "data directory: the keys, and the embedded database unless --db is given (env PROBITY_DATA)"),
+		db:        fs.String("db", m.Getenv("PROBITY_DB"), "shared database instead of the embedded one: postgres://user@host:port/name (env PROBITY_DB)"),
+		maxConns:  fs.Int("db-max-conns", 16, "with --db: most connections this process opens"),
+		maxIdle:   fs.Int("db-max-idle", 0, "with --db: most idle connections kept (default: --db-max-conns)"),
+		noMigrate: fs.Bool("no-migrate", false, "with --db: refuse to start if migrations are pending instead of applying them (probity migrate applies them)"),
+	}
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

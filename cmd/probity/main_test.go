@@ -37,7 +37,7 @@ func run(tb testing.TB, env map[string]string, stdin string, args ...string) (st
 	tb.Helper()
 	var stdout, stderr syncBuffer
 	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] }}
+		Getenv: testGetenv(tb, env, args)}
 	err := m.Run(context.Background(), args)
 	return stdout.String(), stderr.String(), err
 }

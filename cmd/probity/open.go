@@ -10,20 +10,22 @@ import (
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/postgres"
 	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/sqlstore"
 )
 
 // installation is an opened data directory: its store and its services.
 type installation struct {
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	signer *audit.Signer
 	bureau *bureau.Bureau
 }
 
 // open opens the data directory, creating it, its keys and its database on
 // first use, and records the keys in a new log.
-func open(ctx context.Context, dir string) (*installation, error) {
-	in, err := openStore(ctx, dir)
+func open(ctx context.Context, loc location) (*installation, error) {
+	in, err := openStore(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +38,8 @@ func open(ctx context.Context, dir string) (*installation, error) {
 
 // openStore opens the data directory without writing to the log, for the
 // commands that only read it.
-func openStore(ctx context.Context, dir string) (*installation, error) {
+func openStore(ctx context.Context, loc location) (*installation, error) {
+	dir := loc.Dir()
 	master, err := identity.LoadOrCreateMasterKey(dir)
 	if err != nil {
 		return nil, err
@@ -45,11 +48,34 @@ func openStore(ctx context.Context, dir string) (*installation, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, dir)
+	db, err := openDB(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
 	return &installation{db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}, nil
+}
+
+// openDB opens the shared database --db names, or the embedded one in the
+// data directory.
+func openDB(ctx context.Context, loc location) (*sqlstore.DB, error) {
+	if *loc.db == "" {
+		db, err := sqlite.Open(ctx, loc.Dir())
+		if err != nil {
+			return nil, err
+		}
+		return db.DB, nil
+	}
+	if *loc.maxConns < 1 {
+		return nil, fmt.Errorf("--db-max-conns %d: want at least 1", *loc.maxConns)
+	}
+	if *loc.maxIdle < 0 {
+		return nil, fmt.Errorf("--db-max-idle %d: want 0 (as many as --db-max-conns) or more", *loc.maxIdle)
+	}
+	db, err := postgres.Open(ctx, *loc.db, postgres.Options{MaxConns: *loc.maxConns, MaxIdle: *loc.maxIdle, NoMigrate: *loc.noMigrate})
+	if err != nil {
+		return nil, err
+	}
+	return db.DB, nil
 }
 
 func (in *installation) Close() error { return in.db.Close() }

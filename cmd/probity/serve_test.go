@@ -15,7 +15,7 @@ func serveOnce(t *testing.T, args ...string) (string, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
-	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args)}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, append([]string{"serve"}, args...)) }()
 	deadline := time.After(30 * time.Second)
