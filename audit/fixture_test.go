@@ -12,13 +12,14 @@ import (
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/population"
 	"github.com/probity-dev/probity/spec"
-	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/sqlstore"
+	"github.com/probity-dev/probity/storetest"
 )
 
 // installation is a data directory with a bureau over it.
 type installation struct {
 	dir    string
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	bureau *bureau.Bureau
 	signer *audit.Signer
 }
@@ -33,7 +34,7 @@ func openInstallation(tb testing.TB, dir string) *installation {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), dir)
+	db, err := storetest.OpenDir(tb, context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,7 +14,8 @@ import (
 	"github.com/probity-dev/probity/eventfile"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/spec"
-	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/sqlstore"
+	"github.com/probity-dev/probity/storetest"
 )
 
 // clock is a settable time for the store's transactions.
@@ -29,14 +30,14 @@ type fixture struct {
 	*bureau.Bureau
 	clock  *clock
 	dir    string
-	db     *sqlite.DB
+	db     *sqlstore.DB
 	signer *audit.Signer
 }
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := sqlite.Open(local(), dir)
+	db, err := storetest.OpenDir(tb, local(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}

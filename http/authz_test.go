@@ -20,7 +20,8 @@ import (
 	"github.com/probity-dev/probity/eventfile"
 	phttp "github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/identity"
-	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/sqlstore"
+	"github.com/probity-dev/probity/storetest"
 )
 
 // The two domains of the authorization tests, and the company rated in the
@@ -483,10 +484,10 @@ func TestDeniedAttemptIsAudited(t *testing.T) {
 // logger, with rate limit rate (0: none, so that the table's hundreds of
 // calls from one address are not throttled). It returns the store too, for
 // a test to close under the running server.
-func startServerWith(tb testing.TB, logger *slog.Logger, rate float64) (*phttp.Server, *sqlite.DB) {
+func startServerWith(tb testing.TB, logger *slog.Logger, rate float64) (*phttp.Server, *sqlstore.DB) {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := sqlite.Open(context.Background(), dir)
+	db, err := storetest.OpenDir(tb, context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/probity-dev/probity/bureau"
 	phttp "github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/identity"
-	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/storetest"
 )
 
 const alice = "cn-rid:11010519491231002X"
@@ -55,7 +55,7 @@ func grantAll(tb testing.TB) {
 func startServer(tb testing.TB) *phttp.Server {
 	tb.Helper()
 	dir := tb.TempDir()
-	db, err := sqlite.Open(context.Background(), dir)
+	db, err := storetest.OpenDir(tb, context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
