@@ -47,8 +47,10 @@ func New(store probity.Store, keys *identity.KeyRing, log *audit.Log) *Bureau {
 func (b *Bureau) Init(ctx context.Context) error {
 	return b.store.Update(ctx, func(tx probity.Tx) error {
 		size, err := tx.LogSize()
-		if err != nil || size > 0 {
+		if err != nil {
 			return err
+		} else if size > 0 {
+			return b.checkKeys(tx)
 		}
 		actor := probity.ActorFromContext(ctx).ID
 		batch := b.log.Begin(tx)
@@ -59,6 +61,23 @@ func (b *Bureau) Init(ctx context.Context) error {
 			}
 		}
 		return batch.Commit()
+	})
+}
+
+// checkKeys refuses keys other than those the log recorded when it began:
+// a server of a shared database started with a new data directory would
+// otherwise mint keys of its own, pseudonymise subjects apart from their
+// records and sign checkpoints no one can verify.
+func (b *Bureau) checkKeys(tx probity.ReadTx) error {
+	keys := b.KeyDigests()
+	return tx.Leaves(0, 2, func(e *probity.AuditEntry) error {
+		if e.Invalid != "" || e.Action != probity.ActionKeyCreated {
+			return nil // not a log this check can read: audit verify says why
+		}
+		if want, ok := keys[e.Ref]; ok && e.Digest != want {
+			return probity.Errorf(probity.ECONFLICT, "the %s in the data directory is not the one this store's log began with (leaf %d): copy master.key and audit.key from the installation's first data directory", e.Ref, e.Index)
+		}
+		return nil
 	})
 }
 

@@ -47,8 +47,14 @@ func testLocation(tb testing.TB, dir string) location {
 	if storetest.Backend() == "postgres" {
 		db = storetest.DirDSN(tb, dir)
 	}
+	return testLocationDB(tb, dir, db)
+}
+
+// testLocationDB is the location of an installation with keys in dir and
+// its store in the database dsn names.
+func testLocationDB(tb testing.TB, dir, dsn string) location {
 	conns, idle, noMigrate := 8, 0, false
-	return location{dir: &dir, db: &db, maxConns: &conns, maxIdle: &idle, noMigrate: &noMigrate}
+	return location{dir: &dir, db: &dsn, maxConns: &conns, maxIdle: &idle, noMigrate: &noMigrate}
 }
 
 // testProcessEnv is the extra environment of a CLI run as a child process.

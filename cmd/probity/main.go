@@ -70,6 +70,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&EraseCommand{m: m}).Run(ctx, rest)
 	case "ingest":
 		return (&IngestCommand{m: m}).Run(ctx, rest)
+	case "migrate":
+		return (&MigrateCommand{m: m}).Run(ctx, rest)
 	case "official":
 		return (&OfficialCommand{m: m}).Run(ctx, rest)
 	case "order":
@@ -115,6 +117,7 @@ Commands:
 	domain    apply a domain spec (probity domain apply SPEC.yaml)
 	erase     erase a subject's record in a consent-based domain
 	ingest    ingest events from an NDJSON or CSV file
+	migrate   apply pending schema migrations (servers also apply them at start)
 	official  record officials' terms of office, list the roster
 	order     issue and lift court orders; check a restriction
 	correct   rectify an entry with a correcting one
@@ -125,6 +128,9 @@ Commands:
 	serve     serve the JSON API
 	token     create, list and revoke principals' tokens; issue subject tokens
 
-Every command takes --data DIR (default ./probity-data, or $PROBITY_DATA).
+Every command takes --data DIR (default ./probity-data, or $PROBITY_DATA):
+the keys, and the embedded database. With --db postgres://... (or
+$PROBITY_DB) the store is a shared PostgreSQL database instead, and the keys
+stay in --data; copy them to every server of one installation.
 Run probity <command> -h for a command's flags.
 `
