@@ -169,7 +169,7 @@ func (tx *Tx) LatestCheckpoint() (*probity.Checkpoint, error) {
 
 // Checkpoints calls fn for every checkpoint in size order.
 func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
-	rows, err := tx.query(`SELECT `+checkpointColumns+` FROM audit_checkpoints ORDER BY size`)
+	rows, err := tx.query(`SELECT ` + checkpointColumns + ` FROM audit_checkpoints ORDER BY size`)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
 
 // EventRows calls fn for every stored event with all its points.
 func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
-	rows, err := tx.query(`SELECT domain, `+eventColumns+`, points, retracted_at FROM events ORDER BY domain, key`)
+	rows, err := tx.query(`SELECT domain, ` + eventColumns + `, points, retracted_at FROM events ORDER BY domain, key`)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (tx *Tx) Principal(id string) (*probity.Principal, error) {
 
 // Principals returns every principal, oldest first.
 func (tx *Tx) Principals() ([]probity.Principal, error) {
-	rows, err := tx.query(`SELECT `+principalColumns+` FROM principals ORDER BY created_at, id`)
+	rows, err := tx.query(`SELECT ` + principalColumns + ` FROM principals ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
