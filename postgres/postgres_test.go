@@ -10,15 +10,15 @@ import (
 	"github.com/probity-dev/probity/storetest"
 )
 
-func TestConformance(t *testing.T) {
-	storetest.RunAll(t, func(tb testing.TB, now func() time.Time) probity.Store {
-		tb.Helper()
+func TestConformance(t *testing.T) { storetest.RunAll(t, openPostgres) }
+
+func openPostgres(tb testing.TB, now func() time.Time) probity.Store {
+	tb.Helper()
 		db, err := postgres.Open(context.Background(), storetest.NewPostgres(tb), postgres.Options{MaxConns: 4})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		db.Now = now
-		tb.Cleanup(func() { db.Close() })
-		return db
-	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.Now = now
+	tb.Cleanup(func() { db.Close() })
+	return db
 }

@@ -1,48 +1,10 @@
 package sqlite_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"fmt"
 	"testing"
-	"time"
 
-	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/sqlite"
+	"github.com/probity-dev/probity/storetest"
 )
 
-// BenchmarkInsertEvents measures the store alone: rows already validated,
-// pseudonymised and pointed, inserted in one transaction. It is the limit
-// that ingest (BenchmarkIngest in bureau) is compared with.
-func BenchmarkInsertEvents(b *testing.B) {
-	const n = 50000
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	events := make([]*probity.Event, n)
-	points := make([][]probity.Points, n)
-	for i := range events {
-		events[i] = &probity.Event{Domain: "acme.lending", Key: fmt.Sprintf("L-%07d-%03d", i/20, i%20), Type: "loan_repaid",
-			Subject: sha256.Sum256([]byte(fmt.Sprint(i / 20))), Kind: probity.KindPerson,
-			OccurredAt: now.Add(-time.Duration(i) * time.Hour), RecordedAt: now, Fields: map[string]any{"amount": 1234.5}}
-		points[i] = []probity.Points{{Version: 1, Raw: 10}}
-	}
-	for b.Loop() {
-		b.StopTimer()
-		db, err := sqlite.Open(context.Background(), b.TempDir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		start := time.Now()
-		err = db.Update(context.Background(), func(tx probity.Tx) error {
-			_, err := tx.InsertEvents(events, points)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(n/time.Since(start).Seconds(), "rows/s")
-		b.StopTimer()
-		db.Close()
-		b.StartTimer()
-	}
-}
+// BenchmarkInsertEvents is the raw insert limit of the embedded store.
+func BenchmarkInsertEvents(b *testing.B) { storetest.BenchInsertEvents(b, openSQLite) }

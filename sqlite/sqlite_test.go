@@ -10,15 +10,15 @@ import (
 	"github.com/probity-dev/probity/storetest"
 )
 
-func TestConformance(t *testing.T) {
-	storetest.RunAll(t, func(tb testing.TB, now func() time.Time) probity.Store {
-		tb.Helper()
+func TestConformance(t *testing.T) { storetest.RunAll(t, openSQLite) }
+
+func openSQLite(tb testing.TB, now func() time.Time) probity.Store {
+	tb.Helper()
 		db, err := sqlite.Open(context.Background(), tb.TempDir())
-		if err != nil {
-			tb.Fatal(err)
-		}
-		db.Now = now
-		tb.Cleanup(func() { db.Close() })
-		return db
-	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.Now = now
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
