@@ -189,8 +189,8 @@ func (b *Bureau) storePrincipal(ctx context.Context, tx probity.Tx, p *probity.P
 
 // validPrincipal checks a request's own fields.
 func validPrincipal(req probity.PrincipalRequest) error {
-	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
-		return probity.Errorf(probity.EINVALID, "name: required, at most 100 characters (who holds the token, e.g. \"ACME credit desk\")")
+	if err := probity.CheckText("name", req.Name, 100, true, `who holds the token, e.g. "ACME credit desk"`); err != nil {
+		return err
 	}
 	for i, g := range req.Grants {
 		switch {

@@ -2,7 +2,6 @@ package bureau
 
 import (
 	"context"
-	"strings"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -15,8 +14,8 @@ func (b *Bureau) Correct(ctx context.Context, domain, oldKey string, input probi
 	if err := b.authorize(ctx, "correcting events", role(probity.RoleReporter, domain)); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(reason) == "" || len(reason) > MaxDisputeReason {
-		return nil, probity.Errorf(probity.EINVALID, "reason: required, at most %d bytes: say what the correction corrects", MaxDisputeReason)
+	if err := probity.CheckText("reason", reason, MaxDisputeReason, true, "say what the correction corrects"); err != nil {
+		return nil, err
 	}
 	actor := probity.ActorFromContext(ctx).ID
 	var e *probity.Event

@@ -31,8 +31,8 @@ func (b *Bureau) FileDispute(ctx context.Context, req probity.DisputeRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(req.Reason) == "" || len(req.Reason) > MaxDisputeReason {
-		return nil, probity.Errorf(probity.EINVALID, "reason: required, at most %d bytes: say what is wrong with the entry", MaxDisputeReason)
+	if err := probity.CheckText("reason", req.Reason, MaxDisputeReason, true, "say what is wrong with the entry"); err != nil {
+		return nil, err
 	}
 	id := make([]byte, 8)
 	if _, err := rand.Read(id); err != nil {
@@ -133,8 +133,9 @@ func (b *Bureau) ResolveDispute(ctx context.Context, domain, id string, r probit
 		return nil, probity.Errorf(probity.EINVALID, "outcome: %s; allowed: upheld (the entry is retracted) or rejected (with a reason)", probity.Quote(r.Outcome))
 	case r.Outcome == probity.DisputeRejected && strings.TrimSpace(r.Reason) == "":
 		return nil, probity.Errorf(probity.EINVALID, "reason: required to reject a dispute; the subject is shown it")
-	case len(r.Reason) > MaxDisputeReason:
-		return nil, probity.Errorf(probity.EINVALID, "reason: at most %d bytes", MaxDisputeReason)
+	}
+	if err := probity.CheckText("reason", r.Reason, MaxDisputeReason, false, ""); err != nil {
+		return nil, err
 	}
 	a := probity.ActorFromContext(ctx)
 	var d *probity.Dispute

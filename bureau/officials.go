@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"strings"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -23,8 +22,8 @@ func (b *Bureau) RecordTerm(ctx context.Context, req probity.TermRequest) (*prob
 	if err != nil {
 		return nil, prefixed("subject", err)
 	}
-	if strings.TrimSpace(req.Office) == "" || len(req.Office) > 200 {
-		return nil, probity.Errorf(probity.EINVALID, "office: required, at most 200 bytes (e.g. \"mayor of Springfield\")")
+	if err := probity.CheckText("office", req.Office, 200, true, `e.g. "mayor of Springfield"`); err != nil {
+		return nil, err
 	}
 	t := &probity.OfficialTerm{Domain: req.Domain, Office: req.Office}
 	if t.From, err = ParseTime(req.From); err != nil {

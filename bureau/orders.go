@@ -73,8 +73,8 @@ func (b *Bureau) IssueOrder(ctx context.Context, req probity.OrderRequest) (*pro
 }
 
 func newOrder(req probity.OrderRequest) (*probity.CourtOrder, error) {
-	if strings.TrimSpace(req.Citation) == "" || len(req.Citation) > 500 {
-		return nil, probity.Errorf(probity.EINVALID, "citation: required, at most 500 bytes: the legal basis of the order (court, case, article)")
+	if err := probity.CheckText("citation", req.Citation, 500, true, "the legal basis of the order (court, case, article)"); err != nil {
+		return nil, err
 	}
 	if len(req.Restrictions) == 0 || len(req.Restrictions) > 20 {
 		return nil, probity.Errorf(probity.EINVALID, "restrictions: name 1 to 20 restrictions, e.g. [\"no_new_credit\"]")

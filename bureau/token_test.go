@@ -178,3 +178,27 @@ func TestAuthorize(t *testing.T) {
 		}
 	})
 }
+
+// TestTextThatCannotBeKept: free text a store could not keep byte for byte
+// (invalid UTF-8, control characters) is refused with the field's name on
+// every backend, and nothing is stored.
+func TestTextThatCannotBeKept(t *testing.T) {
+	f := newFixture(t)
+	before, err := f.Principals(local())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"desk\xff", "desk\x00", "\x1b[2Jdesk"} {
+		_, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: name, Grants: []probity.Grant{{Role: probity.RoleReader, Domain: "acme.lending"}}})
+		if probity.ErrorCode(err) != probity.EINVALID || !strings.HasPrefix(probity.ErrorMessage(err), "name: ") {
+			t.Fatalf("CreatePrincipal(name %q) = %v, want EINVALID naming the name", name, err)
+		}
+	}
+	after, err := f.Principals(local())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("%d principals after refused requests, want %d", len(after), len(before))
+	}
+}
