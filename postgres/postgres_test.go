@@ -14,7 +14,7 @@ func TestConformance(t *testing.T) { storetest.RunAll(t, openPostgres) }
 
 func openPostgres(tb testing.TB, now func() time.Time) probity.Store {
 	tb.Helper()
-		db, err := postgres.Open(context.Background(), storetest.NewPostgres(tb), postgres.Options{MaxConns: 4})
+	db, err := postgres.Open(context.Background(), storetest.NewPostgres(tb), postgres.Options{MaxConns: 4})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,7 +14,7 @@ func TestConformance(t *testing.T) { storetest.RunAll(t, openSQLite) }
 
 func openSQLite(tb testing.TB, now func() time.Time) probity.Store {
 	tb.Helper()
-		db, err := sqlite.Open(context.Background(), tb.TempDir())
+	db, err := sqlite.Open(context.Background(), tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
