@@ -74,3 +74,28 @@ func BenchmarkScore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScoreParallel measures scores from concurrent callers, whose read
+// leaves share transactions (DESIGN.md target: >= 10,000 scores/s).
+func BenchmarkScoreParallel(b *testing.B) {
+	f := newFixture(b)
+	f.applyFile(b, lending)
+	inputs := lendingPopulation(b, f, 5000)
+	if _, err := f.Ingest(local(), "acme.lending", &sliceReader{inputs: inputs}, probity.IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(8)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i += 7919
+			if _, err := f.Score(local(), probity.ScoreRequest{Domain: "acme.lending", Subject: inputs[i%len(inputs)].Subject}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "scores/s")
+}

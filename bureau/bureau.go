@@ -26,6 +26,8 @@ type Bureau struct {
 
 	mu       sync.Mutex
 	compiled map[string]*spec.Compiled // by spec digest
+
+	reads readLog
 }
 
 var (
@@ -38,7 +40,9 @@ var (
 // New returns a Bureau over store that pseudonymises with keys and records
 // every change and read in log.
 func New(store probity.Store, keys *identity.KeyRing, log *audit.Log) *Bureau {
-	return &Bureau{store: store, keys: keys, log: log, compiled: make(map[string]*spec.Compiled)}
+	b := &Bureau{store: store, keys: keys, log: log, compiled: make(map[string]*spec.Compiled)}
+	b.reads.b = b
+	return b
 }
 
 // Init records the installation's keys in the log the first time it is

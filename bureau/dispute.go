@@ -221,6 +221,27 @@ func (b *Bureau) settleDisputes(tx probity.Tx, batch *audit.Batch, domain string
 	return suspended, nil
 }
 
+// openDisputes returns the entries a subject's open disputes suspend, and
+// whether one of those disputes is past its SLA and must be settled (in a
+// write transaction) before the subject is scored.
+func openDisputes(tx probity.ReadTx, domain string, subject probity.Pseudonym) (map[string]bool, bool, error) {
+	mine, err := tx.SubjectDisputes(domain, subject)
+	if err != nil {
+		return nil, false, err
+	}
+	suspended := map[string]bool{}
+	for _, d := range mine {
+		if d.Status != probity.DisputeOpen {
+			continue
+		}
+		if !tx.Now().Before(d.DueAt) {
+			return nil, true, nil
+		}
+		suspended[d.EventKey] = true
+	}
+	return suspended, false, nil
+}
+
 // DisputeFigures returns a domain's public dispute figures. Disputes past
 // their SLA count as expired, resolved or not yet written so.
 func (b *Bureau) DisputeFigures(ctx context.Context, domain string) (*probity.DisputeFigures, error) {

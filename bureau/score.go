@@ -94,35 +94,61 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	if err != nil {
 		return prefixed("subject", err)
 	}
-	err = b.store.Update(ctx, func(tx probity.Tx) error {
-		pseudonym := b.keys.Pseudonym(req.Domain, subject)
-		batch := b.log.Begin(tx)
-		suspended, err := b.settleDisputes(tx, batch, req.Domain, pseudonym)
-		if err != nil {
+	pseudonym := b.keys.Pseudonym(req.Domain, subject)
+	leaf := func(shown any) probity.AuditLeaf {
+		return probity.AuditLeaf{Actor: actor.ID, Action: action, Domain: req.Domain,
+			Subject: &pseudonym, Purpose: req.Purpose, Digest: audit.ReadDigest(shown)}
+	}
+	// Most reads compute on a snapshot and share their leaves' transaction
+	// with other reads (readLog); a subject with a dispute past its SLA is
+	// read in a write transaction that settles the dispute first.
+	var shown any
+	settle := false
+	err = b.store.View(ctx, func(tx probity.ReadTx) error {
+		suspended, overdue, err := openDisputes(tx, req.Domain, pseudonym)
+		if err != nil || overdue {
+			settle = overdue
 			return err
 		}
-		score, c, err := b.score(tx, req, subject, pseudonym, suspended, actor.Local || own)
-		if err != nil {
-			return err
-		}
-		if score.Status == probity.StatusOptedOut && !actor.Local && !own {
-			withhold(score) // P6: leaving costs nothing, and shows nothing
-		}
-		shown, err := finish(score, c)
-		if err != nil {
-			return err
-		}
-		err = batch.Add(probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: action, Domain: req.Domain,
-			Subject: &pseudonym, Purpose: req.Purpose, Digest: audit.ReadDigest(shown)})
-		if err != nil {
-			return err
-		}
-		return batch.Commit()
+		shown, err = b.disclose(tx, req, subject, pseudonym, suspended, actor, own, finish)
+		return err
 	})
+	switch {
+	case err == nil && settle:
+		err = b.store.Update(ctx, func(tx probity.Tx) error {
+			batch := b.log.Begin(tx)
+			suspended, err := b.settleDisputes(tx, batch, req.Domain, pseudonym)
+			if err != nil {
+				return err
+			}
+			shown, err := b.disclose(tx, req, subject, pseudonym, suspended, actor, own, finish)
+			if err != nil {
+				return err
+			}
+			if err := batch.Add(leaf(shown)); err != nil {
+				return err
+			}
+			return batch.Commit()
+		})
+	case err == nil:
+		err = b.reads.record(ctx, leaf(shown))
+	}
 	if _, ok := errors.AsType[*purposeError](err); ok {
 		return b.deny(ctx, "reading scores", req.Domain, err)
 	}
 	return err
+}
+
+// disclose computes the score and turns it into what the caller is shown.
+func (b *Bureau) disclose(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) (any, error) {
+	score, c, err := b.score(tx, req, subject, pseudonym, suspended, actor.Local || own)
+	if err != nil {
+		return nil, err
+	}
+	if score.Status == probity.StatusOptedOut && !actor.Local && !own {
+		withhold(score) // P6: leaving costs nothing, and shows nothing
+	}
+	return finish(score, c)
 }
 
 // purposeError is a read refused for its purpose: a denied attempt, logged.

@@ -1,11 +1,15 @@
 package bureau_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 )
 
 func TestScore(t *testing.T) {
@@ -185,5 +189,61 @@ func TestInquiriesNeverChangeAScore(t *testing.T) {
 	}
 	if last := f.score(t, "acme.lending", alice, time.Time{}); *last.Score != *first.Score || last.EventsCounted != first.EventsCounted {
 		t.Fatalf("score moved from %d to %d after 20 inquiries", *first.Score, *last.Score)
+	}
+}
+
+// TestConcurrentReadsEachLeaveALeaf: reads from many callers at once share
+// transactions, yet each returns only once its own leaf is committed, and
+// the log verifies afterwards.
+func TestConcurrentReadsEachLeaveALeaf(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.mustIngest(t, "acme.lending", `{"key":"r1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":1}}`)
+	const readers = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	for range readers {
+		wg.Go(func() {
+			if _, err := f.Score(local(), probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "account_review"}); err != nil {
+				errs <- err
+				return
+			}
+			// Our own leaf is committed by now: the subject sees the read.
+			r, err := f.Report(local(), alice)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if len(r.Domains) == 0 || len(r.Domains[0].Inquiries) == 0 {
+				errs <- fmt.Errorf("a score returned before its read was in the log")
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	reads := 0
+	err := f.db.View(local(), func(tx probity.ReadTx) error {
+		size, err := tx.LogSize()
+		if err != nil {
+			return err
+		}
+		return tx.Leaves(0, size, func(e *probity.AuditEntry) error {
+			if e.Action == probity.ActionScoreRead {
+				reads++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads != readers {
+		t.Fatalf("%d score reads in the log, want %d", reads, readers)
+	}
+	if r, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !r.OK() {
+		t.Fatalf("verify after concurrent reads: %v %v", r, err)
 	}
 }
