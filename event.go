@@ -32,6 +32,14 @@ type Points struct {
 	Raw     float64
 }
 
+// EventPoints is the raw points of one stored event, named by its subject
+// and key, under a version given alongside: what rescoring stores.
+type EventPoints struct {
+	Subject Pseudonym
+	Key     string
+	Raw     float64
+}
+
 // PointedEvent is a stored event with its raw points under the spec version a
 // score is computed with, and under every version it was pointed under.
 type PointedEvent struct {

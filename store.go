@@ -160,6 +160,11 @@ type Tx interface {
 	RevokePrincipal(id string) error
 	// InsertCheckpoint stores a checkpoint; ECONFLICT if one of that size exists.
 	InsertCheckpoint(c *Checkpoint) error
+	// AddPoints stores the raw points of many events under a version they
+	// have no points under yet (a version being applied); ENOTFOUND if one
+	// of the events does not exist, after which the transaction must be
+	// rolled back.
+	AddPoints(domain string, version int, points []EventPoints) error
 	// SetPoints stores (or replaces) an event's raw points under a version;
 	// ENOTFOUND if the subject has no event with the key.
 	SetPoints(domain string, subject Pseudonym, key string, p Points) error

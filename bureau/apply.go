@@ -1,8 +1,10 @@
 package bureau
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,7 +110,7 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 	n := 0
 	failures := map[string]int{}
 	first := map[string]string{}
-	var pending []func() error
+	var points []probity.EventPoints
 	err := tx.ScanEvents(v.Domain, func(e *probity.Event) error {
 		n++
 		raw, err := c.EventPoints(e.Type, e.Fields, false)
@@ -119,10 +121,7 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 			failures[e.Type]++
 			return nil
 		}
-		subject, key := e.Subject, e.Key
-		pending = append(pending, func() error {
-			return tx.SetPoints(v.Domain, subject, key, probity.Points{Version: v.Version, Raw: raw})
-		})
+		points = append(points, probity.EventPoints{Subject: e.Subject, Key: e.Key, Raw: raw})
 		return nil
 	})
 	if err != nil {
@@ -131,10 +130,15 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 	if len(failures) > 0 {
 		return 0, rescoreError(v, failures, first)
 	}
-	for _, set := range pending {
-		if err := set(); err != nil {
-			return 0, err
+	// In the table's order, (subject, key), so that the updates walk it.
+	slices.SortFunc(points, func(a, b probity.EventPoints) int {
+		if c := bytes.Compare(a.Subject[:], b.Subject[:]); c != 0 {
+			return c
 		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if err := tx.AddPoints(v.Domain, v.Version, points); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

@@ -122,6 +122,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		LockWrites:    writeLock,
 		ViewIsolation: sql.LevelRepeatableRead,
 		CopyEvents:    copyEvents,
+		CopyPoints:    copyPoints,
 		CopyAtLeast:   64,
 	})
 	if err != nil {
@@ -182,4 +183,35 @@ func copyEvents(ctx context.Context, conn *sql.Conn, rows [][]any) ([]string, er
 		return err
 	})
 	return keys, err
+}
+
+// copyPoints appends points under a new version to many events: COPY into a
+// session-local staging table, then one UPDATE joined with it.
+func copyPoints(ctx context.Context, conn *sql.Conn, domain string, version int, points []probity.EventPoints) (int, error) {
+	var n int
+	err := conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("postgres: the connection is not a pgx connection")
+		}
+		c := sc.Conn()
+		if _, err := c.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS points_incoming (pseudonym BYTEA, key TEXT COLLATE "C", pair BYTEA) ON COMMIT DELETE ROWS`); err != nil {
+			return err
+		}
+		rows := make([][]any, len(points))
+		for i, p := range points {
+			rows[i] = []any{p.Subject[:], p.Key, sqlstore.EncodePoint(version, p.Raw)}
+		}
+		if _, err := c.CopyFrom(ctx, pgx.Identifier{"points_incoming"}, []string{"pseudonym", "key", "pair"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		tag, err := c.Exec(ctx, `UPDATE events e SET points = e.points || i.pair FROM points_incoming i WHERE e.domain = $1 AND e.pseudonym = i.pseudonym AND e.key = i.key`, domain)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		_, err = c.Exec(ctx, `DELETE FROM points_incoming`)
+		return err
+	})
+	return n, err
 }

@@ -42,7 +42,11 @@ type Dialect struct {
 	// EventInsertColumns; it returns the keys that were stored (a key the
 	// domain holds already is skipped).
 	CopyEvents func(ctx context.Context, conn *sql.Conn, rows [][]any) ([]string, error)
-	// CopyAtLeast is the smallest batch CopyEvents is used for.
+	// CopyPoints, where set, appends points under a new version to many
+	// events through the bulk path (EncodePoint makes each stored pair). It
+	// returns how many events it found.
+	CopyPoints func(ctx context.Context, conn *sql.Conn, domain string, version int, points []probity.EventPoints) (int, error)
+	// CopyAtLeast is the smallest batch CopyEvents and CopyPoints are used for.
 	CopyAtLeast int
 }
 

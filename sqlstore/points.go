@@ -15,11 +15,19 @@ const pointSize = 12
 func encodePoints(points []probity.Points) []byte {
 	buf := make([]byte, 0, len(points)*pointSize)
 	for _, p := range points {
-		buf = binary.BigEndian.AppendUint32(buf, uint32(p.Version))
-		buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(p.Raw))
+		buf = encodePointInto(buf, p.Version, p.Raw)
 	}
 	return buf
 }
+
+// encodePointInto appends one (version, raw) pair to buf.
+func encodePointInto(buf []byte, version int, raw float64) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(version))
+	return binary.BigEndian.AppendUint64(buf, math.Float64bits(raw))
+}
+
+// EncodePoint is one (version, raw) pair as stored, for a backend's bulk path.
+func EncodePoint(version int, raw float64) []byte { return encodePointInto(nil, version, raw) }
 
 // setPoint returns buf with the points under p.Version set to p.Raw.
 func setPoint(buf []byte, p probity.Points) []byte {

@@ -366,6 +366,40 @@ func valuesQuery(prefix string, cols, n int, suffix string) string {
 	return b.String()
 }
 
+// AddPoints appends the points of many events under a new version, one
+// prepared update per event, in the order given (callers sort by subject
+// and key, the table's order).
+func (tx *Tx) AddPoints(domain string, version int, points []probity.EventPoints) error {
+	if d := tx.db.dialect; d.CopyPoints != nil && tx.conn != nil && len(points) >= d.CopyAtLeast {
+		n, err := d.CopyPoints(tx.ctx, tx.conn, domain, version, points)
+		if err != nil {
+			return err
+		}
+		if n != len(points) {
+			return probity.Errorf(probity.ENOTFOUND, "domain %s: %d of %d events to point under version %d do not exist", domain, len(points)-n, len(points), version)
+		}
+		return nil
+	}
+	s, err := tx.stmt(`UPDATE events SET points = points || ? WHERE domain = ? AND pseudonym = ? AND key = ?`)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 0, pointSize)
+	for _, p := range points {
+		buf = encodePointInto(buf[:0], version, p.Raw)
+		res, err := s.ExecContext(tx.ctx, buf, domain, p.Subject[:], p.Key)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return probity.Errorf(probity.ENOTFOUND, "domain %s has no event with key %q of that subject", domain, p.Key)
+		}
+	}
+	return nil
+}
+
 // SetPoints stores an event's raw points under a version.
 func (tx *Tx) SetPoints(domain string, subject probity.Pseudonym, key string, p probity.Points) error {
 	get, err := tx.stmt(`SELECT points FROM events WHERE domain = ? AND pseudonym = ? AND key = ?`)

@@ -102,3 +102,56 @@ func testBulkInsert(t *testing.T, open Open) {
 		return nil
 	})
 }
+
+// testAddPoints points many events under a new version at once, in
+// batches below and above a backend's bulk threshold; an event that does
+// not exist is ENOTFOUND.
+func testAddPoints(t *testing.T, open Open) {
+	s := open(t, fixed(t0))
+	const n = 300
+	var all []probity.EventPoints
+	update(t, s, func(tx probity.Tx) error {
+		events := make([]*probity.Event, n)
+		points := make([][]probity.Points, n)
+		for i := range events {
+			events[i] = &probity.Event{Domain: "bulk.test", Key: fmt.Sprintf("k-%04d", i), Type: "paid",
+				Subject: sha256.Sum256([]byte(fmt.Sprint(i % 11))), Kind: probity.KindPerson,
+				OccurredAt: t0.Add(-time.Hour), RecordedAt: t0, Fields: map[string]any{}}
+			points[i] = []probity.Points{{Version: 1, Raw: 1}}
+			all = append(all, probity.EventPoints{Subject: events[i].Subject, Key: events[i].Key, Raw: float64(i) / 4})
+		}
+		if _, err := tx.InsertEvents(events, points); err != nil {
+			return err
+		}
+		if err := tx.AddPoints("bulk.test", 2, all[:5]); err != nil { // a few
+			return err
+		}
+		return tx.AddPoints("bulk.test", 2, all[5:]) // many
+	})
+	view(t, s, func(tx probity.ReadTx) error {
+		for i, p := range all {
+			evs, err := tx.SubjectEvents("bulk.test", p.Subject, 2, t0)
+			if err != nil {
+				return err
+			}
+			for _, e := range evs {
+				if e.Key != p.Key {
+					continue
+				}
+				if v1, ok := e.RawUnder(1); e.Raw != float64(i)/4 || !ok || v1 != 1 {
+					t.Fatalf("%s: points %v, want version 1: 1 and version 2: %v", p.Key, e.Points, float64(i)/4)
+				}
+			}
+		}
+		return nil
+	})
+	for _, batch := range [][]probity.EventPoints{
+		{{Subject: all[0].Subject, Key: "missing", Raw: 1}},
+		append([]probity.EventPoints{{Subject: all[1].Subject, Key: all[0].Key, Raw: 1}}, all[2:200]...), // k-0000 is not this subject's
+	} {
+		err := s.Update(t.Context(), func(tx probity.Tx) error { return tx.AddPoints("bulk.test", 3, batch) })
+		wantCode(t, fmt.Sprintf("AddPoints(%d events, one missing)", len(batch)), err, probity.ENOTFOUND)
+	}
+	err := s.Update(t.Context(), func(tx probity.Tx) error { return tx.AddPoints("other.test", 3, all[:100]) })
+	wantCode(t, "AddPoints(another domain)", err, probity.ENOTFOUND)
+}

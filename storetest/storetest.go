@@ -44,6 +44,7 @@ func RunAll(t *testing.T, open Open) {
 	t.Run("CheckpointRoundTrip", func(t *testing.T) { testCheckpointRoundTrip(t, open) })
 	t.Run("Stamps", func(t *testing.T) { testStamps(t, open) })
 	t.Run("BulkInsert", func(t *testing.T) { testBulkInsert(t, open) })
+	t.Run("AddPoints", func(t *testing.T) { testAddPoints(t, open) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, open) })
 	t.Run("RowsStop", func(t *testing.T) { testRowsStop(t, open) })
 }
