@@ -37,8 +37,9 @@ type ReadTx interface {
 	// occurred_at then key. It must return an EINTERNAL error if one of those
 	// events lacks points for the version.
 	SubjectEvents(domain string, subject Pseudonym, version int, recordedBy time.Time) ([]PointedEvent, error)
-	// ScanEvents calls fn for every event of a domain in key order, stopping
-	// at fn's first error.
+	// ScanEvents calls fn for every event of a domain in subject
+	// (pseudonym) then key order, the table's own, stopping at fn's first
+	// error.
 	ScanEvents(domain string, fn func(*Event) error) error
 
 	// OptedOut returns since when a subject is out of a domain, or false.

@@ -1,10 +1,8 @@
 package bureau
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,13 +128,8 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 	if len(failures) > 0 {
 		return 0, rescoreError(v, failures, first)
 	}
-	// In the table's order, (subject, key), so that the updates walk it.
-	slices.SortFunc(points, func(a, b probity.EventPoints) int {
-		if c := bytes.Compare(a.Subject[:], b.Subject[:]); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
+	// ScanEvents walks the table's order, (subject, key), and so do the
+	// updates.
 	if err := tx.AddPoints(v.Domain, v.Version, points); err != nil {
 		return 0, err
 	}

@@ -249,9 +249,9 @@ func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version in
 	return events, rows.Err()
 }
 
-// ScanEvents calls fn for every event of a domain in key order.
+// ScanEvents calls fn for every event of a domain in the table's order.
 func (tx *Tx) ScanEvents(domain string, fn func(*probity.Event) error) error {
-	rows, err := tx.query(`SELECT `+eventColumns+` FROM events INDEXED BY events_by_key WHERE domain = ? ORDER BY key`, domain)
+	rows, err := tx.query(`SELECT `+eventColumns+` FROM events WHERE domain = ? ORDER BY pseudonym, key`, domain)
 	if err != nil {
 		return err
 	}
