@@ -153,6 +153,58 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 	return r, err
 }
 
+// leafBatch is how many leaves the reader hands the checker at once.
+const leafBatch = 512
+
+// leaf checks one stored leaf, the next expected index being next, and
+// returns the index expected after it.
+func (v *verifier) leaf(e *probity.AuditEntry, next uint64) uint64 {
+	if e.Index != next {
+		v.report.problem("leaf %d: missing (the next stored leaf is %d)", next, e.Index)
+		next = e.Index
+	}
+	next++
+	if e.Invalid != "" {
+		v.report.problem("leaf %d: %s", e.Index, e.Invalid)
+	} else if string(e.AuditLeaf.Data()) != e.Data {
+		v.report.problem("leaf %d: its data is not in canonical form", e.Index)
+	}
+	h := HashLeaf([]byte(e.Data))
+	if !bytes.Equal(h, e.Hash) {
+		v.report.problem("leaf %d: stored hash does not match its data", e.Index)
+	}
+	v.tree.Append(h)
+	switch e.Action {
+	case probity.ActionSpecApplied, probity.ActionEventAccepted:
+		v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	case probity.ActionOrderIssued, probity.ActionOrderFulfilled:
+		v.rows[rowRef{actionOrder, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	case probity.ActionConsentGranted, probity.ActionConsentRevoked:
+		v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	case probity.ActionTermRecorded:
+		v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
+		// the latest leaf of a dispute binds its row as it is now
+		v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	case probity.ActionSubjectErased:
+		v.erased[subjectKey(&e.AuditLeaf)] = e.Index
+	case probity.ActionEventRetracted:
+		v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	case probity.ActionOptOut, probity.ActionOptIn:
+		if e.Subject != nil {
+			v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}, e.Domain, e.Action == probity.ActionOptOut}
+		}
+	case probity.ActionKeyCreated:
+		if _, seen := v.keys[e.Ref]; !seen {
+			v.keys[e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		}
+	case probity.ActionPrincipalCreated, probity.ActionPrincipalRevoked:
+		// the latest leaf of a principal binds its row as it is now
+		v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+	}
+	return next
+}
+
 // leaves checks that leaves are numbered without gaps and that each stored
 // hash is the hash of its data, and builds the tree.
 func (v *verifier) leaves() error {
@@ -160,53 +212,30 @@ func (v *verifier) leaves() error {
 	if err != nil {
 		return err
 	}
-	next := uint64(0)
+	// The store reads and parses rows on this goroutine while another
+	// checks them, hashes them and builds the tree: two cores, two halves.
+	batches := make(chan []*probity.AuditEntry, 8)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		next := uint64(0)
+		for batch := range batches {
+			for _, e := range batch {
+				next = v.leaf(e, next)
+			}
+		}
+	}()
+	batch := make([]*probity.AuditEntry, 0, leafBatch)
 	err = v.tx.Leaves(0, size, func(e *probity.AuditEntry) error {
-		if e.Index != next {
-			v.report.problem("leaf %d: missing (the next stored leaf is %d)", next, e.Index)
-			next = e.Index
-		}
-		next++
-		if e.Invalid != "" {
-			v.report.problem("leaf %d: %s", e.Index, e.Invalid)
-		} else if string(e.AuditLeaf.Data()) != e.Data {
-			v.report.problem("leaf %d: its data is not in canonical form", e.Index)
-		}
-		h := HashLeaf([]byte(e.Data))
-		if !bytes.Equal(h, e.Hash) {
-			v.report.problem("leaf %d: stored hash does not match its data", e.Index)
-		}
-		v.tree.Append(h)
-		switch e.Action {
-		case probity.ActionSpecApplied, probity.ActionEventAccepted:
-			v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-		case probity.ActionOrderIssued, probity.ActionOrderFulfilled:
-			v.rows[rowRef{actionOrder, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-		case probity.ActionConsentGranted, probity.ActionConsentRevoked:
-			v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-		case probity.ActionTermRecorded:
-			v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-		case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
-			// the latest leaf of a dispute binds its row as it is now
-			v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-		case probity.ActionSubjectErased:
-			v.erased[subjectKey(&e.AuditLeaf)] = e.Index
-		case probity.ActionEventRetracted:
-			v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-		case probity.ActionOptOut, probity.ActionOptIn:
-			if e.Subject != nil {
-				v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}, e.Domain, e.Action == probity.ActionOptOut}
-			}
-		case probity.ActionKeyCreated:
-			if _, seen := v.keys[e.Ref]; !seen {
-				v.keys[e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
-			}
-		case probity.ActionPrincipalCreated, probity.ActionPrincipalRevoked:
-			// the latest leaf of a principal binds its row as it is now
-			v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		if batch = append(batch, e); len(batch) == leafBatch {
+			batches <- batch
+			batch = make([]*probity.AuditEntry, 0, leafBatch)
 		}
 		return nil
 	})
+	batches <- batch
+	close(batches)
+	<-checked
 	v.report.Leaves = v.tree.Size()
 	if err != nil {
 		return err
