@@ -58,6 +58,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "audit":
 		return (&AuditCommand{m: m}).Run(ctx, rest)
+	case "bench":
+		return (&BenchCommand{m: m}).Run(ctx, rest)
 	case "consent":
 		return (&ConsentCommand{m: m}).Run(ctx, rest)
 	case "demo":
@@ -111,6 +113,7 @@ Usage:
 Commands:
 
 	audit     verify, show and watch the tamper-evident log
+	bench     measure Probity against plain-database baselines on one population
 	consent   grant or revoke a subject's consent to another domain's readers
 	demo      set up example domains and a synthetic population, then serve the API
 	dispute   file, list and resolve disputes of entries

@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity/spec"
+	"github.com/probity-dev/probity/storetest"
+)
+
+// anchor is the end of the test populations' histories.
+var anchor = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// tiny returns the options of a bench small enough for a test.
+func tiny(t *testing.T) Options {
+	t.Helper()
+	return Options{Subjects: 200, EventsPerSubject: 5, Domains: 2, Concurrency: 2, Duration: 200 * time.Millisecond,
+		Anchor: anchor, Command: "probity bench (test)"}
+}
+
+// scenarios are the rows every run prints, sizes aside.
+var scenarios = []string{
+	"ingest (events/s)",
+	"score in-process p50 (ms)", "score in-process p95 (ms)", "score in-process p99 (ms)", "score in-process (queries/s)",
+	"score over HTTP p50 (ms)", "score over HTTP p95 (ms)", "score over HTTP p99 (ms)", "score over HTTP (queries/s)",
+	"rescoring after a spec change (events/s)",
+	"audit verification (leaves/s)",
+}
+
+// checkRows checks that a result has a row for every scenario, with both
+// figures measured, in the printed table too.
+func checkRows(t *testing.T, res *Result, out string, sizes ...string) {
+	t.Helper()
+	want := slices.Insert(slices.Clone(scenarios), 9, sizes...)
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, r.Scenario)
+		if !(r.Probity > 0) || !(r.Baseline > 0) || !(r.Ratio > 0) || !(r.ProbityHeapMB > 0) {
+			t.Errorf("row %q: probity %v, baseline %v, ratio %v, heap %v MB: want all measured", r.Scenario, r.Probity, r.Baseline, r.Ratio, r.ProbityHeapMB)
+		}
+		if !strings.Contains(out, r.Scenario) {
+			t.Errorf("the printed table lacks %q:\n%s", r.Scenario, out)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("scenarios:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestRun(t *testing.T) {
+	var out bytes.Buffer
+	opts := tiny(t)
+	opts.Stdout, opts.Sizes, opts.Data = &out, []int{100, 300}, filepath.Join(t.TempDir(), "kept")
+	opts.JSON = filepath.Join(t.TempDir(), "bench.json")
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, res, out.String(), "score p99 at 100 subjects (ms)", "score p99 at 300 subjects (ms)")
+	for _, want := range []string{"probity bench (test)", "engine: sqlite", "200 subjects x 5 events x 2 domains = 2000 events", "SCENARIO"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	buf, err := os.ReadFile(opts.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved Result
+	if err := json.Unmarshal(buf, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(saved.Rows), len(res.Rows); got != want {
+		t.Fatalf("JSON rows=%d, want %d", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(opts.Data, "main")); err != nil {
+		t.Errorf("--data was not kept: %v", err)
+	}
+}
+
+func TestRunPostgres(t *testing.T) {
+	dsn := storetest.NewPostgres(t)
+	var out bytes.Buffer
+	opts := tiny(t)
+	opts.Stdout, opts.DB, opts.Sizes = &out, dsn, []int{150}
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, res, out.String(), "score p99 at 150 subjects (ms)")
+	if !strings.Contains(out.String(), "engine: postgres") {
+		t.Errorf("output does not name the engine:\n%s", out.String())
+	}
+}
+
+// A baseline that does not compute Probity's score fails the run, naming a
+// subject and both scores.
+func TestRunFailsWhenScoresDisagree(t *testing.T) {
+	defer func(base float64) { baselineBase = base }(baselineBase)
+	baselineBase = 601
+	_, err := Run(context.Background(), tiny(t))
+	if err == nil {
+		t.Fatal("Run succeeded with a SQL baseline one point off")
+	}
+	for _, want := range []string{"scores disagree for person:b", "Probity rated ", "SQL baseline rated "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestRunRefusesNonEmptyData(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := tiny(t)
+	opts.Data = dir
+	if _, err := Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("err=%v, want a refusal of a non-empty --data", err)
+	}
+}
+
+func TestPopulation(t *testing.T) {
+	p := Population{Subjects: 1000, EventsPerSubject: 20, Domains: 1, Seed: 3, Anchor: anchor}
+	chunk := p.Chunk(0, 0, p.Subjects)
+	if got, want := len(chunk), 20000; got != want {
+		t.Fatalf("events=%d, want %d", got, want)
+	}
+	again := p.Chunk(0, 0, p.Subjects)
+	keys, late := map[string]bool{}, 0
+	for i, e := range chunk {
+		if e.Key != again[i].Key || e.OccurredAt != again[i].OccurredAt || e.Type != again[i].Type {
+			t.Fatalf("event %d differs between two generations: %+v, %+v", i, e, again[i])
+		}
+		if keys[e.Key] {
+			t.Fatalf("key %s twice", e.Key)
+		}
+		keys[e.Key] = true
+		at, err := time.Parse(time.RFC3339, e.OccurredAt)
+		if err != nil || at.After(anchor) || at.Before(anchor.AddDate(-6, 0, -2)) {
+			t.Fatalf("event %s occurred at %s, want within six years before %s", e.Key, e.OccurredAt, anchor)
+		}
+		if e.Type == "payment_late" {
+			late++
+		}
+	}
+	if share := float64(late) / float64(len(chunk)); share < 0.13 || share > 0.17 {
+		t.Errorf("adverse share %.3f, want about 0.15", share)
+	}
+}
+
+// The plain-Go rules of the rescoring baseline are the CEL rules of
+// version 2, and version 1 differs from it only in repayments' points.
+func TestSpecVersions(t *testing.T) {
+	v1, err := spec.Parse(specSource("bench.lending-2", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := spec.Parse(specSource("bench.lending-2", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.ID != "bench.lending-2" || v2.ID != v1.ID {
+		t.Fatalf("ids %q, %q, want bench.lending-2", v1.ID, v2.ID)
+	}
+	c, err := spec.Compile(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Population{Subjects: 100, EventsPerSubject: 20, Domains: 1, Seed: 5, Anchor: anchor}
+	for _, e := range p.Chunk(0, 0, p.Subjects) {
+		typed, err := spec.Fields(v2.Rule(e.Type), e.Fields, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := c.Points(e.Type, typed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, _ := json.Marshal(typed)
+		var fields map[string]any
+		if err := json.Unmarshal(stored, &fields); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := plainV2.points(e.Type, fields); err != nil || got != want {
+			t.Fatalf("%s %s: plain Go %v (%v), CEL %v", e.Type, stored, got, err, want)
+		}
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"", nil, true},
+		{"10000,100000", []int{10000, 100000}, true},
+		{"10k, 100k,1M", []int{10000, 100000, 1000000}, true},
+		{"ten", nil, false},
+		{"0", nil, false},
+	} {
+		got, err := ParseSizes(tt.in)
+		if (err == nil) != tt.ok || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseSizes(%q) = %v, %v; want %v (ok %v)", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
