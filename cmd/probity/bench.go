@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/probity-dev/probity/bench"
@@ -14,7 +16,7 @@ type BenchCommand struct{ m *Main }
 
 const benchUsage = `Usage: probity bench [--subjects N] [--events-per-subject N] [--domains N]
                      [--concurrency N] [--duration D] [--sizes N,N,...]
-                     [--db postgres://SERVER] [--data DIR] [--json FILE]
+                     [--db postgres://SERVER] [--data DIR] [--json FILE] [--cpuprofile FILE]
 
 Generate a deterministic population, store it, then measure each scenario
 against a baseline on the same data in the same run, and print one table:
@@ -45,6 +47,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.DB, "db", "", "PostgreSQL server to run on, postgres://user@host:port/db (default: embedded SQLite)")
 	fs.StringVar(&opts.Data, "data", "", "directory to work in and keep, new or empty (default: a temporary one)")
 	fs.StringVar(&opts.JSON, "json", "", "also write the result as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -54,6 +57,17 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	}
 	if opts.Sizes, err = bench.ParseSizes(*sizes); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	_, err = bench.Run(ctx, opts)
 	return err
