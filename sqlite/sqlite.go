@@ -58,6 +58,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8) // a connection is costly to open: the pragmas, then every statement prepared again
 	if err := sqlstore.Migrate(ctx, write, migrations, "migrations", ""); err != nil {
 		write.Close()
 		read.Close()
