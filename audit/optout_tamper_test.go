@@ -2,9 +2,7 @@ package audit_test
 
 import (
 	"context"
-	"database/sql"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,10 +48,7 @@ func TestVerifyOptOuts(t *testing.T) {
 			if tamper == "" {
 				return
 			}
-			db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "probity.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := mustOpenRaw(t, dir)
 			if res, err := db.Exec(tamper); err != nil {
 				t.Fatal(err)
 			} else if n, _ := res.RowsAffected(); n != 1 {

@@ -2,8 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,10 +40,7 @@ func TestVerifyPrincipals(t *testing.T) {
 			if r := verify(t, dir); !r.OK() || r.Principals != 2 {
 				t.Fatalf("untouched: %v, %d principals", r.Problems, r.Principals)
 			}
-			db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "probity.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := mustOpenRaw(t, dir)
 			if _, err := db.Exec(tamper); err != nil {
 				t.Fatal(err)
 			}

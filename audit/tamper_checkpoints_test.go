@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -19,13 +18,13 @@ type checkpointRow struct {
 	rng      []byte
 }
 
-func checkpointAt(db *sql.DB, size int64) (*checkpointRow, error) {
+func checkpointAt(db *rawDB, size int64) (*checkpointRow, error) {
 	c := &checkpointRow{}
 	err := db.QueryRow(`SELECT size, at, root, note, range FROM audit_checkpoints WHERE size = ?`, size).Scan(&c.size, &c.at, &c.root, &c.note, &c.rng)
 	return c, err
 }
 
-func readCheckpoint(tb testing.TB, db *sql.DB, size int64) *checkpointRow {
+func readCheckpoint(tb testing.TB, db *rawDB, size int64) *checkpointRow {
 	tb.Helper()
 	c, err := checkpointAt(db, size)
 	if err != nil {
@@ -34,7 +33,7 @@ func readCheckpoint(tb testing.TB, db *sql.DB, size int64) *checkpointRow {
 	return c
 }
 
-func sizesOf(db *sql.DB) ([]int64, error) {
+func sizesOf(db *rawDB) ([]int64, error) {
 	rows, err := db.Query(`SELECT size FROM audit_checkpoints ORDER BY size`)
 	if err != nil {
 		return nil, err
@@ -51,7 +50,7 @@ func sizesOf(db *sql.DB) ([]int64, error) {
 	return sizes, rows.Err()
 }
 
-func checkpointSizes(tb testing.TB, db *sql.DB) []int64 {
+func checkpointSizes(tb testing.TB, db *rawDB) []int64 {
 	tb.Helper()
 	sizes, err := sizesOf(db)
 	if err != nil {
@@ -62,7 +61,7 @@ func checkpointSizes(tb testing.TB, db *sql.DB) []int64 {
 
 func checkpointName(size int64) string { return fmt.Sprintf("checkpoint %d:", size) }
 
-func randomCheckpoint(r *rand.Rand, db *sql.DB) (*checkpointRow, []int64, error) {
+func randomCheckpoint(r *rand.Rand, db *rawDB) (*checkpointRow, []int64, error) {
 	sizes, err := sizesOf(db)
 	if err != nil {
 		return nil, nil, err
@@ -81,8 +80,8 @@ func unusedSize(r *rand.Rand, sizes []int64, size int64) (int64, error) {
 }
 
 // editCheckpoint sets one column of a random checkpoint to what edit returns.
-func editCheckpoint(column string, edit func(r *rand.Rand, c *checkpointRow) (old, new any, err error)) func(*rand.Rand, *sql.DB) (change, error) {
-	return func(r *rand.Rand, db *sql.DB) (change, error) {
+func editCheckpoint(column string, edit func(r *rand.Rand, c *checkpointRow) (old, new any, err error)) func(*rand.Rand, *rawDB) (change, error) {
+	return func(r *rand.Rand, db *rawDB) (change, error) {
 		c, _, err := randomCheckpoint(r, db)
 		if err != nil {
 			return change{}, err
@@ -113,7 +112,7 @@ func checkpointTampers() []tamper {
 			n, err := replaceChar(r, c.note, sig, end, alnum+"+/")
 			return c.note, n, err
 		})},
-		{"checkpoints.size", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"checkpoints.size", func(r *rand.Rand, db *rawDB) (change, error) {
 			c, sizes, err := randomCheckpoint(r, db)
 			if err != nil {
 				return change{}, err
@@ -131,7 +130,7 @@ func checkpointTampers() []tamper {
 		{"checkpoints.range", editCheckpoint("range", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
 			return c.rng, flipByte(r, c.rng), nil
 		})},
-		{"checkpoints.delete", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"checkpoints.delete", func(r *rand.Rand, db *rawDB) (change, error) {
 			c, _, err := randomCheckpoint(r, db)
 			if err != nil {
 				return change{}, err
@@ -139,7 +138,7 @@ func checkpointTampers() []tamper {
 			return change{fmt.Sprintf("checkpoint %d: deleted", c.size), fmt.Sprintf("checkpoint %d,", c.size)},
 				exec1(db, `DELETE FROM audit_checkpoints WHERE size = ?`, c.size)
 		}},
-		{"checkpoints.delete.latest", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"checkpoints.delete.latest", func(r *rand.Rand, db *rawDB) (change, error) {
 			sizes, err := sizesOf(db)
 			if err != nil {
 				return change{}, err
@@ -148,7 +147,7 @@ func checkpointTampers() []tamper {
 			return change{fmt.Sprintf("checkpoint %d, the latest: deleted", last), fmt.Sprintf("log has %d leaves", last)},
 				exec1(db, `DELETE FROM audit_checkpoints WHERE size = ?`, last)
 		}},
-		{"checkpoints.insert.copy", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"checkpoints.insert.copy", func(r *rand.Rand, db *rawDB) (change, error) {
 			c, sizes, err := randomCheckpoint(r, db)
 			if err != nil {
 				return change{}, err

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -29,14 +28,14 @@ func (e *eventRow) values() []any {
 }
 
 // eventAt returns the n-th event in key order.
-func eventAt(db *sql.DB, n int) (*eventRow, error) {
+func eventAt(db *rawDB, n int) (*eventRow, error) {
 	e := &eventRow{}
 	err := db.QueryRow(`SELECT `+eventColumns+` FROM events ORDER BY domain, key LIMIT 1 OFFSET ?`, n).
 		Scan(&e.domain, &e.key, &e.pseudonym, &e.typ, &e.kind, &e.occurred, &e.recorded, &e.fields, &e.cures, &e.points)
 	return e, err
 }
 
-func nthEvent(tb testing.TB, db *sql.DB, n int) *eventRow {
+func nthEvent(tb testing.TB, db *rawDB, n int) *eventRow {
 	tb.Helper()
 	e, err := eventAt(db, n)
 	if err != nil {
@@ -45,7 +44,7 @@ func nthEvent(tb testing.TB, db *sql.DB, n int) *eventRow {
 	return e
 }
 
-func randomEvent(r *rand.Rand, db *sql.DB) (*eventRow, error) {
+func randomEvent(r *rand.Rand, db *rawDB) (*eventRow, error) {
 	n, err := count(db, "events")
 	if err != nil {
 		return nil, err
@@ -54,8 +53,8 @@ func randomEvent(r *rand.Rand, db *sql.DB) (*eventRow, error) {
 }
 
 // editEvent sets one column of a random event to what edit returns.
-func editEvent(column string, edit func(r *rand.Rand, db *sql.DB, e *eventRow) (old, new any, err error)) func(*rand.Rand, *sql.DB) (change, error) {
-	return func(r *rand.Rand, db *sql.DB) (change, error) {
+func editEvent(column string, edit func(r *rand.Rand, db *rawDB, e *eventRow) (old, new any, err error)) func(*rand.Rand, *rawDB) (change, error) {
+	return func(r *rand.Rand, db *rawDB) (change, error) {
 		e, err := randomEvent(r, db)
 		if err != nil {
 			return change{}, err
@@ -89,8 +88,8 @@ func decodePoints(buf []byte) []probity.Points {
 }
 
 // editPoints changes one (version, raw) pair of a random event.
-func editPoints(edit func(r *rand.Rand, p *probity.Points)) func(*rand.Rand, *sql.DB) (change, error) {
-	return editEvent("points", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+func editPoints(edit func(r *rand.Rand, p *probity.Points)) func(*rand.Rand, *rawDB) (change, error) {
+	return editEvent("points", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 		points := decodePoints(e.points)
 		if len(points) == 0 {
 			return nil, nil, errNoop
@@ -102,8 +101,8 @@ func editPoints(edit func(r *rand.Rand, p *probity.Points)) func(*rand.Rand, *sq
 }
 
 // swapEvents exchanges one column between two random events that differ in it.
-func swapEvents(column string, get func(*eventRow) any) func(*rand.Rand, *sql.DB) (change, error) {
-	return func(r *rand.Rand, db *sql.DB) (change, error) {
+func swapEvents(column string, get func(*eventRow) any) func(*rand.Rand, *rawDB) (change, error) {
+	return func(r *rand.Rand, db *rawDB) (change, error) {
 		a, err := randomEvent(r, db)
 		if err != nil {
 			return change{}, err
@@ -126,24 +125,24 @@ func swapEvents(column string, get func(*eventRow) any) func(*rand.Rand, *sql.DB
 
 func eventTampers() []tamper {
 	return []tamper{
-		{"events.type", editEvent("type", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+		{"events.type", editEvent("type", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 			t := pick(r, "loan_repaid", "payment_late", "payment_settled", "loan_default", "default_settled", "loan_forgiven")
 			if t == e.typ {
 				return nil, nil, errNoop
 			}
 			return e.typ, t, nil
 		})},
-		{"events.occurred_at", editEvent("occurred_at", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+		{"events.occurred_at", editEvent("occurred_at", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 			return e.occurred, shift(r, e.occurred), nil
 		})},
-		{"events.recorded_at", editEvent("recorded_at", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+		{"events.recorded_at", editEvent("recorded_at", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 			return e.recorded, shift(r, e.recorded), nil
 		})},
-		{"events.fields", editEvent("fields", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+		{"events.fields", editEvent("fields", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 			fields, _, err := mutateJSON(r, e.fields)
 			return e.fields, fields, err
 		})},
-		{"events.cures", editEvent("cures", func(r *rand.Rand, db *sql.DB, e *eventRow) (any, any, error) {
+		{"events.cures", editEvent("cures", func(r *rand.Rand, db *rawDB, e *eventRow) (any, any, error) {
 			other, err := randomEvent(r, db)
 			if err != nil {
 				return nil, nil, err
@@ -157,11 +156,11 @@ func eventTampers() []tamper {
 			}
 			return e.cures, cures, nil
 		})},
-		{"events.kind", editEvent("kind", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+		{"events.kind", editEvent("kind", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 			kind := map[string]string{"person": "organization", "organization": "person"}[e.kind]
 			return e.kind, kind, nil
 		})},
-		{"events.pseudonym", editEvent("pseudonym", func(r *rand.Rand, _ *sql.DB, e *eventRow) (any, any, error) {
+		{"events.pseudonym", editEvent("pseudonym", func(r *rand.Rand, _ *rawDB, e *eventRow) (any, any, error) {
 			return fmt.Sprintf("%x", e.pseudonym), flipByte(r, e.pseudonym), nil
 		})},
 		{"events.points.raw", editPoints(func(r *rand.Rand, p *probity.Points) {
@@ -170,7 +169,7 @@ func eventTampers() []tamper {
 		{"events.points.version", editPoints(func(r *rand.Rand, p *probity.Points) {
 			p.Version += 1 + r.IntN(3)
 		})},
-		{"events.key", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"events.key", func(r *rand.Rand, db *rawDB) (change, error) {
 			e, err := randomEvent(r, db)
 			if err != nil {
 				return change{}, err
@@ -180,14 +179,14 @@ func eventTampers() []tamper {
 			return change{fmt.Sprintf("%s: key changed to %s", orig, e.key), e.name() + ":"},
 				exec1(db, `UPDATE events SET key = ? WHERE domain = ? AND key = ?`, e.key, e.domain, old)
 		}},
-		{"events.delete", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"events.delete", func(r *rand.Rand, db *rawDB) (change, error) {
 			e, err := randomEvent(r, db)
 			if err != nil {
 				return change{}, err
 			}
 			return change{e.name() + ": deleted", " " + e.key + ")"}, exec1(db, `DELETE FROM events WHERE domain = ? AND key = ?`, e.domain, e.key)
 		}},
-		{"events.insert", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"events.insert", func(r *rand.Rand, db *rawDB) (change, error) {
 			e, err := randomEvent(r, db)
 			if err != nil {
 				return change{}, err

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -20,20 +19,20 @@ type leafRow struct {
 	data, hash []byte
 }
 
-func logSize(db *sql.DB) (int64, error) {
+func logSize(db *rawDB) (int64, error) {
 	var n int64
 	err := db.QueryRow(`SELECT MAX(idx) + 1 FROM audit_leaves`).Scan(&n)
 	return n, err
 }
 
-func leafAt(db *sql.DB, idx int64) (*leafRow, error) {
+func leafAt(db *rawDB, idx int64) (*leafRow, error) {
 	l := &leafRow{}
 	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash FROM audit_leaves WHERE idx = ?`, idx).
 		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash)
 	return l, err
 }
 
-func randomLeaf(r *rand.Rand, db *sql.DB) (*leafRow, error) {
+func randomLeaf(r *rand.Rand, db *rawDB) (*leafRow, error) {
 	n, err := logSize(db)
 	if err != nil {
 		return nil, err
@@ -44,8 +43,8 @@ func randomLeaf(r *rand.Rand, db *sql.DB) (*leafRow, error) {
 func leafName(idx int64) string { return fmt.Sprintf("leaf %d:", idx) }
 
 // editLeaf sets one column of a random leaf to what edit returns.
-func editLeaf(column string, edit func(r *rand.Rand, l *leafRow) (old, new any, err error)) func(*rand.Rand, *sql.DB) (change, error) {
-	return func(r *rand.Rand, db *sql.DB) (change, error) {
+func editLeaf(column string, edit func(r *rand.Rand, l *leafRow) (old, new any, err error)) func(*rand.Rand, *rawDB) (change, error) {
+	return func(r *rand.Rand, db *rawDB) (change, error) {
 		l, err := randomLeaf(r, db)
 		if err != nil {
 			return change{}, err
@@ -97,7 +96,7 @@ func editLeafField(r *rand.Rand, data []byte) ([]byte, error) {
 // coveringCheckpoint names the first checkpoint whose tree holds leaf idx:
 // when a leaf is rewritten with a valid hash, the most precise report is
 // that this checkpoint's root no longer matches.
-func coveringCheckpoint(db *sql.DB, idx int64) (string, error) {
+func coveringCheckpoint(db *rawDB, idx int64) (string, error) {
 	var size int64
 	err := db.QueryRow(`SELECT MIN(size) FROM audit_checkpoints WHERE size > ?`, idx).Scan(&size)
 	return checkpointName(size), err
@@ -125,7 +124,7 @@ func leafTampers() []tamper {
 			d, err := editLeafField(r, l.data)
 			return l.data, d, err
 		})},
-		{"leaves.data.rehash", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"leaves.data.rehash", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
 			if err != nil {
 				return change{}, err
@@ -168,7 +167,7 @@ func leafTampers() []tamper {
 			}
 			return l.pseudonym, flipByte(r, l.pseudonym), nil
 		})},
-		{"leaves.idx", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"leaves.idx", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
 			if err != nil {
 				return change{}, err
@@ -181,14 +180,14 @@ func leafTampers() []tamper {
 			return change{fmt.Sprintf("leaf %d: moved to index %d", l.idx, to), leafName(l.idx)},
 				exec1(db, `UPDATE audit_leaves SET idx = ? WHERE idx = ?`, to, l.idx)
 		}},
-		{"leaves.delete", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"leaves.delete", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
 			if err != nil {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("leaf %d: deleted", l.idx), leafName(l.idx)}, exec1(db, `DELETE FROM audit_leaves WHERE idx = ?`, l.idx)
 		}},
-		{"leaves.delete.last", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"leaves.delete.last", func(r *rand.Rand, db *rawDB) (change, error) {
 			size, err := logSize(db)
 			if err != nil {
 				return change{}, err
@@ -196,7 +195,7 @@ func leafTampers() []tamper {
 			return change{fmt.Sprintf("leaf %d, the last: deleted", size-1), fmt.Sprintf("log has %d leaves", size-1)},
 				exec1(db, `DELETE FROM audit_leaves WHERE idx = ?`, size-1)
 		}},
-		{"leaves.insert.end", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"leaves.insert.end", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
 			if err != nil {
 				return change{}, err
@@ -220,8 +219,8 @@ func leafTampers() []tamper {
 // swapLeaves exchanges the content of two leaves (columns, data, hash);
 // with rehash, each is renumbered and rehashed, so that each row is a valid
 // leaf at its place and only the tree is wrong.
-func swapLeaves(rehash bool) func(*rand.Rand, *sql.DB) (change, error) {
-	return func(r *rand.Rand, db *sql.DB) (change, error) {
+func swapLeaves(rehash bool) func(*rand.Rand, *rawDB) (change, error) {
+	return func(r *rand.Rand, db *rawDB) (change, error) {
 		a, err := randomLeaf(r, db)
 		if err != nil {
 			return change{}, err

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 
@@ -16,7 +15,7 @@ type specRow struct {
 	applied, effective int64
 }
 
-func randomSpec(r *rand.Rand, db *sql.DB) (*specRow, error) {
+func randomSpec(r *rand.Rand, db *rawDB) (*specRow, error) {
 	n, err := count(db, "spec_versions")
 	if err != nil {
 		return nil, err
@@ -32,8 +31,8 @@ func specName(domain string, version int) string {
 }
 
 // editSpec sets one column of a random spec version to what edit returns.
-func editSpec(column string, edit func(r *rand.Rand, s *specRow) (old, new any, err error)) func(*rand.Rand, *sql.DB) (change, error) {
-	return func(r *rand.Rand, db *sql.DB) (change, error) {
+func editSpec(column string, edit func(r *rand.Rand, s *specRow) (old, new any, err error)) func(*rand.Rand, *rawDB) (change, error) {
+	return func(r *rand.Rand, db *rawDB) (change, error) {
 		s, err := randomSpec(r, db)
 		if err != nil {
 			return change{}, err
@@ -51,7 +50,7 @@ func editSpec(column string, edit func(r *rand.Rand, s *specRow) (old, new any, 
 
 func specTampers() []tamper {
 	return []tamper{
-		{"spec.json", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"spec.json", func(r *rand.Rand, db *rawDB) (change, error) {
 			s, err := randomSpec(r, db)
 			if err != nil {
 				return change{}, err
@@ -73,7 +72,7 @@ func specTampers() []tamper {
 		{"spec.applied_at", editSpec("applied_at", func(r *rand.Rand, s *specRow) (any, any, error) {
 			return s.applied, shift(r, s.applied), nil
 		})},
-		{"spec.delete", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"spec.delete", func(r *rand.Rand, db *rawDB) (change, error) {
 			s, err := randomSpec(r, db)
 			if err != nil {
 				return change{}, err
@@ -81,7 +80,7 @@ func specTampers() []tamper {
 			return change{fmt.Sprintf("spec %s version %d: deleted", s.domain, s.version), fmt.Sprintf("spec.applied %s %d)", s.domain, s.version)},
 				exec1(db, `DELETE FROM spec_versions WHERE domain = ? AND version = ?`, s.domain, s.version)
 		}},
-		{"spec.insert.next", func(r *rand.Rand, db *sql.DB) (change, error) {
+		{"spec.insert.next", func(r *rand.Rand, db *rawDB) (change, error) {
 			s, err := randomSpec(r, db)
 			if err != nil {
 				return change{}, err

@@ -1,12 +1,10 @@
 package audit_test
 
 import (
-	"database/sql"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
-	"golang.org/x/mod/sumdb/note"
 	_ "modernc.org/sqlite"
 )
 
@@ -49,7 +46,7 @@ func TestTamper(t *testing.T) {
 		deck.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
 		plan = append(plan, round[:min(len(round), n-len(plan))]...)
 	}
-	results := p.run(plan)
+	results := p.run(t, plan)
 
 	stats := map[string]*kindStats{}
 	var total kindStats
@@ -65,7 +62,7 @@ func TestTamper(t *testing.T) {
 		s.add(res)
 		total.add(res)
 	}
-	t.Logf("%d trials on %d workers in %v\n%s", n, runtime.GOMAXPROCS(0), time.Since(start).Round(time.Millisecond), countsTable(kinds, stats, total))
+	t.Logf("%d trials on %d workers in %v\n%s", n, p.workers(), time.Since(start).Round(time.Millisecond), countsTable(kinds, stats, total))
 	for i, res := range results {
 		if !res.detected {
 			t.Errorf("undetected: trial %d %s: %s; verify said: %s", i, plan[i].kind, res.change.what, res.said)
@@ -126,28 +123,28 @@ func countsTable(kinds []tamper, stats map[string]*kindStats, total kindStats) s
 // or checkpoint that was changed, as `probity audit verify` must.
 func TestVerifyNamesTheRow(t *testing.T) {
 	runNamed(t, newPristine(t, 30), []namedTamper{
-		{"EventFields", func(tb testing.TB, db *sql.DB) []string {
+		{"EventFields", func(tb testing.TB, db *rawDB) []string {
 			e := nthEvent(tb, db, 17)
 			mustExec1(tb, db, `UPDATE events SET fields = ? WHERE domain = ? AND key = ?`, `{"amount":1234567}`, e.domain, e.key)
 			return []string{e.name() + ":"}
 		}},
-		{"EventDeleted", func(tb testing.TB, db *sql.DB) []string {
+		{"EventDeleted", func(tb testing.TB, db *rawDB) []string {
 			e := nthEvent(tb, db, 5)
 			leaf := leafOf(tb, db, probity.ActionEventAccepted, e.key)
 			mustExec1(tb, db, `DELETE FROM events WHERE domain = ? AND key = ?`, e.domain, e.key)
 			return []string{leafName(leaf), e.key}
 		}},
-		{"LeafDeleted", func(tb testing.TB, db *sql.DB) []string {
+		{"LeafDeleted", func(tb testing.TB, db *rawDB) []string {
 			mustExec1(tb, db, `DELETE FROM audit_leaves WHERE idx = 7`)
 			return []string{"leaf 7:"}
 		}},
-		{"CheckpointRoot", func(tb testing.TB, db *sql.DB) []string {
+		{"CheckpointRoot", func(tb testing.TB, db *rawDB) []string {
 			sizes := checkpointSizes(tb, db)
 			size := sizes[len(sizes)/2]
 			mustExec1(tb, db, `UPDATE audit_checkpoints SET root = zeroblob(32) WHERE size = ?`, size)
 			return []string{checkpointName(size)}
 		}},
-		{"SpecDeleted", func(tb testing.TB, db *sql.DB) []string {
+		{"SpecDeleted", func(tb testing.TB, db *rawDB) []string {
 			leaf := leafOf(tb, db, probity.ActionSpecApplied, "1")
 			mustExec1(tb, db, `DELETE FROM spec_versions WHERE domain = 'acme.lending' AND version = 1`)
 			return []string{leafName(leaf), "acme.lending"}
@@ -160,24 +157,24 @@ func TestVerifyNamesTheRow(t *testing.T) {
 // naming the row, because the stored row is no longer what Probity wrote.
 func TestTamperEdgeCases(t *testing.T) {
 	runNamed(t, newPristine(t, 30), []namedTamper{
-		{"LeafBeforeTheLog", func(tb testing.TB, db *sql.DB) []string {
+		{"LeafBeforeTheLog", func(tb testing.TB, db *rawDB) []string {
 			// A forged read of a subject's record, outside [0, size): the
 			// reads-by-subject index (who looked at my record) covers it.
 			mustExec1(tb, db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash)
 				SELECT -1, domain, pseudonym, action, data, hash FROM audit_leaves WHERE action = 'score.read' ORDER BY idx LIMIT 1`)
 			return []string{"leaf", "-1"}
 		}},
-		{"EventFieldsNotJSON", func(tb testing.TB, db *sql.DB) []string {
+		{"EventFieldsNotJSON", func(tb testing.TB, db *rawDB) []string {
 			e := nthEvent(tb, db, 3)
 			mustExec1(tb, db, `UPDATE events SET fields = ? WHERE domain = ? AND key = ?`, `{"amount":`, e.domain, e.key)
 			return []string{e.name() + ":"}
 		}},
-		{"EventFieldsSpaced", func(tb testing.TB, db *sql.DB) []string {
+		{"EventFieldsSpaced", func(tb testing.TB, db *rawDB) []string {
 			e := nthEvent(tb, db, 0)
 			mustExec1(tb, db, `UPDATE events SET fields = replace(fields, ':', ': ') WHERE domain = ? AND key = ? AND instr(fields, ':') > 0`, e.domain, e.key)
 			return []string{e.name() + ":"}
 		}},
-		{"EventPointsNegativeZero", func(tb testing.TB, db *sql.DB) []string {
+		{"EventPointsNegativeZero", func(tb testing.TB, db *rawDB) []string {
 			var domain, key string
 			if err := db.QueryRow(`SELECT domain, key FROM events WHERE type = 'payment_settled' ORDER BY key LIMIT 1`).Scan(&domain, &key); err != nil {
 				tb.Fatal(err)
@@ -185,15 +182,15 @@ func TestTamperEdgeCases(t *testing.T) {
 			mustExec1(tb, db, `UPDATE events SET points = ? WHERE domain = ? AND key = ?`, encodePoints([]probity.Points{{Version: 1, Raw: math.Copysign(0, -1)}}), domain, key)
 			return []string{"event " + domain + "/" + key + ":"}
 		}},
-		{"SpecKeyCase", func(tb testing.TB, db *sql.DB) []string {
+		{"SpecKeyCase", func(tb testing.TB, db *rawDB) []string {
 			mustExec1(tb, db, `UPDATE spec_versions SET spec = replace(spec, '"base":', '"Base":') WHERE version = 1 AND instr(spec, '"base":') > 0`)
 			return []string{specName("acme.lending", 1)}
 		}},
-		{"SpecUnknownKey", func(tb testing.TB, db *sql.DB) []string {
+		{"SpecUnknownKey", func(tb testing.TB, db *rawDB) []string {
 			mustExec1(tb, db, `UPDATE spec_versions SET spec = '{"override":"grade A for all",' || substr(spec, 2) WHERE version = 1`)
 			return []string{specName("acme.lending", 1)}
 		}},
-		{"CheckpointSignatureTrailingBits", func(tb testing.TB, db *sql.DB) []string {
+		{"CheckpointSignatureTrailingBits", func(tb testing.TB, db *rawDB) []string {
 			size := checkpointSizes(tb, db)[1]
 			forged, ok := flipTrailingBits(readCheckpoint(tb, db, size).note)
 			if !ok {
@@ -202,7 +199,7 @@ func TestTamperEdgeCases(t *testing.T) {
 			mustExec1(tb, db, `UPDATE audit_checkpoints SET note = ? WHERE size = ?`, forged, size)
 			return []string{checkpointName(size)}
 		}},
-		{"LeafEmptyPseudonym", func(tb testing.TB, db *sql.DB) []string {
+		{"LeafEmptyPseudonym", func(tb testing.TB, db *rawDB) []string {
 			mustExec1(tb, db, `UPDATE audit_leaves SET pseudonym = x'' WHERE idx = 0 AND pseudonym IS NULL`)
 			return []string{"leaf 0:"}
 		}},
@@ -213,7 +210,7 @@ func TestTamperEdgeCases(t *testing.T) {
 // problem of the report must contain, naming the row.
 type namedTamper struct {
 	name   string
-	tamper func(tb testing.TB, db *sql.DB) []string
+	tamper func(tb testing.TB, db *rawDB) []string
 }
 
 func runNamed(t *testing.T, p *pristine, tests []namedTamper) {
@@ -240,10 +237,10 @@ func mentions(problems []string, words ...string) bool {
 }
 
 // leafOf returns the index of the leaf that records the row ref.
-func leafOf(tb testing.TB, db *sql.DB, action, ref string) int64 {
+func leafOf(tb testing.TB, db *rawDB, action, ref string) int64 {
 	tb.Helper()
 	var idx int64
-	if err := db.QueryRow(`SELECT idx FROM audit_leaves WHERE action = ? AND instr(data, ?) > 0`, action, "\t"+ref+"\t").Scan(&idx); err != nil {
+	if err := db.QueryRow(`SELECT idx FROM audit_leaves WHERE action = ? AND instr(data, ?) > 0`, action, []byte("\t"+ref+"\t")).Scan(&idx); err != nil {
 		tb.Fatalf("leaf of %s %s: %v", action, ref, err)
 	}
 	return idx
@@ -261,12 +258,4 @@ func flipTrailingBits(n string) (string, bool) {
 	i := len(end) - 1
 	v := strings.IndexByte(alphabet, n[i])
 	return n[:i] + string(alphabet[v^1]) + n[i+1:], v >= 0
-}
-
-// pristine is a closed data directory that trials copy.
-type pristine struct {
-	dir   string
-	files []string // the database files a trial copies
-	notes note.Verifier
-	root  string // where trial directories go
 }

@@ -2,15 +2,10 @@ package audit_test
 
 import (
 	"cmp"
-	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,77 +14,27 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/sqlite"
 	_ "modernc.org/sqlite"
 )
 
-func newPristine(tb testing.TB, subjects int) *pristine {
-	tb.Helper()
-	p := &pristine{dir: populated(tb, subjects), root: tb.TempDir()}
-	signer, _, err := audit.LoadOrCreateSigner(p.dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p.notes = signer.Verifier()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if _, err := os.Stat(filepath.Join(p.dir, sqlite.FileName+suffix)); err == nil {
-			p.files = append(p.files, sqlite.FileName+suffix)
-		}
-	}
-	return p
-}
-
-// copyStore copies the database into a fresh directory and opens it with
-// plain database/sql, behind Probity's back.
-func (p *pristine) copyStore() (string, *sql.DB, error) {
-	dir, err := os.MkdirTemp(p.root, "trial")
-	if err != nil {
-		return "", nil, err
-	}
-	for _, name := range p.files {
-		buf, err := os.ReadFile(filepath.Join(p.dir, name))
-		if err != nil {
-			return dir, nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), buf, 0o600); err != nil {
-			return dir, nil, err
-		}
-	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
-	if err != nil {
-		return dir, nil, err
-	}
-	db.SetMaxOpenConns(1)
-	return dir, db, nil
-}
-
-// verifyDir runs Verify through the real store on a tampered directory;
-// err is a failure to open the store, verifyErr Verify's own.
-func (p *pristine) verifyDir(dir string) (r *audit.Report, verifyErr, err error) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer store.Close()
-	r, verifyErr = audit.Verify(ctx, store, p.notes, nil) // the keys are the pristine store's: not under test here
-	return r, verifyErr, nil
-}
-
 // tampered applies one tamper to a copy of the store and verifies it,
 // returning the report, the words it must contain and Verify's error.
-func (p *pristine) tampered(tb testing.TB, tamper func(testing.TB, *sql.DB) []string) (*audit.Report, []string, error) {
+func (p *pristine) tampered(tb testing.TB, tamper func(testing.TB, *rawDB) []string) (*audit.Report, []string, error) {
 	tb.Helper()
 	dir, db, err := p.copyStore()
+	defer func() {
+		if err := p.discard(dir); err != nil {
+			tb.Error(err)
+		}
+	}()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
 	want := tamper(tb, db)
 	if err := db.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	r, verifyErr, err := p.verifyDir(dir)
+	r, verifyErr, err := p.verifyDir(tb, dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -106,16 +51,16 @@ type trialResult struct {
 	err      error // the trial itself failed (copy, SQL)
 }
 
-// run runs the trials on one worker per CPU; trial i draws from its own
+// run runs the trials on p.workers() workers; trial i draws from its own
 // seeded source, so the outcome does not depend on scheduling.
-func (p *pristine) run(plan []tamper) []trialResult {
+func (p *pristine) run(tb testing.TB, plan []tamper) []trialResult {
 	results := make([]trialResult, len(plan))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range p.workers() {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = p.trial(plan[i], rand.New(rand.NewPCG(2026, uint64(i))))
+				results[i] = p.trial(tb, plan[i], rand.New(rand.NewPCG(2026, uint64(i))))
 			}
 		})
 	}
@@ -130,13 +75,16 @@ func (p *pristine) run(plan []tamper) []trialResult {
 // errNoop says a randomly chosen edit would not change the row: pick again.
 var errNoop = errors.New("no change")
 
-func (p *pristine) trial(k tamper, r *rand.Rand) trialResult {
+func (p *pristine) trial(tb testing.TB, k tamper, r *rand.Rand) (res trialResult) {
 	dir, db, err := p.copyStore()
-	defer os.RemoveAll(dir)
+	defer func() {
+		if err := p.discard(dir); err != nil && res.err == nil {
+			res = trialResult{err: err}
+		}
+	}()
 	if err != nil {
 		return trialResult{err: err}
 	}
-	var res trialResult
 	for attempt := 0; ; attempt++ {
 		res.change, err = k.apply(r, db)
 		if !errors.Is(err, errNoop) || attempt == 100 {
@@ -149,7 +97,7 @@ func (p *pristine) trial(k tamper, r *rand.Rand) trialResult {
 	if err != nil {
 		return trialResult{err: err}
 	}
-	report, verr, err := p.verifyDir(dir)
+	report, verr, err := p.verifyDir(tb, dir)
 	if err != nil {
 		return trialResult{err: err}
 	}
@@ -176,7 +124,7 @@ type change struct {
 // change that alters the database, or returns errNoop to be drawn again.
 type tamper struct {
 	kind  string
-	apply func(r *rand.Rand, db *sql.DB) (change, error)
+	apply func(r *rand.Rand, db *rawDB) (change, error)
 }
 
 func tampers() []tamper {
@@ -184,7 +132,7 @@ func tampers() []tamper {
 }
 
 // exec1 runs a statement that must change exactly one row.
-func exec1(db *sql.DB, query string, args ...any) error {
+func exec1(db *rawDB, query string, args ...any) error {
 	res, err := db.Exec(query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", query, err)
@@ -197,14 +145,14 @@ func exec1(db *sql.DB, query string, args ...any) error {
 	return nil
 }
 
-func mustExec1(tb testing.TB, db *sql.DB, query string, args ...any) {
+func mustExec1(tb testing.TB, db *rawDB, query string, args ...any) {
 	tb.Helper()
 	if err := exec1(db, query, args...); err != nil {
 		tb.Fatal(err)
 	}
 }
 
-func count(db *sql.DB, table string) (int, error) {
+func count(db *rawDB, table string) (int, error) {
 	var n int
 	err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
 	return n, err
