@@ -272,3 +272,28 @@ func TestKillServerMidIngest(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrate: probity migrate applies the embedded migrations to a new
+// database once; a server told not to migrate refuses a database that
+// lacks them, naming them.
+func TestMigrate(t *testing.T) {
+	fresh, data := storetest.NewPostgres(t), t.TempDir()
+	env := map[string]string{"PROBITY_DB": fresh}
+	if _, _, err := run(t, env, "", "serve", "--data", data, "--no-migrate", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "migrations pending (migrations/0001_schema.sql): run probity migrate") {
+		t.Fatalf("serve --no-migrate on a new database: %v, want a refusal naming the migration", err)
+	}
+	out, _, err := run(t, env, "", "migrate", "--data", data)
+	if err != nil || !strings.Contains(out, "applied migrations/0001_schema.sql") || !strings.Contains(out, "(1 migrations applied now)") {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	out, _, err = run(t, env, "", "migrate", "--data", data)
+	if err != nil || !strings.Contains(out, "(0 migrations applied now)") {
+		t.Fatalf("migrate again: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, env, "", "domain", "apply", "--data", data, "--no-migrate", lendingSpec); err != nil {
+		t.Fatalf("domain apply --no-migrate after migrate: %v", err)
+	}
+	if _, _, err := run(t, map[string]string{"PROBITY_DB": "mysql://root@127.0.0.1/x"}, "", "migrate", "--data", data); err == nil || !strings.Contains(err.Error(), "not a PostgreSQL URL") {
+		t.Fatalf("migrate with a MySQL URL: %v, want a clear refusal", err)
+	}
+}
