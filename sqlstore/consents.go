@@ -29,24 +29,19 @@ func (tx *Tx) RevokeConsent(domain, id string) error {
 }
 
 func (tx *Tx) consents(query string, args ...any) ([]probity.ConsentGrant, error) {
-	rows, err := tx.query(`SELECT `+consentColumns+` FROM consents `+query, args...)
-	if err != nil {
+	return queryAll(tx, `SELECT `+consentColumns+` FROM consents `+query, args, scanConsent)
+}
+
+func scanConsent(row scanner) (*probity.ConsentGrant, error) {
+	var g probity.ConsentGrant
+	var p []byte
+	var until, created, revoked int64
+	if err := row.Scan(&g.Domain, &p, &g.ID, &g.Grantee, &g.Purpose, &until, &created, &revoked); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []probity.ConsentGrant{}
-	for rows.Next() {
-		var g probity.ConsentGrant
-		var p []byte
-		var until, created, revoked int64
-		if err := rows.Scan(&g.Domain, &p, &g.ID, &g.Grantee, &g.Purpose, &until, &created, &revoked); err != nil {
-			return nil, err
-		}
-		copy(g.Subject[:], p)
-		g.Until, g.CreatedAt, g.RevokedAt = fromNanos(until), fromNanos(created), zeroOrTime(revoked)
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	copy(g.Subject[:], p)
+	g.Until, g.CreatedAt, g.RevokedAt = fromNanos(until), fromNanos(created), zeroOrTime(revoked)
+	return &g, nil
 }
 
 // Consent returns one grant; ENOTFOUND if there is none.

@@ -62,24 +62,7 @@ func (tx *Tx) Dispute(domain, id string) (*probity.Dispute, error) {
 }
 
 func (tx *Tx) disputes(query string, args ...any) ([]probity.Dispute, error) {
-	st, err := tx.stmt(`SELECT ` + disputeColumns + ` FROM disputes ` + query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(tx.ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []probity.Dispute{}
-	for rows.Next() {
-		d, err := scanDispute(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, rows.Err()
+	return queryAll(tx, `SELECT `+disputeColumns+` FROM disputes `+query, args, scanDispute)
 }
 
 // OpenDisputes returns a domain's open disputes, oldest first.

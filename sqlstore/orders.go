@@ -35,27 +35,22 @@ func (tx *Tx) FulfillOrder(domain, id string) error {
 }
 
 func (tx *Tx) orders(query string, args ...any) ([]probity.CourtOrder, error) {
-	rows, err := tx.query(`SELECT `+orderColumns+` FROM court_orders `+query, args...)
-	if err != nil {
+	return queryAll(tx, `SELECT `+orderColumns+` FROM court_orders `+query, args, scanOrder)
+}
+
+func scanOrder(row scanner) (*probity.CourtOrder, error) {
+	var o probity.CourtOrder
+	var p, rs []byte
+	var issued, effective, ends, fulfilled int64
+	if err := row.Scan(&o.Domain, &p, &o.ID, &o.Citation, &rs, &issued, &effective, &ends, &fulfilled, &o.IssuedBy); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []probity.CourtOrder{}
-	for rows.Next() {
-		var o probity.CourtOrder
-		var p, rs []byte
-		var issued, effective, ends, fulfilled int64
-		if err := rows.Scan(&o.Domain, &p, &o.ID, &o.Citation, &rs, &issued, &effective, &ends, &fulfilled, &o.IssuedBy); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(rs, &o.Restrictions); err != nil {
-			return nil, probity.Errorf(probity.EINVALID, "order %s/%s: restrictions are not a list: %v", o.Domain, o.ID, err)
-		}
-		copy(o.Subject[:], p)
-		o.IssuedAt, o.EffectiveAt, o.EndsAt, o.FulfilledAt = fromNanos(issued), fromNanos(effective), fromNanos(ends), zeroOrTime(fulfilled)
-		out = append(out, o)
+	if err := json.Unmarshal(rs, &o.Restrictions); err != nil {
+		return nil, probity.Errorf(probity.EINVALID, "order %s/%s: restrictions are not a list: %v", o.Domain, o.ID, err)
 	}
-	return out, rows.Err()
+	copy(o.Subject[:], p)
+	o.IssuedAt, o.EffectiveAt, o.EndsAt, o.FulfilledAt = fromNanos(issued), fromNanos(effective), fromNanos(ends), zeroOrTime(fulfilled)
+	return &o, nil
 }
 
 // Order returns one court order; ENOTFOUND if there is none.

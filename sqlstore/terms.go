@@ -12,28 +12,19 @@ func (tx *Tx) InsertTerm(t *probity.OfficialTerm) error {
 }
 
 func (tx *Tx) terms(query string, args ...any) ([]probity.OfficialTerm, error) {
-	st, err := tx.stmt(`SELECT ` + termColumns + ` FROM official_terms ` + query)
-	if err != nil {
+	return queryAll(tx, `SELECT `+termColumns+` FROM official_terms `+query, args, scanTerm)
+}
+
+func scanTerm(row scanner) (*probity.OfficialTerm, error) {
+	var t probity.OfficialTerm
+	var p []byte
+	var from, to int64
+	if err := row.Scan(&t.Domain, &p, &t.ID, &t.Office, &from, &to); err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(tx.ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []probity.OfficialTerm{}
-	for rows.Next() {
-		var t probity.OfficialTerm
-		var p []byte
-		var from, to int64
-		if err := rows.Scan(&t.Domain, &p, &t.ID, &t.Office, &from, &to); err != nil {
-			return nil, err
-		}
-		copy(t.Subject[:], p)
-		t.From, t.To = fromNanos(from), zeroOrTime(to)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	copy(t.Subject[:], p)
+	t.From, t.To = fromNanos(from), zeroOrTime(to)
+	return &t, nil
 }
 
 // SubjectTerms returns a subject's official terms in a domain.

@@ -198,6 +198,29 @@ func (tx *Tx) EventByKey(domain, key string) (*probity.Event, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
+// queryAll runs a query (prepared once per transaction) and scans every
+// row with scan, returning an empty slice, not nil, when there is none.
+func queryAll[T any](tx *Tx, query string, args []any, scan func(scanner) (*T, error)) ([]T, error) {
+	st, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(tx.ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
 func scanEvent(row scanner, e *probity.Event, extra ...any) error {
 	var pseudonym, fields []byte
 	var occurred, recorded int64

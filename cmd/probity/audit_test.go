@@ -37,7 +37,13 @@ func logState(tb testing.TB, data string) (uint64, probity.AuditLeaf) {
 
 func verifyOK(tb testing.TB, data string) *audit.Report {
 	tb.Helper()
-	in, err := openStore(context.Background(), testLocation(tb, data))
+	return verifyLocation(tb, testLocation(tb, data))
+}
+
+// verifyLocation verifies the installation at loc and fails unless it is OK.
+func verifyLocation(tb testing.TB, loc location) *audit.Report {
+	tb.Helper()
+	in, err := openStore(context.Background(), loc)
 	if err != nil {
 		tb.Fatal(err)
 	}
