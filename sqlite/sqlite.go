@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/sqlstore"
@@ -28,7 +29,16 @@ const FileName = "probity.db"
 // writer); reads use a pool of connections that see WAL snapshots.
 type DB struct {
 	*sqlstore.DB
+	checkpointer *sql.DB
+	stop         chan struct{}
+	stopped      chan struct{}
 }
+
+// CheckpointEvery is how often the WAL is copied back into the database,
+// off the commit path: with SQLite's automatic checkpoints, the commit that
+// crosses the threshold copies pages and syncs the file, and every read
+// waiting for its leaf waits for that too.
+const CheckpointEvery = 500 * time.Millisecond
 
 var _ probity.Store = (*DB)(nil)
 
@@ -46,7 +56,13 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", "mmap_size(1073741824)"} {
 		q.Add("_pragma", p)
 	}
-	write, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode()+"&_txlock=immediate")
+	checkpointer, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	checkpointer.SetMaxOpenConns(1)
+	w := url.Values{"_pragma": append(q["_pragma"][:len(q["_pragma"]):len(q["_pragma"])], "wal_autocheckpoint(0)")}
+	write, err := sql.Open("sqlite", "file:"+path+"?"+w.Encode()+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -62,13 +78,41 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err := sqlstore.Migrate(ctx, write, migrations, "migrations", ""); err != nil {
 		write.Close()
 		read.Close()
+		checkpointer.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	db, err := sqlstore.New(ctx, write, read, sqlstore.Dialect{Name: "sqlite", Prepare: true})
 	if err != nil {
 		write.Close()
 		read.Close()
+		checkpointer.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{db}, nil
+	d := &DB{DB: db, checkpointer: checkpointer, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go d.checkpoints()
+	db.OnClose(d.stopCheckpoints)
+	return d, nil
+}
+
+// checkpoints copies the WAL into the database every CheckpointEvery, in
+// PASSIVE mode: never waiting for readers or the writer.
+func (db *DB) checkpoints() {
+	defer close(db.stopped)
+	t := time.NewTicker(CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			db.checkpointer.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // a busy database is checkpointed next time
+		}
+	}
+}
+
+// stopCheckpoints stops the checkpoints when the store closes.
+func (db *DB) stopCheckpoints() error {
+	close(db.stop)
+	<-db.stopped
+	return db.checkpointer.Close()
 }

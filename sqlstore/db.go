@@ -68,7 +68,13 @@ type DB struct {
 	rebound map[string]string
 	// Now returns the time a transaction begins with; tests replace it.
 	Now func() time.Time
+
+	onClose []func() error
 }
+
+// OnClose registers fn to run when the store closes, before its pools do:
+// a backend's own background work.
+func (db *DB) OnClose(fn func() error) { db.onClose = append(db.onClose, fn) }
 
 var _ probity.Store = (*DB)(nil)
 
@@ -88,8 +94,17 @@ func New(ctx context.Context, write, read *sql.DB, d Dialect) (*DB, error) {
 
 // Close closes the statements and the pools.
 func (db *DB) Close() error {
+	var err error
+	for _, fn := range db.onClose {
+		if cerr := fn(); err == nil {
+			err = cerr
+		}
+	}
+	db.onClose = nil
 	db.closeStmts()
-	err := db.read.Close()
+	if rerr := db.read.Close(); err == nil {
+		err = rerr
+	}
 	if db.write != db.read {
 		if werr := db.write.Close(); err == nil {
 			err = werr
