@@ -53,7 +53,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	// the last transactions (never half of one). Every read of personal
 	// data is a write (its leaf), so a sync per commit would cap reads.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)", "mmap_size(1073741824)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	checkpointer, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
