@@ -105,7 +105,7 @@ type ReadTx interface {
 	// comes with Invalid set.
 	SpecRows(fn func(*SpecRow) error) error
 	// EventRows calls fn for every stored event of every domain with all
-	// its points, in domain and key order; a row that cannot be read comes
+	// its points, in the table's order (domain, subject, key); a row that cannot be read comes
 	// with Invalid set.
 	EventRows(fn func(*EventRow) error) error
 }

@@ -153,8 +153,36 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 	return r, err
 }
 
-// leafBatch is how many leaves the reader hands the checker at once.
-const leafBatch = 512
+// pipelineBatch is how many rows the reader hands the checker at once.
+const pipelineBatch = 512
+
+// pipelined runs scan, the store reading and parsing rows, on this
+// goroutine, and check on another, in order: two cores, two halves of the
+// work. check must not call the store.
+func pipelined[T any](scan func(fn func(T) error) error, check func(T)) error {
+	batches := make(chan []T, 8)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for batch := range batches {
+			for _, row := range batch {
+				check(row)
+			}
+		}
+	}()
+	batch := make([]T, 0, pipelineBatch)
+	err := scan(func(row T) error {
+		if batch = append(batch, row); len(batch) == pipelineBatch {
+			batches <- batch
+			batch = make([]T, 0, pipelineBatch)
+		}
+		return nil
+	})
+	batches <- batch
+	close(batches)
+	<-checked
+	return err
+}
 
 // leaf checks one stored leaf, the next expected index being next, and
 // returns the index expected after it.
@@ -212,30 +240,9 @@ func (v *verifier) leaves() error {
 	if err != nil {
 		return err
 	}
-	// The store reads and parses rows on this goroutine while another
-	// checks them, hashes them and builds the tree: two cores, two halves.
-	batches := make(chan []*probity.AuditEntry, 8)
-	checked := make(chan struct{})
-	go func() {
-		defer close(checked)
-		next := uint64(0)
-		for batch := range batches {
-			for _, e := range batch {
-				next = v.leaf(e, next)
-			}
-		}
-	}()
-	batch := make([]*probity.AuditEntry, 0, leafBatch)
-	err = v.tx.Leaves(0, size, func(e *probity.AuditEntry) error {
-		if batch = append(batch, e); len(batch) == leafBatch {
-			batches <- batch
-			batch = make([]*probity.AuditEntry, 0, leafBatch)
-		}
-		return nil
-	})
-	batches <- batch
-	close(batches)
-	<-checked
+	next := uint64(0)
+	err = pipelined(func(fn func(*probity.AuditEntry) error) error { return v.tx.Leaves(0, size, fn) },
+		func(e *probity.AuditEntry) { next = v.leaf(e, next) })
 	v.report.Leaves = v.tree.Size()
 	if err != nil {
 		return err

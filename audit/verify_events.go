@@ -15,14 +15,14 @@ import (
 func (v *verifier) eventRows() error {
 	compiled := map[string]*spec.Compiled{}
 	noSpec := map[string]bool{}
-	return v.tx.EventRows(func(r *probity.EventRow) error {
+	return pipelined(v.tx.EventRows, func(r *probity.EventRow) {
 		e := &r.PointedEvent
 		v.report.Events++
 		row := fmt.Sprintf("event %s/%s", e.Domain, e.Key)
 		if r.Invalid != "" {
 			v.report.problem("%s: %s", row, r.Invalid)
 			delete(v.rows, rowRef{probity.ActionEventAccepted, e.Domain, e.Key})
-			return nil
+			return
 		}
 		v.claim(rowRef{probity.ActionEventAccepted, e.Domain, e.Key}, EventDigest(&e.Event), row)
 		v.checkRetraction(r, row)
@@ -34,10 +34,9 @@ func (v *verifier) eventRows() error {
 				noSpec[e.Domain] = true
 				v.report.problem("domain %s: has events but no spec version", e.Domain)
 			}
-			return nil
+			return
 		}
 		v.checkPoints(e, row, compiled)
-		return nil
 	})
 }
 

@@ -222,7 +222,7 @@ func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
 
 // EventRows calls fn for every stored event with all its points.
 func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
-	rows, err := tx.query(`SELECT domain, ` + eventColumns + `, points, retracted_at FROM events ORDER BY domain, key`)
+	rows, err := tx.query(`SELECT domain, ` + eventColumns + `, points, retracted_at FROM events ORDER BY domain, pseudonym, key`)
 	if err != nil {
 		return err
 	}
