@@ -35,23 +35,24 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 			return err
 		}
 		in.batchLog, in.actor = b.log.Begin(tx), probity.ActorFromContext(ctx).ID
+		stop := make(chan struct{})
+		defer close(stop)
 		lines := 0
-		for {
-			input, err := r.Next()
-			if err == io.EOF {
-				break
-			} else if err != nil {
-				return fmt.Errorf("reading input after line %d: %w", lines, err)
-			}
-			lines++
-			if opts.Progress != nil && lines%1000 == 0 {
-				opts.Progress(lines)
-				if err := ctx.Err(); err != nil {
+		for batch := range in.prepareAll(r, stop) {
+			for _, p := range batch {
+				if p.readErr != nil {
+					return fmt.Errorf("reading input after line %d: %w", lines, p.readErr)
+				}
+				lines++
+				if opts.Progress != nil && lines%1000 == 0 {
+					opts.Progress(lines)
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				if err := in.take(p, sum); err != nil {
 					return err
 				}
-			}
-			if err := in.take(input, sum); err != nil {
-				return err
 			}
 		}
 		if err := in.flush(sum); err != nil {
@@ -133,14 +134,72 @@ func (b *Bureau) newIntake(tx probity.Tx, domain string) (*intake, error) {
 	return in, nil
 }
 
-// take validates one line and queues it for storing, counting it in sum
-// once its fate is known. Only a store failure is returned.
-func (in *intake) take(input probity.EventInput, sum *probity.IngestSummary) error {
+// prepared is an input line checked as far as it can be without the
+// store: parsed, validated against the spec, pseudonymised and pointed.
+type prepared struct {
+	input   probity.EventInput
+	event   *probity.Event
+	points  []probity.Points
+	err     error // the line is invalid
+	readErr error // the input could not be read: the ingest fails
+}
+
+// prepareBatch is how many prepared lines go to the store's goroutine at once.
+const prepareBatch = 256
+
+// prepareAll reads and prepares the input on a goroutine of its own while
+// the caller stores what is ready: reading, validating, pseudonymising and
+// pointing (CPU) overlap with the inserts (SQLite). It stops early when
+// stop is closed.
+func (in *intake) prepareAll(r probity.EventReader, stop <-chan struct{}) <-chan []prepared {
+	out := make(chan []prepared, 4)
+	go func() {
+		defer close(out)
+		batch := make([]prepared, 0, prepareBatch)
+		send := func() bool {
+			select {
+			case out <- batch:
+				batch = make([]prepared, 0, prepareBatch)
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		for {
+			input, err := r.Next()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				batch = append(batch, prepared{readErr: err})
+				break
+			}
+			p := prepared{input: input}
+			if input.Err == nil {
+				p.event, p.points, p.err = in.prepare(input)
+			}
+			if batch = append(batch, p); len(batch) == prepareBatch && !send() {
+				return
+			}
+		}
+		if len(batch) > 0 {
+			send()
+		}
+	}()
+	return out
+}
+
+// take settles one prepared line: it checks what needs the store (a cure's
+// target) and queues the event for storing, counting it in sum once its
+// fate is known. Only a store failure is returned.
+func (in *intake) take(p prepared, sum *probity.IngestSummary) error {
+	input, e, err := p.input, p.event, p.err
 	if input.Err != nil {
 		reject(sum, input.Line, input.Key, input.Err.Error())
 		return nil
 	}
-	e, points, err := in.validate(input)
+	if err == nil {
+		err = in.checkCure(e)
+	}
 	if err != nil {
 		if probity.ErrorCode(err) == probity.EINTERNAL {
 			return err
@@ -153,7 +212,7 @@ func (in *intake) take(input probity.EventInput, sum *probity.IngestSummary) err
 		return nil
 	}
 	in.batchKey[e.Key] = len(in.batch)
-	in.batch = append(in.batch, pendingEvent{line: input.Line, event: e, points: points})
+	in.batch = append(in.batch, pendingEvent{line: input.Line, event: e, points: p.points})
 	if len(in.batch) >= batchSize {
 		return in.flush(sum)
 	}
@@ -214,9 +273,11 @@ func reject(sum *probity.IngestSummary, line int, key, msg string) {
 	}
 }
 
-// validate turns one input into a stored event with its points, or says
-// what is wrong with it.
-func (in *intake) validate(input probity.EventInput) (*probity.Event, []probity.Points, error) {
+// prepare turns one input into an event with its points, or says what is
+// wrong with it, as far as that can be told without the store (take checks
+// the rest). It only reads the intake, so it may run beside the store's
+// goroutine.
+func (in *intake) prepare(input probity.EventInput) (*probity.Event, []probity.Points, error) {
 	if err := validateKey(input.Key); err != nil {
 		return nil, nil, err
 	}
@@ -249,9 +310,6 @@ func (in *intake) validate(input probity.EventInput) (*probity.Event, []probity.
 	e := &probity.Event{
 		Domain: in.domain, Key: input.Key, Type: input.Type, Subject: in.keys.Pseudonym(in.domain, subject),
 		Kind: subject.Kind, OccurredAt: occurred, RecordedAt: in.now, Fields: storedFields(typed), Cures: input.Cures,
-	}
-	if err := in.checkCure(e); err != nil {
-		return nil, nil, err
 	}
 	points, err := in.points(e, typed)
 	return e, points, err
@@ -309,6 +367,19 @@ func (in *intake) checkCure(e *probity.Event) error {
 		return probity.Errorf(probity.EINVALID, "cures: the cure occurred at %s, before the event it cures (%s)", e.OccurredAt.Format(time.RFC3339), target.OccurredAt.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// validate turns one input into a stored event with its points, or says
+// what is wrong with it: prepare, then the cure's target in the store.
+func (in *intake) validate(input probity.EventInput) (*probity.Event, []probity.Points, error) {
+	e, points, err := in.prepare(input)
+	if err == nil {
+		err = in.checkCure(e)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, points, nil
 }
 
 // lookup finds an event by key in the store, then in the batch. The store
