@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity/http"
+	"github.com/probity-dev/probity/web"
 )
 
 // ServeCommand serves the JSON API.
@@ -14,7 +15,8 @@ type ServeCommand struct{ m *Main }
 
 const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert FILE --tls-key FILE]
 
-Serve the JSON API. Callers authenticate with bearer tokens (probity token
+Serve the JSON API under /v1/ and the web pages (the public registry at /,
+the subjects' portal, the institutions' console, the audit log) beside it. Callers authenticate with bearer tokens (probity token
 create); the first serve of a new data directory creates the operator's token
 and prints it once. Use TLS on any address other than loopback: tokens travel
 in the Authorization header.
@@ -78,6 +80,7 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey = opts.tlsCert, opts.tlsKey
+	srv.Pages = web.New(in.bureau, in.bureau.FormKey(), logger).Handler()
 	if opts.rate > 0 {
 		srv.Rate, srv.Burst = opts.rate, opts.burst
 	}
