@@ -85,6 +85,7 @@ var funcs = template.FuncMap{
 	},
 	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	"days":  days,
+	"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"dict": func(v, d, e any, id string) map[string]any {
 		return map[string]any{"v": v, "d": d, "e": e, "id": id}
 	},
