@@ -85,6 +85,22 @@ func (s *scenario) screenshot(name string) string {
 	return path
 }
 
+// onPhone shows the page at a phone's width and checks that nothing runs
+// off its right edge: the page reflows rather than scrolling sideways.
+func (s *scenario) onPhone() {
+	s.t.Helper()
+	s.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload())
+	width, err := chromedp.Run(s.ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.screenshot("phone")
+	if width > 390 {
+		s.t.Errorf("at a phone's width (390px) the page is %dpx wide: it does not reflow", width)
+	}
+	s.do("desktop width", chromedp.EmulateViewport(1100, 900))
+}
+
 // signIn signs out whoever is signed in, then signs in with a token typed
 // into the form, as a person would.
 func (s *scenario) signIn(token, landing string) {
@@ -162,6 +178,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the subject sees %q, want the dispute upheld with the reviewer's reason", got)
 	}
 	s.screenshot("4-outcome")
+	s.onPhone()
 	s.signOut()
 
 	s.signIn(f.audr, "#verify")

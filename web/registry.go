@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -60,27 +61,51 @@ func (p *Pages) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, "registry", v)
 }
 
-// transparency returns the figures by domain, computed at most once per
-// TransparencyTTL; nil for all if they cannot be computed (the registry
-// still shows the rules, and says the figures are unavailable).
+// figuresWait is how long a registry page waits for figures being
+// computed before it is shown without them (they follow on a reload).
+const figuresWait = 2 * time.Second
+
+// transparency returns the figures by domain. They are computed in the
+// background at most once per TransparencyTTL (computing them scores every
+// subject), and the last figures are served meanwhile; nil, and the
+// registry says so, while the first are not ready or cannot be computed.
 func (p *Pages) transparency(r *http.Request) map[string]*probity.DomainTransparency {
 	p.mu.Lock()
-	if p.figures == nil || time.Since(p.figuresAt) > TransparencyTTL {
-		figures, err := p.svc.Transparency(r.Context())
-		if err != nil {
-			p.mu.Unlock()
-			p.logger.Error("transparency figures", "err", err)
-			return nil
-		}
-		p.figures, p.figuresAt = figures, time.Now()
+	if p.figuresBusy == nil && (p.figures == nil || time.Since(p.figuresAt) > TransparencyTTL) {
+		busy := make(chan struct{})
+		p.figuresBusy = busy
+		go p.computeFigures(context.WithoutCancel(r.Context()), busy)
 	}
-	figures := p.figures
+	busy, figures := p.figuresBusy, p.figures
 	p.mu.Unlock()
+	if figures == nil && busy != nil {
+		select {
+		case <-busy:
+		case <-time.After(figuresWait):
+		}
+		p.mu.Lock()
+		figures = p.figures
+		p.mu.Unlock()
+	}
 	out := make(map[string]*probity.DomainTransparency, len(figures))
 	for i := range figures {
 		out[figures[i].Domain] = &figures[i]
 	}
 	return out
+}
+
+// computeFigures computes the figures and closes busy when done.
+func (p *Pages) computeFigures(ctx context.Context, busy chan struct{}) {
+	figures, err := p.svc.Transparency(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.logger.Error("transparency figures", "err", err)
+	} else {
+		p.figures, p.figuresAt = figures, time.Now()
+	}
+	p.figuresBusy = nil
+	close(busy)
 }
 
 // describeRule tells an event rule in plain words: when it counts, how
