@@ -48,6 +48,16 @@ type scenario struct {
 	dir  string
 }
 
+// newScenario saves its screenshots in a temporary directory, or in
+// PROBITY_SCREENSHOT_DIR to keep them.
+func newScenario(t *testing.T, ctx context.Context, f *fixture) *scenario {
+	s := &scenario{t: t, ctx: ctx, base: f.url, dir: t.TempDir()}
+	if keep := os.Getenv("PROBITY_SCREENSHOT_DIR"); keep != "" {
+		s.dir = keep
+	}
+	return s
+}
+
 func (s *scenario) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
@@ -128,10 +138,7 @@ func (s *scenario) signOut() {
 func TestBrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	f := start(t)
-	s := &scenario{t: t, ctx: ctx, base: f.url, dir: t.TempDir()}
-	if keep := os.Getenv("PROBITY_SCREENSHOT_DIR"); keep != "" {
-		s.dir = keep // kept after the test, to look at
-	}
+	s := newScenario(t, ctx, f)
 	const score = `[id="score-acme.lending"] .value`
 
 	s.signIn(f.subject, score)
@@ -187,4 +194,37 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("verification shows %q", got)
 	}
 	s.screenshot("5-verified")
+}
+
+// TestBrowserUpload sends a file through the console's upload form, whose
+// script shows the progress and then the report of every line in place.
+func TestBrowserUpload(t *testing.T) {
+	ctx := newBrowser(t)
+	f := start(t)
+	s := newScenario(t, ctx, f)
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	content := `{"key":"up-1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-05-01","fields":{"amount":100}}
+{"key":"up-2","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-05-01","fields":{"amount":"lots"}}
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.signIn(f.reporter, "form.upload")
+	s.do("upload",
+		chromedp.SetUploadFiles(chromedp.CSS(`form.upload input[type="file"]`), []string{file}),
+		chromedp.Click(chromedp.CSS(`form.upload input[name="skip_invalid"]`)),
+		chromedp.Click(chromedp.CSS(`form.upload button`)),
+		chromedp.WaitVisible(chromedp.ID("summary")),
+	)
+	if got := s.text("#accepted"); got != "1" {
+		t.Fatalf("accepted = %q, want 1", got)
+	}
+	if got := s.text("table.errors tbody"); !strings.Contains(got, "2") || !strings.Contains(got, "amount") {
+		t.Fatalf("refused lines = %q, want line 2 and its amount", got)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || loc != f.url+"/console" {
+		t.Fatalf("location after the upload = %q (%v): want the console, the report shown in place by the script", loc, err)
+	}
+	s.screenshot("upload")
 }

@@ -5,7 +5,8 @@
 // a session cookie (through AccessService.Authenticate, as the API does with
 // a bearer token) and calls the services as that actor; it decides no
 // policy. Pages are rendered on the server from embedded templates, charts
-// are SVG drawn on the server; no script runs in the browser.
+// are SVG drawn on the server; the one script, served from the binary, only
+// shows an upload's progress, and every page works without it.
 package web
 
 import (
@@ -52,10 +53,11 @@ type Services interface {
 }
 
 // Security headers of every page. The policy allows the project's own
-// stylesheet and images drawn inline as data: URIs, and nothing else: no
-// script, no frame, no form posted elsewhere.
+// stylesheet, its one script (the upload progress) and requests back to
+// this server, and images drawn inline as data: URIs; nothing inline,
+// nothing from elsewhere, no frame, no form posted elsewhere.
 const (
-	ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	SessionCookie         = "probity_session"
 	// preSessionCookie carries a random value before sign-in, so that the
 	// sign-in form too has a CSRF token bound to the browser.

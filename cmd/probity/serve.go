@@ -70,6 +70,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.m.Stdout, "new installation: the operator's token, shown once (it creates every other token):\n  %s\n", token)
 	}
 	fmt.Fprintf(c.m.Stdout, "serving %s on %s; Ctrl-C stops\n", *data, srv.URL())
+	fmt.Fprintf(c.m.Stdout, "the web pages: %s/ (the public registry, and /signin)\n", srv.URL())
 	if opts.tlsCert == "" && !srv.Loopback() {
 		fmt.Fprintln(c.m.Stderr, "warning: serving without TLS on a non-loopback address: tokens travel in clear text; use --tls-cert and --tls-key")
 	}
