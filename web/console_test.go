@@ -6,8 +6,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
 )
 
 // upload sends an events file as the console's form does.
@@ -131,6 +135,27 @@ func TestPortalActions(t *testing.T) {
 			t.Fatalf("opt in = %d", status)
 		}
 		scoreOf(t, page)
+	})
+	t.Run("RevokeConsent", func(t *testing.T) {
+		spec, err := os.ReadFile("../examples/domains/city-rent-utilities.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ApplySpec(local(), "", spec); err != nil {
+			t.Fatal(err)
+		}
+		g, err := f.svc.GrantConsent(local(), probity.ConsentRequest{Domain: "acme.lending", Grantee: "city.rent-utilities",
+			Purpose: "tenancy_application", Until: time.Now().AddDate(0, 3, 0).Format(time.DateOnly), Subject: alice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, page := b.get("/portal")
+		mustContain(t, page, "Consents you gave", "city.rent-utilities", `name="id" value="`+g.ID+`"`)
+		status, page := b.post("/portal/consents/revoke", url.Values{"domain": {"acme.lending"}, "id": {g.ID}})
+		if status != 200 {
+			t.Fatalf("revoke = %d", status)
+		}
+		mustContain(t, page, "The consent is revoked", "revoked "+time.Now().UTC().Format(time.DateOnly))
 	})
 	t.Run("Inquiries", func(t *testing.T) {
 		_, page := b.get("/portal")

@@ -18,6 +18,8 @@ func tlsServer(tb testing.TB, f *fixture) *httptest.Server {
 	return srv
 }
 
+var pastScore = regexp.MustCompile(`<td>\d{4}-\d\d-\d\d</td><td>\d+</td><td>[A-D]</td><td>as reported by then</td>`)
+
 var disputeID = regexp.MustCompile(`action="/console/acme.lending/disputes/([^/"]+)/resolve"`)
 
 // TestDueProcess is the portal and the console together: a subject sees
@@ -29,6 +31,9 @@ func TestDueProcess(t *testing.T) {
 	page := subject.signIn(f.subject)
 	before := scoreOf(t, page)
 	mustContain(t, page, "payment late", "late-1", "Stops counting", "Who looked at your record", "data:image/svg")
+	if !pastScore.MatchString(page) {
+		t.Fatalf("the chart's table has no past score (the repayments were reported 150 days ago):\n%s", page)
+	}
 	status, page := subject.post("/portal/disputes", url.Values{"domain": {"acme.lending"}, "key": {"late-1"}, "reason": {"I paid on time; receipt attached"}})
 	if status != 200 {
 		t.Fatalf("dispute = %d: %s", status, page)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -20,6 +21,21 @@ func TestRegistry(t *testing.T) {
 	mustContain(t, page, "ACME Bank consumer and business lending", "Loan agreements", "counts only after a grace period of 30 days",
 		"stops counting 7 years after it occurred", "cured by payment_settled", "Grades of rated subjects", "Inquiries by purpose",
 		"fewer than 5") // one subject: its status and grade are suppressed
+	t.Run("AnnouncedChange", func(t *testing.T) {
+		spec, err := os.ReadFile("../examples/domains/acme-lending.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2 := strings.Replace(string(spec), "reason: Late payments", "reason: Payments made late", 1)
+		if _, err := f.svc.ApplySpec(local(), "", []byte(v2)); err != nil {
+			t.Fatal(err)
+		}
+		_, page := b.get("/")
+		mustContain(t, page, "Version 2 takes effect on", `<span class="op&#43;">&#43;       &#34;reason&#34;: &#34;Payments made late&#34;`)
+		admin := f.browser(t)
+		page = admin.signIn(f.admin)
+		mustContain(t, page, "Version 2, applied", "Payments made late")
+	})
 }
 
 func TestSecurityHeaders(t *testing.T) {

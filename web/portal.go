@@ -50,7 +50,7 @@ func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 	for i, d := range report.Domains {
 		pd := portalDomain{DomainReport: d, OptOutAllowed: d.OptOut == probity.OptOutAllowed,
 			OptedOut: d.Score.Status == probity.StatusOptedOut}
-		if pd.Points, err = p.history(r, a, d.Domain, d.Score); err != nil {
+		if pd.Points, err = p.history(r, a, d); err != nil {
 			p.fail(w, r, err)
 			return
 		}
@@ -66,12 +66,20 @@ func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 }
 
 // history reads the subject's past scores in a domain (see historyMonths)
-// and adds today's score and its projection.
-func (p *Pages) history(r *http.Request, a probity.Actor, domain string, now *probity.Score) ([]scorePoint, error) {
+// and adds today's score and its projection. A date before any of the
+// subject's entries was reported is not read: the model has no candidate
+// entry then (step 1), so the subject was not rated, and reading it would
+// only add an inquiry that tells nothing.
+func (p *Pages) history(r *http.Request, a probity.Actor, d probity.DomainReport) ([]scorePoint, error) {
+	now := d.Score
 	var points []scorePoint
 	for _, m := range historyMonths {
 		at := now.AsOf.AddDate(0, -m, 0)
-		s, err := p.svc.Score(r.Context(), probity.ScoreRequest{Domain: domain, Subject: a.Subject.String(), AsOf: at})
+		if now.MinEvents > 0 && !reportedBy(d.Entries, at) {
+			points = append(points, scorePoint{At: at, Status: probity.StatusUnrated})
+			continue
+		}
+		s, err := p.svc.Score(r.Context(), probity.ScoreRequest{Domain: d.Domain, Subject: a.Subject.String(), AsOf: at})
 		if err != nil {
 			return nil, err
 		}
@@ -82,6 +90,16 @@ func (p *Pages) history(r *http.Request, a probity.Actor, domain string, now *pr
 		points = append(points, scorePoint{At: pr.At, Status: pr.Status, Score: pr.Score, Grade: pr.Grade, Projected: true})
 	}
 	return points, nil
+}
+
+// reportedBy reports whether any entry was reported at or before t.
+func reportedBy(entries []probity.Event, t time.Time) bool {
+	for _, e := range entries {
+		if !e.RecordedAt.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleExport serves the subject's complete record as a JSON download,

@@ -47,6 +47,10 @@ func start(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// the repayments were reported 150 days ago, so that the portal's
+	// chart has past scores to read; the late payment today
+	offset := -150 * 24 * time.Hour
+	db.Now = func() time.Time { return time.Now().Add(offset) }
 	master, err := identity.LoadOrCreateMasterKey(dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -69,7 +73,9 @@ func start(tb testing.TB) *fixture {
 	day := func(d int) string { return time.Now().UTC().AddDate(0, 0, -d).Format(time.DateOnly) }
 	ingest(tb, b, `{"key":"loan-1","type":"loan_repaid","subject":"`+alice+`","occurred_at":"`+day(400)+`","fields":{"amount":12000}}
 {"key":"loan-2","type":"loan_repaid","subject":"`+alice+`","occurred_at":"`+day(200)+`","fields":{"amount":3000}}
-{"key":"late-1","type":"payment_late","subject":"`+alice+`","occurred_at":"`+day(60)+`","fields":{"days_late":95}}
+`)
+	offset = 0
+	ingest(tb, b, `{"key":"late-1","type":"payment_late","subject":"`+alice+`","occurred_at":"`+day(60)+`","fields":{"days_late":95}}
 `)
 	srv := phttp.NewServer(b, nil)
 	srv.Pages = web.New(b, b.FormKey(), nil).Handler()
