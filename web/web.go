@@ -16,10 +16,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,7 +145,10 @@ func (p *Pages) withSameOrigin(next http.Handler) http.Handler {
 			p.fail(w, r, probity.Errorf(probity.EFORBIDDEN, "this form was not sent from a page of this server (its Origin or Referer names another site, or none): refused to protect you from cross-site requests"))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
+		if err := parseForm(w, r); err != nil {
+			p.fail(w, r, err)
+			return
+		}
 		want := p.csrfToken(r)
 		if got := r.FormValue("csrf"); want == "" || !hmac.Equal([]byte(got), []byte(want)) {
 			p.fail(w, r, probity.Errorf(probity.EFORBIDDEN, "the form's security token (csrf) is missing or belongs to another session: reload the page and send it again"))
@@ -151,6 +156,26 @@ func (p *Pages) withSameOrigin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// parseForm reads a form, a multipart one (an upload) included, up to
+// MaxUploadBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(32 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return probity.Errorf(probity.ETOOLARGE, "the form exceeds %d MB; send larger files through the API (POST /v1/domains/{id}/events takes up to 256 MB)", MaxUploadBytes>>20)
+	case err != nil:
+		return probity.Errorf(probity.EINVALID, "form: %v", err)
+	}
+	return nil
 }
 
 // scheme is the scheme the browser used to reach the server.
