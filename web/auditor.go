@@ -28,7 +28,7 @@ func (p *Pages) handleAuditor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) auditor(w http.ResponseWriter, r *http.Request, report *audit.Report) {
-	ctx, a, signed := p.actor(r)
+	ctx, a, signed := p.actor(w, r)
 	r = r.WithContext(ctx)
 	c, err := p.svc.Checkpoint(ctx)
 	if err != nil {

@@ -175,3 +175,31 @@ func TestCSRF(t *testing.T) {
 		t.Fatal("a refused form filed a dispute")
 	}
 }
+
+// TestRevokedSession checks that a revoked token's session ends at once:
+// the next page asks to sign in again, and the cookie is cleared.
+func TestRevokedSession(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.reporter)
+	principals, err := f.svc.Principals(local())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range principals {
+		if p.Name == "ACME core banking" {
+			if _, err := f.svc.RevokePrincipal(local(), p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, page := b.get("/console"); !strings.Contains(page, `id="token"`) {
+		t.Fatal("a revoked token's session still shows the console")
+	}
+	u, _ := url.Parse(f.url)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == web.SessionCookie {
+			t.Fatal("the revoked session's cookie was kept")
+		}
+	}
+}

@@ -36,7 +36,7 @@ type upcomingVersion struct {
 // handleRegistry is the public home page: every domain, its rules in
 // plain words, its announced changes and its transparency figures.
 func (p *Pages) handleRegistry(w http.ResponseWriter, r *http.Request) {
-	ctx, a, signed := p.actor(r)
+	ctx, a, signed := p.actor(w, r)
 	summaries, err := p.svc.Domains(ctx)
 	if err != nil {
 		p.fail(w, r, err)

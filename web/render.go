@@ -146,7 +146,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.logger.Error("internal error", "page", r.URL.Path, "err", err)
 	}
 	status := statusOf(code)
-	_, a, signed := p.actor(r)
+	_, a, signed := p.actor(w, r)
 	p.render(w, r, "error", view{Title: http.StatusText(status), Error: msg, Status: status, SignedIn: signed, Who: who(a)})
 }
 

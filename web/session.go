@@ -12,7 +12,7 @@ import (
 const sessionMaxAge = 8 * 60 * 60
 
 func (p *Pages) handleSignInForm(w http.ResponseWriter, r *http.Request) {
-	_, a, ok := p.actor(r)
+	_, a, ok := p.actor(w, r)
 	v := view{Title: "Sign in", Nav: "signin"}
 	if ok {
 		v.SignedIn, v.Who = true, who(a)
@@ -60,7 +60,7 @@ func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request) {
 
 // requireSignIn returns the signed-in caller, or sends the browser to sign in.
 func (p *Pages) requireSignIn(w http.ResponseWriter, r *http.Request) (*http.Request, probity.Actor, bool) {
-	ctx, a, ok := p.actor(r)
+	ctx, a, ok := p.actor(w, r)
 	if !ok {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return r, a, false

@@ -220,14 +220,16 @@ func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAg
 
 // actor authenticates the session cookie, as the API authenticates a
 // bearer token, and returns the request's context carrying the actor; ok
-// is false without a session or with a token no longer accepted.
-func (p *Pages) actor(r *http.Request) (context.Context, probity.Actor, bool) {
+// is false without a session or with a token no longer accepted, whose
+// cookie is then cleared (its refusal is logged once, not on every page).
+func (p *Pages) actor(w http.ResponseWriter, r *http.Request) (context.Context, probity.Actor, bool) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
 		return r.Context(), probity.ActorFromContext(r.Context()), false
 	}
 	a, err := p.svc.Authenticate(r.Context(), c.Value)
 	if err != nil {
+		setCookie(w, r, SessionCookie, "", -1)
 		return r.Context(), probity.ActorFromContext(r.Context()), false
 	}
 	return probity.NewContextWithActor(r.Context(), a), a, true
