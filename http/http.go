@@ -45,6 +45,9 @@ type Server struct {
 	// Rate and Burst limit each principal's requests (0: no limit).
 	Rate  float64
 	Burst int
+	// Pages, when set, serves every path outside /v1/ and /healthz: the
+	// web interface, on the same address as the API.
+	Pages http.Handler
 
 	limiter *limiter
 
@@ -108,9 +111,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/domains/{id}/officials", s.handleTerms)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/figures", s.handleDisputeFigures)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
-	})
+	}
+	if s.Pages != nil {
+		mux.HandleFunc("/v1/", notFound)
+		mux.Handle("/", s.Pages)
+	} else {
+		mux.HandleFunc("/", notFound)
+	}
 	return s.withAccessLog(mux, s.withAuth(mux))
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity/http"
+	"github.com/probity-dev/probity/web"
 )
 
 // ServeCommand serves the JSON API.
@@ -14,7 +15,8 @@ type ServeCommand struct{ m *Main }
 
 const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert FILE --tls-key FILE]
 
-Serve the JSON API. Callers authenticate with bearer tokens (probity token
+Serve the JSON API under /v1/ and the web pages (the public registry at /,
+the subjects' portal, the institutions' console, the audit log) beside it. Callers authenticate with bearer tokens (probity token
 create); the first serve of a new data directory creates the operator's token
 and prints it once. Use TLS on any address other than loopback: tokens travel
 in the Authorization header.
@@ -68,6 +70,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.m.Stdout, "new installation: the operator's token, shown once (it creates every other token):\n  %s\n", token)
 	}
 	fmt.Fprintf(c.m.Stdout, "serving %s on %s; Ctrl-C stops\n", *data, srv.URL())
+	fmt.Fprintf(c.m.Stdout, "the web pages: %s/ (the public registry, and /signin)\n", srv.URL())
 	if opts.tlsCert == "" && !srv.Loopback() {
 		fmt.Fprintln(c.m.Stderr, "warning: serving without TLS on a non-loopback address: tokens travel in clear text; use --tls-cert and --tls-key")
 	}
@@ -78,6 +81,7 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey = opts.tlsCert, opts.tlsKey
+	srv.Pages = web.New(in.bureau, in.bureau.FormKey(), logger).Handler()
 	if opts.rate > 0 {
 		srv.Rate, srv.Burst = opts.rate, opts.burst
 	}

@@ -1,0 +1,180 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// upload sends an events file as the console's form does.
+func (b *browser) upload(domain, name, content string, skip bool) (int, string) {
+	b.tb.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("csrf", b.csrf)
+	if skip {
+		w.WriteField("skip_invalid", "true")
+	}
+	part, _ := w.CreateFormFile("events", name)
+	part.Write([]byte(content))
+	w.Close()
+	req, _ := http.NewRequest("POST", b.base+"/console/"+domain+"/events", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Origin", b.base)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	return b.read(resp)
+}
+
+func TestUpload(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	page := b.signIn(f.reporter)
+	mustContain(t, page, "Upload entries", `type="file"`)
+	good := `{"key":"up-1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-05-01","fields":{"amount":100}}`
+	bad := `{"key":"up-2","type":"politics","subject":"` + alice + `","occurred_at":"2025-05-01"}`
+	t.Run("ErrBadLine", func(t *testing.T) {
+		status, page := b.upload("acme.lending", "events.ndjson", good+"\n"+bad+"\n", false)
+		if status != 400 {
+			t.Fatalf("= %d, want 400", status)
+		}
+		mustContain(t, page, `id="rejected">1<`, "nothing from this file was stored", "<td>2</td>", "up-2", "politics")
+	})
+	t.Run("SkipInvalid", func(t *testing.T) {
+		status, page := b.upload("acme.lending", "events.ndjson", good+"\n"+bad+"\n", true)
+		if status != 200 {
+			t.Fatalf("= %d, want 200: %s", status, page)
+		}
+		mustContain(t, page, `id="accepted">1<`, `id="applied">yes`, "<td>2</td>")
+	})
+	t.Run("CSV", func(t *testing.T) {
+		csv := "key,type,subject,occurred_at,cures,amount\nup-3,loan_repaid," + alice + ",2025-06-01,,500\n"
+		status, page := b.upload("acme.lending", "events.csv", csv, false)
+		if status != 200 {
+			t.Fatalf("= %d: %s", status, page)
+		}
+		mustContain(t, page, `id="accepted">1<`)
+	})
+	t.Run("ErrNotReporter", func(t *testing.T) {
+		r := f.browser(t)
+		r.signIn(f.reviewer)
+		if status, _ := r.upload("acme.lending", "events.ndjson", good, false); status != 403 {
+			t.Fatalf("a reviewer uploading = %d, want 403", status)
+		}
+	})
+}
+
+func TestAdminConsole(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	page := b.signIn(f.admin)
+	mustContain(t, page, "Spec versions", "Version 1", "Officials roster", "Principals of this domain", "ACME core banking", "reporter:acme.lending")
+}
+
+func TestAuditor(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	page := b.signIn(f.audr)
+	mustContain(t, page, "Latest checkpoint", `id="size">`, "data:image/svg", "Run the verification")
+	status, page := b.post("/audit/verify", url.Values{})
+	if status != 200 {
+		t.Fatalf("verify = %d: %s", status, page)
+	}
+	mustContain(t, page, `id="verdict">Verified: no problem`)
+	t.Run("ErrSubject", func(t *testing.T) {
+		s := f.browser(t)
+		s.signIn(f.subject)
+		s.get("/audit")
+		if status, page := s.post("/audit/verify", url.Values{}); status != 403 || !strings.Contains(page, "auditor role") {
+			t.Fatalf("a subject verifying = %d, want 403 naming the auditor role", status)
+		}
+	})
+}
+
+func TestPortalActions(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.subject)
+	t.Run("Export", func(t *testing.T) {
+		resp, err := b.client.Get(f.url + "/portal/export")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var report struct {
+			Domains []struct {
+				Domain  string
+				Entries []any
+			}
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&report); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || len(report.Domains) != 1 || len(report.Domains[0].Entries) != 3 {
+			t.Fatalf("export: %q, %+v", resp.Header.Get("Content-Disposition"), report)
+		}
+	})
+	t.Run("OptOutAndBack", func(t *testing.T) {
+		status, page := b.post("/portal/opt-out", url.Values{"domain": {"acme.lending"}, "out": {"true"}})
+		if status != 200 {
+			t.Fatalf("opt out = %d", status)
+		}
+		mustContain(t, page, "You left the domain", "You opted out", "Come back into")
+		status, page = b.post("/portal/opt-out", url.Values{"domain": {"acme.lending"}, "out": {"false"}})
+		if status != 200 {
+			t.Fatalf("opt in = %d", status)
+		}
+		scoreOf(t, page)
+	})
+	t.Run("Inquiries", func(t *testing.T) {
+		_, page := b.get("/portal")
+		mustContain(t, page, "subject access", "report.read")
+	})
+	t.Run("ErrDisputeWithoutReason", func(t *testing.T) {
+		status, page := b.post("/portal/disputes", url.Values{"domain": {"acme.lending"}, "key": {"late-1"}})
+		if status != 400 || !strings.Contains(page, "reason") {
+			t.Fatalf("= %d, want 400 naming the reason", status)
+		}
+	})
+	t.Run("SignInRequired", func(t *testing.T) {
+		anon := f.browser(t)
+		if _, page := anon.get("/portal"); !strings.Contains(page, `id="token"`) {
+			t.Fatal("the portal without a session does not ask to sign in")
+		}
+	})
+}
+
+func TestRevokeConsent(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.subject)
+	spec, err := os.ReadFile("../examples/domains/city-rent-utilities.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ApplySpec(local(), "", spec); err != nil {
+		t.Fatal(err)
+	}
+	g, err := f.svc.GrantConsent(local(), probity.ConsentRequest{Domain: "acme.lending", Grantee: "city.rent-utilities",
+		Purpose: "tenancy_application", Until: time.Now().AddDate(0, 3, 0).Format(time.DateOnly), Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := b.get("/portal")
+	mustContain(t, page, "Consents you gave", "city.rent-utilities", `name="id" value="`+g.ID+`"`)
+	status, page := b.post("/portal/consents/revoke", url.Values{"domain": {"acme.lending"}, "id": {g.ID}})
+	if status != 200 {
+		t.Fatalf("revoke = %d", status)
+	}
+	mustContain(t, page, "The consent is revoked", "revoked "+time.Now().UTC().Format(time.DateOnly))
+}

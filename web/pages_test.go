@@ -1,0 +1,205 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/web"
+)
+
+func TestRegistry(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	status, page := b.get("/")
+	if status != 200 {
+		t.Fatalf("GET / = %d", status)
+	}
+	mustContain(t, page, "ACME Bank consumer and business lending", "Loan agreements", "counts only after a grace period of 30 days",
+		"stops counting 7 years after it occurred", "cured by payment_settled", "Grades of rated subjects", "Inquiries by purpose",
+		"fewer than 5") // one subject: its status and grade are suppressed
+	t.Run("AnnouncedChange", func(t *testing.T) {
+		spec, err := os.ReadFile("../examples/domains/acme-lending.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2 := strings.Replace(string(spec), "reason: Late payments", "reason: Payments made late", 1)
+		if _, err := f.svc.ApplySpec(local(), "", []byte(v2)); err != nil {
+			t.Fatal(err)
+		}
+		_, page := b.get("/")
+		mustContain(t, page, "Version 2 takes effect on", `<span class="op&#43;">&#43;       &#34;reason&#34;: &#34;Payments made late&#34;`)
+		admin := f.browser(t)
+		page = admin.signIn(f.admin)
+		mustContain(t, page, "Version 2, applied", "Payments made late")
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	f := start(t)
+	for _, path := range []string{"/", "/signin", "/audit", "/portal", "/static/style.css", "/nowhere"} {
+		resp, err := http.Get(f.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if got := h.Get("Content-Security-Policy"); got != web.ContentSecurityPolicy {
+			t.Errorf("%s: Content-Security-Policy = %q", path, got)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" {
+			t.Errorf("%s: nosniff %q, referrer policy %q", path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
+		}
+	}
+	if !strings.Contains(web.ContentSecurityPolicy, "default-src 'none'") || strings.Contains(web.ContentSecurityPolicy, "unsafe") {
+		t.Fatalf("policy %q is not strict", web.ContentSecurityPolicy)
+	}
+}
+
+// TestSessionCookie checks the cookie a sign-in sets: HttpOnly, SameSite
+// Strict, for the whole site, and Secure when the server speaks TLS.
+func TestSessionCookie(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	b.get("/signin")
+	req, _ := http.NewRequest("POST", f.url+"/signin", strings.NewReader(url.Values{"token": {f.subject}, "csrf": {b.csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", f.url)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal" {
+		t.Fatalf("sign in = %d to %q, want 303 to /portal", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == web.SessionCookie {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatal("no session cookie")
+	}
+	if !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != "/" || session.Secure {
+		t.Fatalf("cookie %+v: want HttpOnly, SameSite=Strict, Path=/, not Secure over plain HTTP", session)
+	}
+	t.Run("TLS", func(t *testing.T) {
+		srv := tlsServer(t, f)
+		client := srv.Client()
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := client.Get(srv.URL + "/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if !c.Secure || !c.HttpOnly {
+				t.Fatalf("over TLS, cookie %s is not Secure and HttpOnly", c.Name)
+			}
+		}
+	})
+	t.Run("ErrBadToken", func(t *testing.T) {
+		b := f.browser(t)
+		b.get("/signin")
+		status, page := b.post("/signin", url.Values{"token": {"prb_0000000000000000_00"}})
+		if status != 401 || !strings.Contains(page, "token:") {
+			t.Fatalf("bad token = %d, want 401 naming the token", status)
+		}
+	})
+	t.Run("SignOut", func(t *testing.T) {
+		b := f.browser(t)
+		b.signIn(f.subject)
+		if status, page := b.post("/signout", url.Values{}); status != 200 || !strings.Contains(page, "signed out") {
+			t.Fatalf("sign out = %d", status)
+		}
+		if _, page := b.get("/portal"); !strings.Contains(page, `name="token"`) {
+			t.Fatal("after signing out, the portal does not ask to sign in")
+		}
+	})
+}
+
+// TestCSRF checks that a form is refused without the session's token, from
+// another origin, or with no origin at all.
+func TestCSRF(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.subject)
+	dispute := url.Values{"domain": {"acme.lending"}, "key": {"late-1"}, "reason": {"paid on time"}}
+	tests := []struct {
+		name, csrf, origin string
+	}{
+		{"ErrNoToken", "", f.url},
+		{"ErrWrongToken", strings.Repeat("ab", 32), f.url},
+		{"ErrOtherOrigin", b.csrf, "https://evil.example"},
+		{"ErrNoOrigin", b.csrf, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{}
+			for k, v := range dispute {
+				form[k] = v
+			}
+			form.Set("csrf", tt.csrf)
+			if tt.csrf == "" {
+				form.Del("csrf")
+			}
+			status, page := b.postRaw("/portal/disputes", form, tt.origin)
+			if status != 403 || !strings.Contains(page, "refused") && !strings.Contains(page, "security token") {
+				t.Fatalf("= %d, want 403 with a clear message", status)
+			}
+		})
+	}
+	t.Run("OtherSessionsToken", func(t *testing.T) {
+		// another sign-in of the same subject, with another token
+		st, err := f.svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := f.browser(t)
+		other.signIn(st.Token)
+		form := url.Values{"csrf": {other.csrf}}
+		for k, v := range dispute {
+			form[k] = v
+		}
+		if status, _ := b.postRaw("/portal/disputes", form, f.url); status != 403 {
+			t.Fatalf("another session's token = %d, want 403", status)
+		}
+	})
+	if _, page := b.get("/portal"); strings.Contains(page, "dispute-open") {
+		t.Fatal("a refused form filed a dispute")
+	}
+}
+
+// TestRevokedSession checks that a revoked token's session ends at once:
+// the next page asks to sign in again, and the cookie is cleared.
+func TestRevokedSession(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.reporter)
+	principals, err := f.svc.Principals(local())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range principals {
+		if p.Name == "ACME core banking" {
+			if _, err := f.svc.RevokePrincipal(local(), p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, page := b.get("/console"); !strings.Contains(page, `id="token"`) {
+		t.Fatal("a revoked token's session still shows the console")
+	}
+	u, _ := url.Parse(f.url)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == web.SessionCookie {
+			t.Fatal("the revoked session's cookie was kept")
+		}
+	}
+}

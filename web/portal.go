@@ -1,0 +1,169 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// historyMonths are how far back the portal's chart reads the score: each
+// point is the subject's own score as of that date, read through the score
+// service like any read (so each is an inquiry the subject sees, purpose
+// subject_access). It is the score as Probity computed it from what had
+// been reported by then (scoring model step 1): an entry reported late
+// appears from the day it was reported, never earlier, so the chart shows
+// what a reader would have been told on each date, not history rewritten.
+var historyMonths = []int{24, 18, 12, 6, 3}
+
+// portalDomain is one domain of the subject's portal.
+type portalDomain struct {
+	probity.DomainReport
+	Chart         []byte
+	Points        []scorePoint
+	OptOutAllowed bool
+	OptedOut      bool
+}
+
+func (p *Pages) portalRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /portal", p.handlePortal)
+	mux.HandleFunc("GET /portal/export", p.handleExport)
+	mux.HandleFunc("POST /portal/disputes", p.handleDispute)
+	mux.HandleFunc("POST /portal/consents/revoke", p.handleRevokeConsent)
+	mux.HandleFunc("POST /portal/opt-out", p.handleOptOut)
+}
+
+// handlePortal shows a subject their whole record: the report (one read,
+// logged per domain) and the score history of each domain.
+func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
+	r, a, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	report, err := p.svc.Report(r.Context(), "")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	domains := make([]portalDomain, len(report.Domains))
+	for i, d := range report.Domains {
+		pd := portalDomain{DomainReport: d, OptOutAllowed: d.OptOut == probity.OptOutAllowed,
+			OptedOut: d.Score.Status == probity.StatusOptedOut}
+		if pd.Points, err = p.history(r, a, d); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		if pd.Chart, err = scoreChart(d.Name, pd.Points); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		domains[i] = pd
+	}
+	v := signedIn("Your record", "portal", a)
+	v.Data = domains
+	p.render(w, r, "portal", v)
+}
+
+// history reads the subject's past scores in a domain (see historyMonths)
+// and adds today's score and its projection. A date before any of the
+// subject's entries was reported is not read: the model has no candidate
+// entry then (step 1), so the subject was not rated, and reading it would
+// only add an inquiry that tells nothing.
+func (p *Pages) history(r *http.Request, a probity.Actor, d probity.DomainReport) ([]scorePoint, error) {
+	now := d.Score
+	var points []scorePoint
+	for _, m := range historyMonths {
+		at := now.AsOf.AddDate(0, -m, 0)
+		if now.MinEvents > 0 && !reportedBy(d.Entries, at) {
+			points = append(points, scorePoint{At: at, Status: probity.StatusUnrated})
+			continue
+		}
+		s, err := p.svc.Score(r.Context(), probity.ScoreRequest{Domain: d.Domain, Subject: a.Subject.String(), AsOf: at})
+		if err != nil {
+			return nil, err
+		}
+		points = append(points, scorePoint{At: at, Status: s.Status, Score: s.Score, Grade: s.Grade})
+	}
+	points = append(points, scorePoint{At: now.AsOf, Status: now.Status, Score: now.Score, Grade: now.Grade, Now: true})
+	for _, pr := range now.Projection {
+		points = append(points, scorePoint{At: pr.At, Status: pr.Status, Score: pr.Score, Grade: pr.Grade, Projected: true})
+	}
+	return points, nil
+}
+
+// reportedBy reports whether any entry was reported at or before t.
+func reportedBy(entries []probity.Event, t time.Time) bool {
+	for _, e := range entries {
+		if !e.RecordedAt.After(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// handleExport serves the subject's complete record as a JSON download,
+// the same as GET /v1/me/export.
+func (p *Pages) handleExport(w http.ResponseWriter, r *http.Request) {
+	r, _, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	report, err := p.svc.Report(r.Context(), "")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="probity-record-`+time.Now().UTC().Format("2006-01-02")+`.json"`)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(report)
+}
+
+// handleDispute files the subject's dispute of one entry.
+func (p *Pages) handleDispute(w http.ResponseWriter, r *http.Request) {
+	r, _, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	_, err := p.svc.FileDispute(r.Context(), probity.DisputeRequest{Domain: r.FormValue("domain"),
+		EventKey: r.FormValue("key"), Reason: r.FormValue("reason")})
+	p.after(w, r, err, "/portal", "disputed")
+}
+
+// handleRevokeConsent ends one of the subject's consent grants.
+func (p *Pages) handleRevokeConsent(w http.ResponseWriter, r *http.Request) {
+	r, _, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	_, err := p.svc.RevokeConsent(r.Context(), r.FormValue("domain"), r.FormValue("id"), "")
+	p.after(w, r, err, "/portal", "revoked")
+}
+
+// handleOptOut takes the subject out of a domain (out=true) or back in.
+func (p *Pages) handleOptOut(w http.ResponseWriter, r *http.Request) {
+	r, _, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	out := r.FormValue("out") == "true"
+	_, err := p.svc.SetOptOut(r.Context(), r.FormValue("domain"), "", out)
+	msg := "opted-in"
+	if out {
+		msg = "opted-out"
+	}
+	p.after(w, r, err, "/portal", msg)
+}
+
+// after ends a form: on success back to the page with a fixed message
+// (POST, redirect, GET: reloading does not send the form again), else the
+// error page naming what was wrong.
+func (p *Pages) after(w http.ResponseWriter, r *http.Request, err error, page, msg string) {
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, page+"?done="+msg, http.StatusSeeOther)
+}
