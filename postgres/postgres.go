@@ -123,6 +123,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		ViewIsolation: sql.LevelRepeatableRead,
 		CopyEvents:    copyEvents,
 		CopyPoints:    copyPoints,
+		CopyLeaves:    copyLeaves,
 		CopyAtLeast:   64,
 	})
 	if err != nil {
@@ -214,4 +215,17 @@ func copyPoints(ctx context.Context, conn *sql.Conn, domain string, version int,
 		return err
 	})
 	return n, err
+}
+
+// copyLeaves appends leaves with COPY: their indexes follow the log's size
+// under the write lock, so none can collide.
+func copyLeaves(ctx context.Context, conn *sql.Conn, rows [][]any) error {
+	return conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("postgres: the connection is not a pgx connection")
+		}
+		_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{"audit_leaves"}, sqlstore.LeafInsertColumns, pgx.CopyFromRows(rows))
+		return err
+	})
 }

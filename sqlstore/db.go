@@ -46,12 +46,18 @@ type Dialect struct {
 	// events through the bulk path (EncodePoint makes each stored pair). It
 	// returns how many events it found.
 	CopyPoints func(ctx context.Context, conn *sql.Conn, domain string, version int, points []probity.EventPoints) (int, error)
-	// CopyAtLeast is the smallest batch CopyEvents and CopyPoints are used for.
+	// CopyLeaves, where set, appends many leaves through the bulk path;
+	// rows are the values of LeafInsertColumns.
+	CopyLeaves func(ctx context.Context, conn *sql.Conn, rows [][]any) error
+	// CopyAtLeast is the smallest batch the bulk paths are used for.
 	CopyAtLeast int
 }
 
 // EventInsertColumns are the columns InsertEvents writes, in order.
 var EventInsertColumns = []string{"domain", "pseudonym", "key", "type", "kind", "occurred_at", "recorded_at", "fields", "cures", "points"}
+
+// LeafInsertColumns are the columns AppendLeaves writes, in order.
+var LeafInsertColumns = []string{"idx", "domain", "pseudonym", "action", "data", "hash"}
 
 // DB is a store over a write pool and a read pool (which may be the same).
 type DB struct {
