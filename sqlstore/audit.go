@@ -33,34 +33,26 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 		return nil, err
 	}
 	entries := make([]probity.AuditEntry, len(leaves))
-	if d := tx.db.dialect; d.CopyLeaves != nil && tx.conn != nil && len(leaves) >= d.CopyAtLeast {
-		rows := make([][]any, len(leaves))
-		for i, l := range leaves {
-			l.Index = size + uint64(i)
-			data := l.Data()
-			entries[i] = probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
-			var subject []byte
-			if l.Subject != nil {
-				subject = l.Subject[:]
-			}
-			rows[i] = []any{int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash}
+	rows := make([][]any, len(leaves))
+	for i, l := range leaves {
+		l.Index = size + uint64(i)
+		data := l.Data()
+		entries[i] = probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
+		var subject []byte
+		if l.Subject != nil {
+			subject = l.Subject[:]
 		}
+		rows[i] = []any{int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash}
+	}
+	if d := tx.db.dialect; d.CopyLeaves != nil && tx.conn != nil && len(leaves) >= d.CopyAtLeast {
 		return entries, d.CopyLeaves(tx.ctx, tx.conn, rows)
 	}
-	args := make([]any, 0, 6*insertBatch)
+	args := make([]any, 0, len(LeafInsertColumns)*insertBatch)
 	for start := 0; start < len(leaves); start += insertBatch {
 		end := min(start+insertBatch, len(leaves))
 		args = args[:0]
-		for i := start; i < end; i++ {
-			l := leaves[i]
-			l.Index = size + uint64(i)
-			data := l.Data()
-			entries[i] = probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
-			var subject []byte
-			if l.Subject != nil {
-				subject = l.Subject[:]
-			}
-			args = append(args, int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash)
+		for _, row := range rows[start:end] {
+			args = append(args, row...)
 		}
 		s, err := tx.stmt(insertLeavesQuery(end - start))
 		if err != nil {
