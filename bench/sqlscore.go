@@ -38,11 +38,11 @@ WITH e AS (
 	END AS contribution
 	FROM e
 	WHERE (type = 'loan_repaid' AND age < 3650 * 86400000000000)
-	   OR (type = 'payment_late' AND age < 2555 * 86400000000000)
+	   OR (type = 'payment_late' AND age < 1095 * 86400000000000)
 	   OR (type = 'account_opened' AND age < 1825 * 86400000000000)
 ), t AS (
 	SELECT COUNT(*) AS n,
-		CASE WHEN type = 'payment_late' THEN max(-200.0, min(200.0, SUM(contribution))) ELSE SUM(contribution) END AS total
+		CASE WHEN type = 'payment_late' THEN max(-60.0, min(60.0, SUM(contribution))) ELSE SUM(contribution) END AS total
 	FROM c GROUP BY type
 )
 SELECT CASE WHEN COALESCE(SUM(n), 0) >= 1 THEN 'rated' ELSE 'unrated' END,
@@ -68,11 +68,11 @@ WITH e AS (
 	END AS contribution
 	FROM e
 	WHERE (type = 'loan_repaid' AND age < 3650 * 86400000000000)
-	   OR (type = 'payment_late' AND age < 2555 * 86400000000000)
+	   OR (type = 'payment_late' AND age < 1095 * 86400000000000)
 	   OR (type = 'account_opened' AND age < 1825 * 86400000000000)
 ), t AS (
 	SELECT COUNT(*) AS n,
-		CASE WHEN type = 'payment_late' THEN GREATEST(-200.0::float8, LEAST(200.0::float8, SUM(contribution))) ELSE SUM(contribution) END AS total
+		CASE WHEN type = 'payment_late' THEN GREATEST(-60.0::float8, LEAST(60.0::float8, SUM(contribution))) ELSE SUM(contribution) END AS total
 	FROM c GROUP BY type
 )
 SELECT CASE WHEN COALESCE(SUM(n), 0) >= 1 THEN 'rated' ELSE 'unrated' END,
