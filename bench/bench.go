@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,6 +120,7 @@ func ParseSizes(s string) ([]int, error) {
 		if f == "" {
 			continue
 		}
+		field := f
 		mult := 1
 		switch {
 		case strings.HasSuffix(f, "k"):
@@ -127,8 +129,11 @@ func ParseSizes(s string) ([]int, error) {
 			f, mult = strings.TrimSuffix(f, "M"), 1_000_000
 		}
 		n, err := strconv.Atoi(f)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("--sizes: %q is not a number of subjects; want e.g. 10000,100k,1M", f)
+		if err != nil || n <= 0 || n > 100_000_000/mult {
+			return nil, fmt.Errorf("--sizes: %q is not a number of subjects from 1 to 100M; want e.g. 10000,100k,1M", field)
+		}
+		if slices.Contains(out, n*mult) {
+			return nil, fmt.Errorf("--sizes: %d subjects twice; give each size once", n*mult)
 		}
 		out = append(out, n*mult)
 	}
@@ -163,7 +168,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	be, err := newBackend(ctx, opts.Data, opts.DB, max(16, opts.Concurrency+4))
+	// Each store's pool: enough for the callers, but bounded, since a
+	// PostgreSQL server allows 100 connections by default and a run opens
+	// two stores at once.
+	be, err := newBackend(ctx, opts.Data, opts.DB, min(32, max(16, opts.Concurrency+4)))
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/probity-dev/probity/bench"
+	"github.com/probity-dev/probity/postgres"
 )
 
 // BenchCommand runs the benchmark: Probity against plain-database
@@ -35,7 +36,7 @@ creates (CREATE DATABASE probity_bench_...) and drops at the end.
 // Run runs the bench.
 func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench", benchUsage, c.m.Stdout)
-	opts := bench.Options{Stdout: c.m.Stdout, Log: c.m.Stderr, Command: strings.Join(append([]string{"probity bench"}, args...), " ")}
+	opts := bench.Options{Stdout: c.m.Stdout, Log: c.m.Stderr, Command: benchCommandLine(args)}
 	fs.IntVar(&opts.Subjects, "subjects", bench.DefaultSubjects, "subjects of the population")
 	fs.IntVar(&opts.EventsPerSubject, "events-per-subject", bench.DefaultEventsPerSubject, "events of each subject in each domain")
 	fs.IntVar(&opts.Domains, "domains", 1, "domains the population is reported in (copies of the bench domain)")
@@ -58,6 +59,31 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if opts.Sizes, err = bench.ParseSizes(*sizes); err != nil {
 		return err
 	}
+	// Zero is a value a user typed, not "the default": refuse it.
+	for name, v := range map[string]int{"subjects": opts.Subjects, "events-per-subject": opts.EventsPerSubject, "domains": opts.Domains, "concurrency": opts.Concurrency} {
+		if v < 1 {
+			return fmt.Errorf("bench: --%s %d: want 1 or more (see probity bench -h)", name, v)
+		}
+	}
+	if opts.Seed == 0 {
+		return fmt.Errorf("bench: --seed 0: want 1 or more")
+	}
+	if opts.Duration <= 0 {
+		return fmt.Errorf("bench: --duration %s: want more than 0, e.g. 3s", opts.Duration)
+	}
+	if opts.Data != "" {
+		if info, err := os.Stat(opts.Data); err == nil && !info.IsDir() {
+			return fmt.Errorf("bench: --data %s is a file; want a new or empty directory", opts.Data)
+		}
+	}
+	if opts.JSON != "" {
+		// Fail now, not after a run of minutes.
+		f, err := os.OpenFile(opts.JSON, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("bench: --json: %v", err)
+		}
+		f.Close()
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -71,4 +97,21 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	}
 	_, err = bench.Run(ctx, opts)
 	return err
+}
+
+// benchCommandLine is the command line printed above the table, with the
+// password of a --db URL hidden.
+func benchCommandLine(args []string) string {
+	out := []string{"probity bench"}
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--db=") || strings.HasPrefix(a, "-db="):
+			name, value, _ := strings.Cut(a, "=")
+			a = name + "=" + postgres.Redact(value)
+		case i > 0 && (args[i-1] == "--db" || args[i-1] == "-db"):
+			a = postgres.Redact(a)
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
 }

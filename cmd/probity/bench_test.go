@@ -25,4 +25,30 @@ func TestBench(t *testing.T) {
 			t.Fatalf("err=%v, want a --sizes error", err)
 		}
 	})
+	t.Run("ErrFlags", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "a-file")
+		os.WriteFile(file, nil, 0o600)
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--subjects", "0"}, "--subjects 0: want 1 or more"},
+			{[]string{"--events-per-subject", "0"}, "--events-per-subject 0: want 1 or more"},
+			{[]string{"--domains", "0"}, "--domains 0: want 1 or more"},
+			{[]string{"--concurrency", "0"}, "--concurrency 0: want 1 or more"},
+			{[]string{"--duration", "0"}, "--duration 0s: want more than 0"},
+			{[]string{"--sizes", "1k,1000"}, "1000 subjects twice"},
+			{[]string{"--json", filepath.Join(t.TempDir(), "missing", "x.json")}, "--json: "},
+			{[]string{"--data", file}, "is a file"},
+		} {
+			if _, _, err := run(t, nil, "", append([]string{"bench"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("bench %v: err=%v, want %q", tc.args, err, tc.want)
+			}
+		}
+	})
+	t.Run("RedactsPassword", func(t *testing.T) {
+		if got := benchCommandLine([]string{"--db", "postgres://u:s3cret@h/db", "--db=postgres://u:s3cret@h/db"}); strings.Contains(got, "s3cret") {
+			t.Fatalf("command line %q shows the password", got)
+		}
+	})
 }

@@ -40,8 +40,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, flag.ErrHelp
+				return nil, flag.ErrHelp // the flag package has printed the usage
 			}
 			return nil, fmt.Errorf("%s: %v (see probity %s -h)", fs.Name(), err, fs.Name())
 		}

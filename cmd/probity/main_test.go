@@ -199,10 +199,13 @@ func TestScoreCommand(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range [][]string{{"demo"}, {"domain", "apply"}, {"ingest"}, {"score"}, {"serve"}} {
+	for _, cmd := range [][]string{{"demo"}, {"domain", "apply"}, {"ingest"}, {"score"}, {"serve"}, {"bench"}, {"migrate"}} {
 		out, _, err := run(t, nil, "", append(cmd, "-h")...)
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "Usage: probity "+cmd[0]) || !strings.Contains(out, "-data") {
 			t.Errorf("%v -h = %v, %q; want usage with flags", cmd, err, out)
+		}
+		if n := strings.Count(out, "Usage: probity "+cmd[0]); n != 1 {
+			t.Errorf("%v -h printed its usage %d times, want once", cmd, n)
 		}
 	}
 	if _, _, err := run(t, nil, "", "frobnicate"); err == nil {
