@@ -202,4 +202,11 @@ func TestRevokedSession(t *testing.T) {
 			t.Fatal("the revoked session's cookie was kept")
 		}
 	}
+	// A browser that still holds the stale cookie when it opens the
+	// sign-in page signs in with another token at the first attempt.
+	stale := f.browser(t)
+	stale.client.Jar.SetCookies(u, []*http.Cookie{{Name: web.SessionCookie, Value: f.reporter, Path: "/"}})
+	if page := stale.signIn(f.reviewer); !strings.Contains(page, "Sign out") {
+		t.Fatalf("sign-in with a stale session cookie did not sign in:\n%s", page)
+	}
 }

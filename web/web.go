@@ -211,6 +211,17 @@ func (p *Pages) csrfToken(r *http.Request) string {
 	return ""
 }
 
+// dropCookie removes a cookie from the request, keeping the others.
+func dropCookie(r *http.Request, name string) {
+	cookies := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cookies {
+		if c.Name != name {
+			r.AddCookie(c)
+		}
+	}
+}
+
 // setCookie sets a cookie scripts cannot read, sent to this site only,
 // over TLS only when the server speaks TLS.
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
@@ -230,6 +241,7 @@ func (p *Pages) actor(w http.ResponseWriter, r *http.Request) (context.Context, 
 	a, err := p.svc.Authenticate(r.Context(), c.Value)
 	if err != nil {
 		setCookie(w, r, SessionCookie, "", -1)
+		dropCookie(r, SessionCookie) // the rest of this request, its forms' CSRF tokens included, goes on without it
 		return r.Context(), probity.ActorFromContext(r.Context()), false
 	}
 	return probity.NewContextWithActor(r.Context(), a), a, true
