@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
@@ -149,8 +150,16 @@ func (p *Pages) handleUpload(w http.ResponseWriter, r *http.Request) {
 
 // handleResolve records a reviewer's decision on a dispute.
 func (p *Pages) handleResolve(w http.ResponseWriter, r *http.Request) {
-	r, _, ok := p.requireSignIn(w, r)
+	r, a, ok := p.requireSignIn(w, r)
 	if !ok {
+		return
+	}
+	// The console asks for a written reason whatever the outcome: the
+	// subject is shown why their dispute was upheld or rejected. (A caller
+	// who may not resolve is refused by the service first.)
+	mayResolve := a.Principal != nil && a.Principal.Has(probity.RoleReviewer, r.PathValue("domain"))
+	if mayResolve && strings.TrimSpace(r.FormValue("reason")) == "" {
+		p.fail(w, r, probity.Errorf(probity.EINVALID, "reason: required; write why the dispute is upheld or rejected (the subject is shown it)"))
 		return
 	}
 	_, err := p.svc.ResolveDispute(r.Context(), r.PathValue("domain"), r.PathValue("id"),

@@ -67,6 +67,12 @@ func TestDueProcess(t *testing.T) {
 			t.Fatalf("= %d, want an error", status)
 		}
 	})
+	t.Run("ErrUpholdWithoutReason", func(t *testing.T) {
+		status, page := reviewer.post("/console/acme.lending/disputes/"+m[1]+"/resolve", url.Values{"outcome": {"upheld"}, "reason": {"  "}})
+		if status != 400 || !strings.Contains(page, "reason: required") {
+			t.Fatalf("= %d, want 400 naming the reason:\n%s", status, page)
+		}
+	})
 	t.Run("ErrSubjectResolves", func(t *testing.T) {
 		if status, _ := subject.post("/console/acme.lending/disputes/"+m[1]+"/resolve", url.Values{"outcome": {"upheld"}, "reason": {"mine"}}); status != 403 {
 			t.Fatalf("a subject resolving = %d, want 403", status)

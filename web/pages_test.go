@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/web"
@@ -209,4 +210,18 @@ func TestRevokedSession(t *testing.T) {
 	if page := stale.signIn(f.reviewer); !strings.Contains(page, "Sign out") {
 		t.Fatalf("sign-in with a stale session cookie did not sign in:\n%s", page)
 	}
+}
+
+// TestPortalShowsCured: an adverse entry cured within its grace period
+// never counts, and the portal says so instead of leaving it out.
+func TestPortalShowsCured(t *testing.T) {
+	f := start(t)
+	day := func(d int) string { return time.Now().UTC().AddDate(0, 0, -d).Format(time.DateOnly) }
+	ingest(t, f.svc, `{"key":"late-9","type":"payment_late","subject":"`+alice+`","occurred_at":"`+day(20)+`","fields":{"days_late":35}}
+{"key":"settled-9","type":"payment_settled","subject":"`+alice+`","occurred_at":"`+day(10)+`","cures":"late-9"}
+`)
+	b := f.browser(t)
+	b.signIn(f.subject)
+	_, page := b.get("/portal")
+	mustContain(t, page, `<ul class="cured">`, "late-9", "cured by <span class=\"code\">settled-9</span>")
 }
