@@ -136,6 +136,9 @@ func (p *Pages) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	opts := probity.IngestOptions{SkipInvalid: r.FormValue("skip_invalid") == "true"}
 	sum, err := p.svc.Ingest(r.Context(), domain, reader, opts)
+	if err == nil && sum.Accepted+sum.Duplicates+sum.Rejected == 0 {
+		err = probity.Errorf(probity.EINVALID, "events: %s holds no events; nothing was stored", header.Filename)
+	}
 	v := signedIn("Upload to "+domain, "console", a)
 	v.Data = uploadResult{Domain: domain, File: header.Filename, Summary: sum}
 	if err != nil {

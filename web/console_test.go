@@ -65,6 +65,12 @@ func TestUpload(t *testing.T) {
 		}
 		mustContain(t, page, `id="accepted">1<`)
 	})
+	t.Run("ErrEmptyFile", func(t *testing.T) {
+		status, page := b.upload("acme.lending", "empty.ndjson", "\n\n", false)
+		if status != 400 || !strings.Contains(page, "empty.ndjson holds no events") {
+			t.Fatalf("= %d, want 400 saying the file holds no events:\n%s", status, page)
+		}
+	})
 	t.Run("ErrNotReporter", func(t *testing.T) {
 		r := f.browser(t)
 		r.signIn(f.reviewer)
@@ -177,4 +183,17 @@ func TestRevokeConsent(t *testing.T) {
 		t.Fatalf("revoke = %d", status)
 	}
 	mustContain(t, page, "The consent is revoked", "revoked "+time.Now().UTC().Format(time.DateOnly))
+}
+
+// TestFormsWithoutTheirFields: a hand-made request that lacks a form's
+// field gets 400 naming it, not "domain does not exist".
+func TestFormsWithoutTheirFields(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.subject)
+	for path, want := range map[string]string{"/portal/opt-out": "domain: required", "/portal/disputes": "domain: required", "/portal/consents/revoke": "domain: required"} {
+		if status, page := b.post(path, url.Values{}); status != 400 || !strings.Contains(page, want) {
+			t.Errorf("POST %s without fields = %d, want 400 with %q", path, status, want)
+		}
+	}
 }

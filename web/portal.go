@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/probity-dev/probity"
@@ -121,10 +122,26 @@ func (p *Pages) handleExport(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(report)
 }
 
+// missing answers 400 naming the first of fields the form lacks, and
+// reports whether it did: the forms of these pages always send them, so
+// only a hand-made request can lack one.
+func (p *Pages) missing(w http.ResponseWriter, r *http.Request, fields ...string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(r.FormValue(f)) == "" {
+			p.fail(w, r, probity.Errorf(probity.EINVALID, "%s: required; the form sends it: reload the page and try again", f))
+			return true
+		}
+	}
+	return false
+}
+
 // handleDispute files the subject's dispute of one entry.
 func (p *Pages) handleDispute(w http.ResponseWriter, r *http.Request) {
 	r, _, ok := p.requireSignIn(w, r)
 	if !ok {
+		return
+	}
+	if p.missing(w, r, "domain", "key") {
 		return
 	}
 	_, err := p.svc.FileDispute(r.Context(), probity.DisputeRequest{Domain: r.FormValue("domain"),
@@ -138,6 +155,9 @@ func (p *Pages) handleRevokeConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if p.missing(w, r, "domain", "id") {
+		return
+	}
 	_, err := p.svc.RevokeConsent(r.Context(), r.FormValue("domain"), r.FormValue("id"), "")
 	p.after(w, r, err, "/portal", "revoked")
 }
@@ -146,6 +166,9 @@ func (p *Pages) handleRevokeConsent(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) handleOptOut(w http.ResponseWriter, r *http.Request) {
 	r, _, ok := p.requireSignIn(w, r)
 	if !ok {
+		return
+	}
+	if p.missing(w, r, "domain") {
 		return
 	}
 	out := r.FormValue("out") == "true"
