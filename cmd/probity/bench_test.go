@@ -39,7 +39,7 @@ func TestBench(t *testing.T) {
 			{[]string{"--duration", "0"}, "--duration 0s: want more than 0"},
 			{[]string{"--sizes", "1k,1000"}, "1000 subjects twice"},
 			{[]string{"--json", filepath.Join(t.TempDir(), "missing", "x.json")}, "--json: "},
-			{[]string{"--data", file}, "is a file"},
+			{[]string{"--data=" + file}, "is a file"}, // one argument: the test harness would give a --data DIR its own database
 		} {
 			if _, _, err := run(t, nil, "", append([]string{"bench"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("bench %v: err=%v, want %q", tc.args, err, tc.want)
