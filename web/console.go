@@ -24,7 +24,8 @@ type consoleDomain struct {
 // versionDiff is a spec version with its difference from the one before.
 type versionDiff struct {
 	probity.SpecVersion
-	Diff []diffLine
+	Changes []string // in plain words
+	Diff    []diffLine
 }
 
 // uploadResult is the outcome of an events upload.
@@ -94,6 +95,7 @@ func (p *Pages) consoleDomain(r *http.Request, pr *probity.Principal, id string)
 	for i, v := range cd.Domain.Versions {
 		vd := versionDiff{SpecVersion: v}
 		if i > 0 {
+			vd.Changes = specChanges(cd.Domain.Versions[i-1].Spec, v.Spec)
 			vd.Diff = changedLines(diffSpecs(cd.Domain.Versions[i-1].Spec, v.Spec))
 		}
 		cd.Diffs = append(cd.Diffs, vd)

@@ -28,14 +28,20 @@ func TestRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		v2 := strings.Replace(string(spec), "reason: Late payments", "reason: Payments made late", 1)
+		v2 = strings.Replace(v2, "    expires: 7y\n    grace: 30d", "    expires: 5y\n    grace: 45d", 1)
+		if v2 == strings.Replace(string(spec), "reason: Late payments", "reason: Payments made late", 1) {
+			t.Fatal("the example spec no longer has payment_late's expires and grace in that order: update the test")
+		}
 		if _, err := f.svc.ApplySpec(local(), "", []byte(v2)); err != nil {
 			t.Fatal(err)
 		}
 		_, page := b.get("/")
-		mustContain(t, page, "Version 2 takes effect on", `<span class="op&#43;">&#43;       &#34;reason&#34;: &#34;Payments made late&#34;`)
+		mustContain(t, page, "Version 2 takes effect on", `<span class="op&#43;">&#43;       &#34;reason&#34;: &#34;Payments made late&#34;`,
+			// the same change in plain words
+			"payment late: grace period 45 days, was 30 days.", "payment late: stops counting after 5 years, was 7 years.")
 		admin := f.browser(t)
 		page = admin.signIn(f.admin)
-		mustContain(t, page, "Version 2, applied", "Payments made late")
+		mustContain(t, page, "Version 2, applied", "Payments made late", "payment late: grace period 45 days, was 30 days.")
 	})
 }
 

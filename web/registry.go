@@ -30,6 +30,7 @@ type ruleWords struct {
 type upcomingVersion struct {
 	Version     int
 	EffectiveAt time.Time
+	Changes     []string // in plain words
 	Diff        []diffLine
 }
 
@@ -164,7 +165,8 @@ func upcoming(d *probity.Domain, now time.Time) []upcomingVersion {
 			continue
 		}
 		out = append(out, upcomingVersion{Version: v.Version, EffectiveAt: v.EffectiveAt,
-			Diff: changedLines(diffSpecs(d.Versions[i-1].Spec, v.Spec))})
+			Changes: specChanges(d.Versions[i-1].Spec, v.Spec),
+			Diff:    changedLines(diffSpecs(d.Versions[i-1].Spec, v.Spec))})
 	}
 	return out
 }

@@ -83,7 +83,7 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(s, ", ")
 	},
-	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"words": words,
 	"days":  days,
 	"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"dict": func(v, d, e any, id string) map[string]any {
