@@ -315,55 +315,74 @@ func (tx *Tx) insertEvents(events []*probity.Event, points [][]probity.Points, i
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, len(events)*10)
-	index := make(map[string]int, len(events))
-	for i, e := range events {
-		fields, err := json.Marshal(e.Fields)
-		if err != nil {
-			return fmt.Errorf("event %s: fields: %w", e.Key, err)
-		}
-		index[e.Key] = i
-		args = append(args, e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points[i]))
-	}
-	rows, err := s.QueryContext(tx.ctx, args...)
+	rows, err := eventRows(events, points)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	args := make([]any, 0, len(events)*len(EventInsertColumns))
+	for _, row := range rows {
+		args = append(args, row...)
+	}
+	result, err := s.QueryContext(tx.ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer result.Close()
+	var keys []string
+	for result.Next() {
 		var key string
-		if err := rows.Scan(&key); err != nil {
+		if err := result.Scan(&key); err != nil {
 			return err
 		}
-		i, ok := index[key]
-		if !ok {
-			return fmt.Errorf("insert returned key %q that was not inserted", key)
-		}
-		inserted[i] = true
+		keys = append(keys, key)
 	}
-	return rows.Err()
+	if err := result.Err(); err != nil {
+		return err
+	}
+	return markInserted(events, keys, inserted)
 }
 
 // copyEvents stores events through the dialect's bulk path.
 func (tx *Tx) copyEvents(events []*probity.Event, points [][]probity.Points, inserted []bool) error {
-	rows := make([][]any, len(events))
-	index := make(map[string]int, len(events))
-	for i, e := range events {
-		fields, err := json.Marshal(e.Fields)
-		if err != nil {
-			return fmt.Errorf("event %s: fields: %w", e.Key, err)
-		}
-		index[e.Key] = i
-		rows[i] = []any{e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), string(fields), e.Cures, encodePoints(points[i])}
+	rows, err := eventRows(events, points)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		row[7] = string(row[7].([]byte)) // fields: COPY writes them as text
 	}
 	keys, err := tx.db.dialect.CopyEvents(tx.ctx, tx.conn, rows)
 	if err != nil {
 		return err
 	}
+	return markInserted(events, keys, inserted)
+}
+
+// eventRows returns each event's values of EventInsertColumns, its fields
+// in canonical JSON.
+func eventRows(events []*probity.Event, points [][]probity.Points) ([][]any, error) {
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		fields, err := json.Marshal(e.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: fields: %w", e.Key, err)
+		}
+		rows[i] = []any{e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points[i])}
+	}
+	return rows, nil
+}
+
+// markInserted sets inserted[i] for each event whose key the insert
+// returned as stored.
+func markInserted(events []*probity.Event, keys []string, inserted []bool) error {
+	index := make(map[string]int, len(events))
+	for i, e := range events {
+		index[e.Key] = i
+	}
 	for _, key := range keys {
 		i, ok := index[key]
 		if !ok {
-			return fmt.Errorf("bulk insert returned key %q that was not inserted", key)
+			return fmt.Errorf("insert returned key %q that was not inserted", key)
 		}
 		inserted[i] = true
 	}
