@@ -3,11 +3,13 @@ package eventfile_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
 )
 
@@ -160,4 +162,15 @@ func FuzzCSV(f *testing.F) {
 		}
 		t.Fatalf("Next did not return io.EOF after %d lines", lines)
 	})
+}
+
+func BenchmarkCSV(b *testing.B) {
+	const n = 100_000
+	var data bytes.Buffer
+	data.WriteString("key,type,subject,occurred_at,cures,days_late,amount,branch\n")
+	for i := range n {
+		fmt.Fprintf(&data, "loan-%d,payment_late,cn-rid:11010519491231002X,2024-03-%02dT10:00:00Z,,%d,%d.50,北京朝阳支行\n",
+			i, i%28+1, i%120, 1000+i)
+	}
+	benchmarkReader(b, data.Bytes(), n, func(r io.Reader) (probity.EventReader, error) { return eventfile.NewCSVReader(r) })
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
 )
 
@@ -81,5 +82,14 @@ func FuzzJSONArray(f *testing.F) {
 			}
 		}
 		t.Fatalf("Next did not return io.EOF after %d bytes", len(data))
+	})
+}
+
+func BenchmarkJSONArray(b *testing.B) {
+	const n = 100_000
+	lines := bytes.Split(bytes.TrimSuffix(ndjsonInput(n), []byte("\n")), []byte("\n"))
+	data := append(append([]byte("[\n"), bytes.Join(lines, []byte(",\n"))...), "\n]\n"...)
+	benchmarkReader(b, data, n, func(r io.Reader) (probity.EventReader, error) {
+		return eventfile.NewJSONArrayReader(r), nil
 	})
 }

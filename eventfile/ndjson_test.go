@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
 )
 
@@ -166,13 +167,37 @@ func ndjsonInput(n int) []byte {
 	return b.Bytes()
 }
 
-func BenchmarkNDJSON(b *testing.B) {
-	const n = 100_000
-	data := ndjsonInput(n)
+// ndjsonTextInput returns n NDJSON event lines with text beyond ASCII, raw
+// and escaped (a branch in Chinese, a note with an emoji as a surrogate pair),
+// the lines that take the decoder's slower paths.
+func ndjsonTextInput(n int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&b, `{"key":"loan-%d","type":"payment_late","subject":"cn-rid:11010519491231002X",`+
+			`"occurred_at":"2024-03-%02dT10:00:00Z","fields":{"days_late":%d,"branch":"北京朝阳支行",`+
+			`"note":"paid \"late\" \ud83d\ude00 caf\u00e9"}}`+"\n", i, i%28+1, i%120)
+	}
+	return b.Bytes()
+}
+
+func BenchmarkNDJSON(b *testing.B) { benchmarkReader(b, ndjsonInput(100_000), 100_000, ndjsonReader) }
+
+func BenchmarkNDJSONText(b *testing.B) {
+	benchmarkReader(b, ndjsonTextInput(100_000), 100_000, ndjsonReader)
+}
+
+func ndjsonReader(r io.Reader) (probity.EventReader, error) { return eventfile.NewNDJSONReader(r), nil }
+
+// benchmarkReader reads data, n events, with the reader newReader returns
+// and reports events per second; an event with Err fails the benchmark.
+func benchmarkReader(b *testing.B, data []byte, n int, newReader func(io.Reader) (probity.EventReader, error)) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r := eventfile.NewNDJSONReader(bytes.NewReader(data))
+		r, err := newReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
 		count := 0
 		for {
 			in, err := r.Next()
