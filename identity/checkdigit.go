@@ -14,7 +14,12 @@ const cnridChecks = "10X98765432"
 
 // CNRIDCheck returns the check character (0-9 or X) of a resident ID's first
 // 17 characters, or 0 if first17 is not exactly 17 ASCII digits.
-func CNRIDCheck(first17 string) byte {
+func CNRIDCheck(first17 string) byte { return cnridCheck(first17) }
+
+// text is what the checks read: a string as given, or normalised bytes.
+type text interface{ ~string | ~[]byte }
+
+func cnridCheck[T text](first17 T) byte {
 	if len(first17) != 17 {
 		return 0
 	}
@@ -51,7 +56,9 @@ var usccIndex = func() (t [256]int8) {
 // USCCCheck returns the check character of a Unified Social Credit Code's
 // first 17 characters, or 0 if first17 is not exactly 17 characters of the
 // code's alphabet (upper case: 0-9 and A-Y without I, O, S, V, Z).
-func USCCCheck(first17 string) byte {
+func USCCCheck(first17 string) byte { return usccCheck(first17) }
+
+func usccCheck[T text](first17 T) byte {
 	if len(first17) != 17 {
 		return 0
 	}

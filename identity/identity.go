@@ -88,6 +88,12 @@ func checkCNRID(v string) string {
 		}
 	}
 	// v is 18 ASCII characters now.
+	if !isCNRegion(v) {
+		return fmt.Sprintf("region code %s (characters 1-6) is not a GB/T 2260 administrative division code", v[:6])
+	}
+	if !isBirthDate(v[6:14]) {
+		return fmt.Sprintf("birth date %s (characters 7-14) is not a real date from 1900-01-01 to today", v[6:14])
+	}
 	if got, want := upper(v[17]), CNRIDCheck(v[:17]); got != want {
 		return fmt.Sprintf("check digit is %c, want %c", got, want)
 	}
@@ -106,11 +112,49 @@ func checkUSCC(v string) string {
 			return fmt.Sprintf("character %d of the uscc is %q; allowed: %s", pos, r, allowed)
 		}
 	}
-	// v is 18 ASCII characters now.
+	// v is 18 ASCII characters of the code's alphabet now.
+	authority, category := upper(v[0]), upper(v[1])
+	if usccCategories[authority] == "" {
+		return fmt.Sprintf("character 1 of the uscc is %q; want a registration authority: 1-9, A, N or Y", authority)
+	}
+	if !strings.ContainsRune(usccCategories[authority], rune(category)) {
+		return fmt.Sprintf("character 2 of the uscc is %q; registration authority %c allows the organisation categories %s",
+			category, authority, strings.Join(strings.Split(usccCategories[authority], ""), ", "))
+	}
+	for i := 2; i < 8; i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return fmt.Sprintf("character %d of the uscc is %q; characters 3-8 are a region code: digits", i+1, v[i])
+		}
+	}
 	if got, want := upper(v[17]), USCCCheck(strings.ToUpper(v[:17])); got != want {
 		return fmt.Sprintf("check character is %c, want %c", got, want)
 	}
 	return ""
+}
+
+// usccCategories maps each registration authority (character 1 of a uscc)
+// to the organisation categories (character 2) GB 32100-2015 allows under
+// it, as amended since (A, the Central Military Commission's establishment
+// office, and N, agriculture, were added):
+//
+//	1 establishment (机构编制): 1 organs, 2 public institutions, 3 mass organisations, 9 other
+//	2 foreign affairs: 1 resident foreign news agencies, 9 other
+//	3 justice: 1 law firms, 2 notaries, 3 legal service offices, 4 forensic bodies, 5 arbitration, 9 other
+//	4 culture: 1 foreign cultural centres, 9 other
+//	5 civil affairs (民政): 1 social organisations, 2 private non-enterprise units, 3 foundations, 9 other
+//	6 tourism: 1 and 2 representative offices, 9 other
+//	7 religion: 1 places of worship, 2 religious schools, 9 other
+//	8 trade unions: 1 grass-roots unions, 9 other
+//	9 market regulation (工商): 1 enterprises, 2 individual businesses, 3 farmers' cooperatives
+//	A military establishment: 1 military public institutions, 9 other
+//	N agriculture: 1, 2, 3 collective economic organisations (group, village, township), 9 other
+//	Y other: 1 only
+//
+// A code outside the table was not issued under the standard; refusing it
+// also keeps ScreenText from taking an ordinary run of 18 digits for a code.
+var usccCategories = [256]string{
+	'1': "1239", '2': "19", '3': "123459", '4': "19", '5': "1239", '6': "129",
+	'7': "129", '8': "19", '9': "123", 'A': "19", 'N': "1239", 'Y': "1",
 }
 
 // checkOpaque returns what is wrong with the value of an opaque identifier, or "".

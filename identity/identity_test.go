@@ -1,9 +1,11 @@
 package identity_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/identity"
@@ -22,8 +24,28 @@ func TestParse(t *testing.T) {
 			want: probity.Subject{Scheme: "cn-rid", Value: "11010519491231002X", Kind: probity.KindPerson}},
 		{name: "OKCNRIDDigitCheck", in: "cn-rid:440305199001011248",
 			want: probity.Subject{Scheme: "cn-rid", Value: "440305199001011248", Kind: probity.KindPerson}},
-		{name: "OKCNRIDImpossibleDate", in: "cn-rid:110105199913990015",
-			want: probity.Subject{Scheme: "cn-rid", Value: "110105199913990015", Kind: probity.KindPerson}},
+		{name: "ErrCNRIDImpossibleDate", in: "cn-rid:110105199913990015",
+			err: `subject "cn-rid:110105199913990015": birth date 19991399 (characters 7-14) is not a real date from 1900-01-01 to today`},
+		{name: "ErrCNRID31February", in: "cn-rid:110105199002311237",
+			err: `subject "cn-rid:110105199002311237": birth date 19900231 (characters 7-14) is not a real date from 1900-01-01 to today`},
+		{name: "ErrCNRID29FebruaryNotLeap", in: "cn-rid:110105199902290013",
+			err: `subject "cn-rid:110105199902290013": birth date 19990229 (characters 7-14) is not a real date from 1900-01-01 to today`},
+		{name: "OKCNRID29FebruaryLeap", in: "cn-rid:110105200002290013",
+			want: probity.Subject{Scheme: "cn-rid", Value: "110105200002290013", Kind: probity.KindPerson}},
+		{name: "ErrCNRIDMonth00", in: "cn-rid:110105199000010019",
+			err: `subject "cn-rid:110105199000010019": birth date 19900001 (characters 7-14) is not a real date from 1900-01-01 to today`},
+		{name: "ErrCNRIDMonth13", in: "cn-rid:110105199013010018",
+			err: `subject "cn-rid:110105199013010018": birth date 19901301 (characters 7-14) is not a real date from 1900-01-01 to today`},
+		{name: "ErrCNRIDDay00", in: "cn-rid:110105199001000015",
+			err: `subject "cn-rid:110105199001000015": birth date 19900100 (characters 7-14) is not a real date from 1900-01-01 to today`},
+		{name: "ErrCNRIDRegion000000", in: "cn-rid:00000019900101123X",
+			err: `subject "cn-rid:00000019900101123X": region code 000000 (characters 1-6) is not a GB/T 2260 administrative division code`},
+		{name: "ErrCNRIDRegion999999", in: "cn-rid:999999199001011238",
+			err: `subject "cn-rid:999999199001011238": region code 999999 (characters 1-6) is not a GB/T 2260 administrative division code`},
+		{name: "ErrCNRIDRegion990426", in: "cn-rid:990426199112010074",
+			err: `subject "cn-rid:990426199112010074": region code 990426 (characters 1-6) is not a GB/T 2260 administrative division code`},
+		{name: "OKCNRIDRegionSinceAbolished", in: "cn-rid:110103198001010013", // 崇文区, merged in 2010
+			want: probity.Subject{Scheme: "cn-rid", Value: "110103198001010013", Kind: probity.KindPerson}},
 		{name: "ErrCNRIDCheckDigit", in: "cn-rid:110105194912310021",
 			err: `subject "cn-rid:110105194912310021": check digit is 1, want X`},
 		{name: "ErrCNRIDCheckDigitLowerX", in: "cn-rid:11010519491231003x",
@@ -57,6 +79,8 @@ func TestParse(t *testing.T) {
 			err: `subject "uscc:91350100M000100Y4": a uscc is 18 characters from 0-9 and the letters A-Y except I, O, S, V, Z, got 17`},
 		{name: "ErrUSCCForbiddenLetter", in: "uscc:91350100M0001O0Y43",
 			err: `subject "uscc:91350100M0001O0Y43": character 14 of the uscc is 'O'; allowed: 0-9 and the letters A-Y except I, O, S, V, Z`},
+		{name: "ErrUSCCLetterInRegion", in: "uscc:9111000A6000373415",
+			err: `subject "uscc:9111000A6000373415": character 8 of the uscc is 'A'; characters 3-8 are a region code: digits`},
 		{name: "ErrUSCCEmpty", in: "uscc:",
 			err: `subject "uscc:": a uscc is 18 characters from 0-9 and the letters A-Y except I, O, S, V, Z, got 0`},
 
@@ -223,4 +247,180 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q)=%+v, re-parsed as %+v", in, s, again)
 		}
 	})
+}
+
+// cnrid returns the cn-rid of the 17 digits first17 with its right check
+// digit, so that a test refuses it for what it means to refuse.
+func cnrid(tb testing.TB, first17 string) string {
+	tb.Helper()
+	c := identity.CNRIDCheck(first17)
+	if c == 0 {
+		tb.Fatalf("CNRIDCheck(%q): not 17 digits", first17)
+	}
+	return "cn-rid:" + first17 + string(c)
+}
+
+// uscc returns the uscc of first17 with its right check character.
+func uscc(tb testing.TB, first17 string) string {
+	tb.Helper()
+	c := identity.USCCCheck(first17)
+	if c == 0 {
+		tb.Fatalf("USCCCheck(%q): not 17 characters of the code's alphabet", first17)
+	}
+	return "uscc:" + first17 + string(c)
+}
+
+// TestParseBirthDate checks that a cn-rid's characters 7-14 must be a real
+// date from 1900-01-01 to today.
+func TestParseBirthDate(t *testing.T) {
+	china := time.FixedZone("CST", 8*60*60)
+	yesterday := time.Now().In(china).AddDate(0, 0, -1).Format("20060102")
+	later := time.Now().In(china).AddDate(0, 0, 2).Format("20060102")
+	for _, tt := range []struct {
+		name, date string
+		ok         bool
+	}{
+		{"OKFirstDay", "19000101", true},
+		{"OKLeapDay2000", "20000229", true},
+		{"OKLeapDay2024", "20240229", true},
+		{"OKEndOfYear", "19491231", true},
+		{"OKYesterday", yesterday, true},
+		{"ErrBefore1900", "18991231", false},
+		{"ErrLeapDay1900", "19000229", false},
+		{"ErrLeapDay2023", "20230229", false},
+		{"Err30February", "19920230", false},
+		{"Err31April", "19900431", false},
+		{"Err31June", "19900631", false},
+		{"Err31September", "19900931", false},
+		{"Err31November", "19901131", false},
+		{"ErrDay32", "19900132", false},
+		{"ErrDay00", "19900100", false},
+		{"ErrMonth00", "19900001", false},
+		{"ErrMonth13", "19901301", false},
+		{"ErrMonth99", "19909901", false},
+		{"ErrFuture", later, false},
+		{"ErrYear9999", "99990101", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id := cnrid(t, "110105"+tt.date+"001")
+			_, err := identity.Parse(id)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Parse(%q): %v", id, err)
+				}
+				return
+			}
+			assertInvalid(t, err, fmt.Sprintf("subject %q: birth date %s (characters 7-14) is not a real date from 1900-01-01 to today", id, tt.date))
+		})
+	}
+}
+
+// TestParseRegion checks that a cn-rid's characters 1-6 must be a GB/T 2260
+// code that was ever in force, whenever it was.
+func TestParseRegion(t *testing.T) {
+	for _, tt := range []struct {
+		name, region string
+		ok           bool
+	}{
+		{"OKProvince", "110000", true},
+		{"OKDistrict", "440305", true},
+		{"OKAbolished", "110103", true},    // 崇文区, to 2010
+		{"OKCreatedLater", "110119", true}, // 延庆区, from 2015: numbers are issued long after birth
+		{"OKMacao", "820000", true},
+		{"ErrZero", "000000", false},
+		{"ErrNines", "999999", false},
+		{"ErrNoSuchProvince", "990426", false},
+		{"ErrNoSuchDistrict", "110199", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id := cnrid(t, tt.region+"19800101"+"001")
+			_, err := identity.Parse(id)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Parse(%q): %v", id, err)
+				}
+				return
+			}
+			assertInvalid(t, err, fmt.Sprintf("subject %q: region code %s (characters 1-6) is not a GB/T 2260 administrative division code", id, tt.region))
+		})
+	}
+}
+
+// TestParseUSCCStructure checks characters 1-8 of a uscc against GB 32100:
+// a registration authority, an organisation category it allows, and a
+// region code of digits. Every code has its right check character.
+func TestParseUSCCStructure(t *testing.T) {
+	for _, tt := range []struct {
+		name, first17 string
+		err           string // after `subject "...": `; "" if valid
+	}{
+		{"OKEnterprise", "91350100M000100Y4", ""},
+		{"OKIndividualBusiness", "92350100M000100Y4", ""},
+		{"OKCooperative", "93350100M000100Y4", ""},
+		{"OKPublicInstitution", "12100000400001234", ""},
+		{"OKSocialOrganisation", "51110000500001234", ""},
+		{"OKLawFirm", "31110000E00001234", ""},
+		{"OKMilitary", "A1110000000001234", ""},
+		{"OKAgriculture", "N2110000000001234", ""},
+		{"OKOther", "Y1110000000001234", ""},
+		{"ErrAuthority0", "01110000000001234", "character 1 of the uscc is '0'; want a registration authority: 1-9, A, N or Y"},
+		{"ErrAuthorityB", "B1110000000001234", "character 1 of the uscc is 'B'; want a registration authority: 1-9, A, N or Y"},
+		{"ErrCategoryOfMarket", "94350100M000100Y4", "character 2 of the uscc is '4'; registration authority 9 allows the organisation categories 1, 2, 3"},
+		{"ErrCategoryOfOther", "Y2110000000001234", "character 2 of the uscc is '2'; registration authority Y allows the organisation categories 1"},
+		{"ErrCategoryLetter", "9A350100M000100Y4", "character 2 of the uscc is 'A'; registration authority 9 allows the organisation categories 1, 2, 3"},
+		{"ErrRegionLetter", "9111000A600037341", "character 8 of the uscc is 'A'; characters 3-8 are a region code: digits"},
+		{"ErrRegionLetterFirst", "91B10000600037341", "character 3 of the uscc is 'B'; characters 3-8 are a region code: digits"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id := uscc(t, tt.first17)
+			for _, in := range []string{id, strings.ToLower(id[:5]) + strings.ToLower(id[5:])} {
+				_, err := identity.Parse(in)
+				if tt.err == "" {
+					if err != nil {
+						t.Fatalf("Parse(%q): %v", in, err)
+					}
+					continue
+				}
+				want := fmt.Sprintf("subject %q: %s", in, tt.err)
+				if in != id { // lower case: the message shows the character as written
+					want = fmt.Sprintf("subject %q: ...", in)
+				}
+				assertInvalid(t, err, want)
+			}
+		})
+	}
+}
+
+// TestGenerateMutations checks that Parse refuses a generated cn-rid whose
+// birth date or region is made impossible, even with its check digit
+// recomputed: exactness is more than the check digit.
+func TestGenerateMutations(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tt := range []struct {
+		name   string
+		mutate func(v string) string // the 17 digits, changed
+		want   string                // what the message says is wrong
+	}{
+		{"ErrDay32", func(v string) string { return v[:12] + "32" + v[14:] }, "birth date"},
+		{"ErrDay00", func(v string) string { return v[:12] + "00" + v[14:] }, "birth date"},
+		{"ErrMonth13", func(v string) string { return v[:10] + "13" + v[12:] }, "birth date"},
+		{"ErrMonth00", func(v string) string { return v[:10] + "00" + v[12:] }, "birth date"},
+		{"Err30February", func(v string) string { return v[:10] + "0230" + v[14:] }, "birth date"},
+		{"Err29FebruaryOf1999", func(v string) string { return v[:6] + "19990229" + v[14:] }, "birth date"},
+		{"ErrYear1899", func(v string) string { return v[:6] + "1899" + v[10:] }, "birth date"},
+		{"ErrRegionNone", func(v string) string { return "000000" + v[6:] }, "region code"},
+		{"ErrRegionUnknownProvince", func(v string) string { return fmt.Sprintf("%02d%04d", 91+r.IntN(9), r.IntN(10000)) + v[6:] }, "region code"},
+		{"ErrRegionUnknownCounty", func(v string) string { return v[:4] + "99" + v[6:] }, "region code"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 200 {
+				first17 := identity.GenerateCNRID(r)[len("cn-rid:"):][:17]
+				id := cnrid(t, tt.mutate(first17))
+				_, err := identity.Parse(id)
+				if err == nil || !strings.Contains(probity.ErrorMessage(err), ": "+tt.want+" ") {
+					t.Fatalf("Parse(%q)=%v, want a refusal of its %s", id, err, tt.want)
+				}
+			}
+		})
+	}
 }
