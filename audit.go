@@ -2,6 +2,8 @@ package probity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,19 +22,44 @@ const (
 	ActionPrincipalRevoked = "principal.revoked"
 	ActionAccessDenied     = "access.denied"
 	// ActionSubjectErased erases a subject's data from a domain whose basis
-	// is consent; the digests in the log stay.
+	// is consent. The openings of the leaves about the subject are shredded
+	// with it; their commitments stay, covered by this leaf.
 	ActionSubjectErased = "subject.erased"
+	// ActionOpeningsRead records a read of leaves' openings by an auditor
+	// or a domain's admin.
+	ActionOpeningsRead = "openings.read"
 )
 
-// AuditLeaf is one entry of the tamper-evident log. It carries no raw
-// identifier, so leaves can be published. Digest binds the full content of
-// what changed (or, for a read, of what was disclosed), so that a row edited
-// or deleted behind Probity's back no longer matches its leaf.
+// InstallationLog names the log every leaf goes to until domains have logs
+// of their own; a domain id cannot take it (ids start with [a-z0-9]).
+const InstallationLog = "_installation"
+
+// Formats of the audit log v2 (DESIGN.md, "The audit log (v2)").
+const (
+	// LeafFormat starts every public leaf: what the tree hashes.
+	LeafFormat = "probity-leaf/2"
+	// RecordFormat starts every private record.
+	RecordFormat = "probity-record/2"
+	// CommitmentTag separates commitments from every other use of SHA-256.
+	CommitmentTag = "probity-commitment/2\x00"
+	// SaltSize is the length of a commitment's random salt.
+	SaltSize = 32
+)
+
+// AuditLeaf is one entry of the tamper-evident log: its public part (log,
+// index, time, action) and its private record (actor, domain, subject,
+// purpose, reference, digest). Only a commitment to the record is public,
+// so leaves can be published without betraying anyone (P8). Digest binds
+// the full content of what changed (or, for a read, of what was
+// disclosed), so that a row edited or deleted behind Probity's back no
+// longer matches its leaf.
 type AuditLeaf struct {
-	Index   uint64     `json:"index"`
-	At      time.Time  `json:"at"`
+	Index  uint64    `json:"index"`
+	Log    string    `json:"log,omitempty"`
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+
 	Actor   string     `json:"actor"`
-	Action  string     `json:"action"`
 	Domain  string     `json:"domain,omitempty"`
 	Subject *Pseudonym `json:"subject,omitempty"`
 	Purpose string     `json:"purpose,omitempty"`
@@ -41,20 +68,105 @@ type AuditLeaf struct {
 	Digest string `json:"digest,omitempty"`
 }
 
-// leafVersion starts every leaf's data, naming its format.
-const leafVersion = "probity-leaf/1"
-
-// Data returns the leaf's canonical bytes, the input of its RFC 6962 leaf
-// hash: the format name and the fields in their declared order, separated
-// by tabs, each with '%', tab and newline percent-escaped. It is cheap to
-// parse (verification reads millions) and easy to recompute by hand.
-func (l *AuditLeaf) Data() []byte {
+// Record returns the leaf's canonical private record: RecordFormat and the
+// fields log, index, action, actor, domain, subject (hex pseudonym or
+// empty), purpose, ref and digest, separated by tabs, each with '%', tab
+// and newline percent-escaped. Log, index and action tie the record to one
+// leaf, so one opening can never stand for another leaf.
+func (l *AuditLeaf) Record() []byte {
 	subject := ""
 	if l.Subject != nil {
 		subject = l.Subject.String()
 	}
-	fields := []string{leafVersion, strconv.FormatUint(l.Index, 10), l.At.UTC().Format(time.RFC3339Nano),
-		l.Actor, l.Action, l.Domain, subject, l.Purpose, l.Ref, l.Digest}
+	return joinFields(RecordFormat, l.Log, strconv.FormatUint(l.Index, 10), l.Action,
+		l.Actor, l.Domain, subject, l.Purpose, l.Ref, l.Digest)
+}
+
+// ParseRecord reads a private record. It is the inverse of Record: a record
+// that does not parse, or does not re-encode to the same bytes, is not one
+// Probity wrote.
+func ParseRecord(record []byte) (*AuditLeaf, error) {
+	f, err := splitFields(record, RecordFormat, 10)
+	if err != nil {
+		return nil, err
+	}
+	l := &AuditLeaf{Log: f[1], Action: f[3], Actor: f[4], Domain: f[5], Purpose: f[7], Ref: f[8], Digest: f[9]}
+	if l.Index, err = strconv.ParseUint(f[2], 10, 64); err != nil {
+		return nil, fmt.Errorf("index %q: %v", f[2], err)
+	}
+	if f[6] != "" {
+		var p Pseudonym
+		if err := p.UnmarshalText([]byte(f[6])); err != nil {
+			return nil, fmt.Errorf("subject: %v", err)
+		}
+		l.Subject = &p
+	}
+	if string(l.Record()) != string(record) {
+		return nil, fmt.Errorf("record is not in canonical form")
+	}
+	return l, nil
+}
+
+// Commitment is SHA-256(CommitmentTag || salt || record): it binds the
+// record, and, the salt being random and private, reveals nothing about it
+// however few values the record could take.
+func Commitment(salt, record []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(CommitmentTag))
+	h.Write(salt)
+	h.Write(record)
+	var c [32]byte
+	h.Sum(c[:0])
+	return c
+}
+
+// PublicLeaf is what the log's tree hashes and what anyone may download:
+// format, log, index, time in seconds, action and the commitment to the
+// private record. Nothing else.
+type PublicLeaf struct {
+	Log        string
+	Index      uint64
+	At         time.Time
+	Action     string
+	Commitment [32]byte
+}
+
+// Data returns the public leaf's canonical bytes, the input of its RFC 6962
+// leaf hash: LeafFormat, log, index, Unix time in seconds, action and the
+// hex commitment, separated by tabs. Cheap to parse (verification reads
+// millions) and easy to recompute by hand.
+func (p *PublicLeaf) Data() []byte {
+	return joinFields(LeafFormat, p.Log, strconv.FormatUint(p.Index, 10), strconv.FormatInt(p.At.Unix(), 10),
+		p.Action, hex.EncodeToString(p.Commitment[:]))
+}
+
+// ParsePublicLeaf reads a public leaf from its data, the inverse of Data.
+func ParsePublicLeaf(data []byte) (*PublicLeaf, error) {
+	f, err := splitFields(data, LeafFormat, 6)
+	if err != nil {
+		return nil, err
+	}
+	p := &PublicLeaf{Log: f[1], Action: f[4]}
+	if p.Index, err = strconv.ParseUint(f[2], 10, 64); err != nil {
+		return nil, fmt.Errorf("index %q: %v", f[2], err)
+	}
+	secs, err := strconv.ParseInt(f[3], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("time %q: %v", f[3], err)
+	}
+	p.At = time.Unix(secs, 0).UTC()
+	if c, err := hex.DecodeString(f[5]); err != nil || len(c) != 32 {
+		return nil, fmt.Errorf("commitment %q is not 64 hex digits", f[5])
+	} else {
+		copy(p.Commitment[:], c)
+	}
+	if string(p.Data()) != string(data) {
+		return nil, fmt.Errorf("leaf is not in canonical form")
+	}
+	return p, nil
+}
+
+func joinFields(fields ...string) []byte {
 	var b strings.Builder
 	for i, f := range fields {
 		if i > 0 {
@@ -65,41 +177,23 @@ func (l *AuditLeaf) Data() []byte {
 	return []byte(b.String())
 }
 
-var (
-	leafEscaper   = strings.NewReplacer("%", "%25", "\t", "%09", "\n", "%0A")
-	leafUnescaper = strings.NewReplacer("%25", "%", "%09", "\t", "%0A", "\n")
-)
-
-// ParseLeaf reads a leaf from its data. It is the inverse of Data: a leaf
-// whose data does not parse, or does not re-encode to the same bytes, is not
-// a leaf Probity wrote.
-func ParseLeaf(data []byte) (*AuditLeaf, error) {
+func splitFields(data []byte, format string, n int) ([]string, error) {
 	fields := strings.Split(string(data), "\t")
-	if len(fields) != 10 || fields[0] != leafVersion {
-		return nil, fmt.Errorf("not a %s leaf (%d fields)", leafVersion, len(fields))
+	if len(fields) != n || fields[0] != format {
+		return nil, fmt.Errorf("not a %s line (%d fields, want %d)", format, len(fields), n)
 	}
 	for i, f := range fields {
 		if strings.IndexByte(f, '%') >= 0 {
 			fields[i] = leafUnescaper.Replace(f)
 		}
 	}
-	l := &AuditLeaf{Actor: fields[3], Action: fields[4], Domain: fields[5], Purpose: fields[7], Ref: fields[8], Digest: fields[9]}
-	var err error
-	if l.Index, err = strconv.ParseUint(fields[1], 10, 64); err != nil {
-		return nil, fmt.Errorf("index %q: %v", fields[1], err)
-	}
-	if l.At, err = time.Parse(time.RFC3339Nano, fields[2]); err != nil {
-		return nil, fmt.Errorf("time %q: %v", fields[2], err)
-	}
-	if fields[6] != "" {
-		var p Pseudonym
-		if err := p.UnmarshalText([]byte(fields[6])); err != nil {
-			return nil, fmt.Errorf("subject: %v", err)
-		}
-		l.Subject = &p
-	}
-	return l, nil
+	return fields, nil
 }
+
+var (
+	leafEscaper   = strings.NewReplacer("%", "%25", "\t", "%09", "\n", "%0A")
+	leafUnescaper = strings.NewReplacer("%25", "%", "%09", "\t", "%0A", "\n")
+)
 
 // Checkpoint is a signed statement of the log's size and root hash, in the
 // C2SP signed-note format. Every transaction that appends leaves writes one,
@@ -116,15 +210,81 @@ type Checkpoint struct {
 	Range [][]byte `json:"-"`
 }
 
-// AuditEntry is a stored leaf with its data (the exact bytes hashed, see
-// AuditLeaf.Data) and its RFC 6962 leaf hash.
+// AuditEntry is a stored leaf: its public data (the exact bytes hashed),
+// its RFC 6962 leaf hash and, privately, its opening. It is never served
+// as it is; PublicEntry and Opening are what callers see.
 type AuditEntry struct {
+	// AuditLeaf holds the public fields, and the record's when the opening
+	// is there.
 	AuditLeaf
+	Commitment [32]byte
+	Data       string
+	Hash       []byte
+	// Salt and RecordData are the opening; both nil once shredded.
+	Salt       []byte
+	RecordData []byte
+	// ErasedBy is the index of the subject.erased leaf that shredded the
+	// opening, when Shredded.
+	Shredded bool
+	ErasedBy uint64
+	// Invalid says why a stored row is not a valid leaf (its data does not
+	// parse, its opening does not open its commitment, or its columns
+	// contradict it); empty for a valid one.
+	Invalid string
+}
+
+// Public returns what anyone may see of the entry.
+func (e *AuditEntry) Public() PublicEntry {
+	return PublicEntry{Index: e.Index, Log: e.Log, At: e.At, Action: e.Action,
+		Commitment: hex.EncodeToString(e.Commitment[:]), Data: e.Data, Hash: e.Hash}
+}
+
+// Opening returns the entry's opening, or nil once shredded.
+func (e *AuditEntry) Opening() *Opening {
+	if e.Shredded || e.Salt == nil {
+		return nil
+	}
+	return &Opening{Index: e.Index, Leaf: e.Data, Salt: e.Salt, Record: string(e.RecordData)}
+}
+
+// PublicEntry is a leaf as the public log serves it.
+type PublicEntry struct {
+	Index      uint64    `json:"index"`
+	Log        string    `json:"log"`
+	At         time.Time `json:"at"`
+	Action     string    `json:"action"`
+	Commitment string    `json:"commitment"`
+	// Data is the exact bytes hashed (see PublicLeaf.Data).
 	Data string `json:"data"`
 	Hash []byte `json:"hash"`
-	// Invalid says why a stored row is not a valid leaf (its data does not
-	// parse, or its columns contradict it); empty for a valid one.
-	Invalid string `json:"invalid,omitempty"`
+}
+
+// Opening shows what a leaf commits to, to those entitled to see it: the
+// subject it is about, the domain's admins and auditors, the
+// installation's auditors. With the public leaf it proves the record:
+// Commitment(Salt, Record) is the leaf's commitment.
+type Opening struct {
+	Index  uint64 `json:"index"`
+	Leaf   string `json:"leaf"`
+	Salt   []byte `json:"salt,omitempty"`
+	Record string `json:"record,omitempty"`
+	// ErasedBy is set instead of Salt and Record once an erasure (the
+	// leaf at that index) shredded the opening.
+	ErasedBy *uint64 `json:"erased_by,omitempty"`
+	// Inclusion proves the leaf is in the tree of the checkpoint it comes
+	// with.
+	Inclusion [][]byte `json:"inclusion,omitempty"`
+}
+
+// OpeningBundle is openings with the signed checkpoint their inclusion
+// proofs lead to: all anyone needs to check them offline (see
+// audit.CheckBundle).
+type OpeningBundle struct {
+	Checkpoint string    `json:"checkpoint"`
+	Key        string    `json:"key"`
+	Openings   []Opening `json:"openings"`
+	// Next is the index to ask from for the next page, if there may be one.
+	Next *uint64 `json:"next,omitempty"`
 }
 
 // Proof is an RFC 6962 inclusion or consistency proof.
@@ -135,14 +295,14 @@ type Proof struct {
 	Hashes [][]byte `json:"hashes"`
 }
 
-// AuditService publishes the log: leaves carry no raw identifier, so anyone
-// may read them and check the proofs.
+// AuditService publishes the log: public leaves carry only commitments, so
+// anyone may read them and check the proofs.
 type AuditService interface {
 	// Checkpoint returns the latest signed checkpoint.
 	Checkpoint(ctx context.Context) (*Checkpoint, error)
-	// Entries returns the leaves with index in [start, end), at most
-	// MaxAuditEntries of them.
-	Entries(ctx context.Context, start, end uint64) ([]AuditEntry, error)
+	// Entries returns the public leaves with index in [start, end), at
+	// most MaxAuditEntries of them.
+	Entries(ctx context.Context, start, end uint64) ([]PublicEntry, error)
 	// InclusionProof proves that the leaf at index is in the tree of size.
 	InclusionProof(ctx context.Context, index, size uint64) (*Proof, error)
 	// ConsistencyProof proves that the tree of size from is a prefix of the
@@ -150,6 +310,13 @@ type AuditService interface {
 	ConsistencyProof(ctx context.Context, from, to uint64) (*Proof, error)
 	// PublicKey returns the note verifier key of the checkpoints.
 	PublicKey() string
+	// Openings returns the openings of the leaves of domain (every leaf
+	// when domain is "") with index from start, at most limit of them, with
+	// inclusion proofs to the latest checkpoint. Only the installation's
+	// auditors and operators may read every leaf's; a domain's admins and
+	// auditors those of their domain; EFORBIDDEN otherwise. The read is
+	// itself a leaf.
+	Openings(ctx context.Context, domain string, start uint64, limit int) (*OpeningBundle, error)
 }
 
 // MaxAuditEntries bounds one page of leaves.

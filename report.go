@@ -15,6 +15,9 @@ type Report struct {
 	Kind    SubjectKind    `json:"kind"`
 	AsOf    time.Time      `json:"as_of"`
 	Domains []DomainReport `json:"domains"`
+	// Log holds the openings of the log's leaves about the subject, in
+	// every domain, with inclusion proofs to its signed checkpoint.
+	Log *OpeningBundle `json:"log,omitempty"`
 }
 
 // DomainReport is one domain's part of a Report.

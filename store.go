@@ -78,8 +78,14 @@ type ReadTx interface {
 	// DisputeRows calls fn for every dispute, in domain and id order.
 	DisputeRows(fn func(*Dispute) error) error
 	// Inquiries returns the reads (scores, decisions, reports) of a
-	// subject's record in a domain, oldest first.
+	// subject's record in a domain, oldest first, from their openings.
 	Inquiries(domain string, subject Pseudonym) ([]AuditLeaf, error)
+	// SubjectLeaves calls fn for every leaf about a subject in a domain
+	// whose opening is kept (not shredded), in index order.
+	SubjectLeaves(domain string, subject Pseudonym, fn func(*AuditEntry) error) error
+	// DomainLeaves calls fn for at most limit leaves of a domain (of every
+	// domain and none when domain is ""), from index start in index order.
+	DomainLeaves(domain string, start uint64, limit int, fn func(*AuditEntry) error) error
 	// LogSize returns the number of audit leaves: one more than the
 	// largest index.
 	LogSize() (uint64, error)
@@ -87,8 +93,10 @@ type ReadTx interface {
 	// largest index, to tell a numbered log from one with rows outside it.
 	LeafRows() (count uint64, first, last int64, err error)
 	// Leaves calls fn for each leaf with index in [start, end) in index
-	// order, as stored: the data parsed and the hash unchecked; a row that
-	// is not a valid leaf comes with Invalid set rather than an error.
+	// order, as stored: the public data parsed, the opening checked
+	// against its commitment and parsed, the hash unchecked; a row that is
+	// not a valid leaf (or whose opening does not open it) comes with
+	// Invalid set rather than an error.
 	Leaves(start, end uint64, fn func(*AuditEntry) error) error
 	// LatestCheckpoint returns the checkpoint of the largest size, or nil
 	// if there is none.
@@ -124,6 +132,12 @@ type Tx interface {
 	// AppendLeaves appends leaves to the log, numbering them from the
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// ShredLeaves deletes the openings (salt, record) and subject column
+	// of every leaf about a subject in a domain (but those of court orders
+	// and of earlier erasures), marking each shredded by
+	// the erasure leaf to be appended at index erasedBy, and returns their
+	// indexes in order. The public leaves stay.
+	ShredLeaves(domain string, subject Pseudonym, erasedBy uint64) ([]uint64, error)
 	// EraseSubject deletes everything a domain holds about a subject
 	// (entries, disputes, consents, opt-out, official terms) and returns
 	// how many entries it deleted.

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"hash"
 	"time"
 
 	"github.com/probity-dev/probity"
@@ -118,3 +120,21 @@ func OrderDigest(o *probity.CourtOrder) string {
 		Subject string `json:"subject"`
 	}{o, o.Subject.String()})
 }
+
+// ErasureDigest binds the leaves an erasure shredded: the domain and their
+// indexes in order. It is what a subject.erased leaf's digest holds, so
+// that openings deleted without an erasure, or kept despite one, show.
+type ErasureDigest struct{ h hash.Hash }
+
+// NewErasureDigest starts the digest of an erasure in domain.
+func NewErasureDigest(domain string) *ErasureDigest {
+	d := &ErasureDigest{h: sha256.New()}
+	fmt.Fprintf(d.h, "probity-erasure/2\n%s\n", domain)
+	return d
+}
+
+// Add adds the index of a shredded leaf, in increasing order.
+func (d *ErasureDigest) Add(index uint64) { fmt.Fprintf(d.h, "%d\n", index) }
+
+// Sum returns the hex digest.
+func (d *ErasureDigest) Sum() string { return hex.EncodeToString(d.h.Sum(nil)) }

@@ -12,11 +12,12 @@ import (
 
 // leafRow is a stored audit leaf.
 type leafRow struct {
-	idx        int64
-	domain     string
-	pseudonym  []byte
-	action     string
-	data, hash []byte
+	idx          int64
+	domain       string
+	pseudonym    []byte
+	action       string
+	data, hash   []byte
+	salt, record []byte
 }
 
 func logSize(db *rawDB) (int64, error) {
@@ -27,8 +28,8 @@ func logSize(db *rawDB) (int64, error) {
 
 func leafAt(db *rawDB, idx int64) (*leafRow, error) {
 	l := &leafRow{}
-	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash FROM audit_leaves WHERE idx = ?`, idx).
-		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash)
+	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash, salt, record FROM audit_leaves WHERE idx = ?`, idx).
+		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash, &l.salt, &l.record)
 	return l, err
 }
 
@@ -60,23 +61,21 @@ func editLeaf(column string, edit func(r *rand.Rand, l *leafRow) (old, new any, 
 	}
 }
 
-// editLeafField changes one field of a leaf that has no column of its own
-// (time, actor, purpose, ref, digest) and returns its canonical data.
-func editLeafField(r *rand.Rand, data []byte) ([]byte, error) {
-	l, err := probity.ParseLeaf(data)
+// editRecordField changes one field of a leaf's private record (actor,
+// purpose, ref, digest) and returns its canonical form.
+func editRecordField(r *rand.Rand, record []byte) ([]byte, error) {
+	l, err := probity.ParseRecord(record)
 	if err != nil {
 		return nil, err
 	}
-	switch r.IntN(5) {
+	switch r.IntN(4) {
 	case 0:
-		l.At = l.At.Add(time.Duration(1+r.IntN(3600)) * time.Second)
-	case 1:
 		l.Actor = pick(r, "admin", "operator", l.Actor+"x")
-	case 2:
+	case 1:
 		l.Purpose = pick(r, "marketing", "collection", "")
-	case 3:
+	case 2:
 		l.Ref = pick(r, "L-0000001-001", "2", "")
-	case 4:
+	case 3:
 		if l.Digest == "" {
 			return nil, errNoop
 		}
@@ -86,11 +85,41 @@ func editLeafField(r *rand.Rand, data []byte) ([]byte, error) {
 		}
 		l.Digest = d
 	}
-	out := l.Data()
+	out := l.Record()
+	if string(out) == string(record) {
+		return nil, errNoop
+	}
+	return out, nil
+}
+
+// editPublicField changes the time or the action of a public leaf and
+// returns its canonical data.
+func editPublicField(r *rand.Rand, data []byte) ([]byte, error) {
+	p, err := probity.ParsePublicLeaf(data)
+	if err != nil {
+		return nil, err
+	}
+	if r.IntN(2) == 0 {
+		p.At = p.At.Add(time.Duration(1+r.IntN(3600)) * time.Second)
+	} else {
+		p.Action = pick(r, probity.ActionScoreRead, probity.ActionEventAccepted, probity.ActionKeyCreated)
+	}
+	out := p.Data()
 	if string(out) == string(data) {
 		return nil, errNoop
 	}
 	return out, nil
+}
+
+// recommit returns a leaf's data committing to record with salt, and its hash.
+func recommit(data, salt, record []byte) ([]byte, []byte, error) {
+	p, err := probity.ParsePublicLeaf(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Commitment = probity.Commitment(salt, record)
+	d := p.Data()
+	return d, audit.HashLeaf(d), nil
 }
 
 // coveringCheckpoint names the first checkpoint whose tree holds leaf idx:
@@ -102,15 +131,22 @@ func coveringCheckpoint(db *rawDB, idx int64) (string, error) {
 	return checkpointName(size), err
 }
 
-// renumber returns a leaf's data with its index changed, and its hash.
-func renumber(data []byte, idx int64) ([]byte, []byte, error) {
-	l, err := probity.ParseLeaf(data)
+// renumber returns a leaf's data and record with its index changed, a
+// fresh commitment, and its hash: a row that opens correctly at its new place.
+func renumber(l *leafRow, idx int64) (data, record, hash []byte, err error) {
+	p, err := probity.ParsePublicLeaf(l.data)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	l.Index = uint64(idx)
-	d := l.Data()
-	return d, audit.HashLeaf(d), nil
+	rec, err := probity.ParseRecord(l.record)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p.Index, rec.Index = uint64(idx), uint64(idx)
+	record = rec.Record()
+	p.Commitment = probity.Commitment(l.salt, record)
+	data = p.Data()
+	return data, record, audit.HashLeaf(data), nil
 }
 
 func leafTampers() []tamper {
@@ -121,15 +157,63 @@ func leafTampers() []tamper {
 			return l.data, []byte(d), err
 		})},
 		{"leaves.data.field", editLeaf("data", func(r *rand.Rand, l *leafRow) (any, any, error) {
-			d, err := editLeafField(r, l.data)
+			d, err := editPublicField(r, l.data)
 			return l.data, d, err
 		})},
+		{"leaves.record.field", editLeaf("record", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			d, err := editRecordField(r, l.record)
+			return l.record, d, err
+		})},
+		{"leaves.salt", editLeaf("salt", func(r *rand.Rand, l *leafRow) (any, any, error) {
+			return l.salt, flipByte(r, l.salt), nil
+		})},
+		{"leaves.record.recommit", func(r *rand.Rand, db *rawDB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			rec, err := editRecordField(r, l.record)
+			if err != nil {
+				return change{}, err
+			}
+			d, h, err := recommit(l.data, l.salt, rec)
+			if err != nil {
+				return change{}, err
+			}
+			names, err := coveringCheckpoint(db, l.idx)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("leaf %d: record %q → %q, committed and hashed anew", l.idx, l.record, rec), names},
+				exec1(db, `UPDATE audit_leaves SET data = ?, hash = ?, record = ? WHERE idx = ?`, d, h, rec, l.idx)
+		}},
+		{"leaves.opening.delete", func(r *rand.Rand, db *rawDB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("leaf %d: opening deleted", l.idx), leafName(l.idx)},
+				exec1(db, `UPDATE audit_leaves SET salt = NULL, record = NULL WHERE idx = ?`, l.idx)
+		}},
+		{"leaves.opening.shred", func(r *rand.Rand, db *rawDB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			size, err := logSize(db)
+			if err != nil {
+				return change{}, err
+			}
+			by := l.idx + 1 + r.Int64N(size-l.idx)
+			return change{fmt.Sprintf("leaf %d: opening shredded as if by leaf %d", l.idx, by), leafName(l.idx)},
+				exec1(db, `UPDATE audit_leaves SET salt = NULL, record = NULL, pseudonym = NULL, erased_by = ? WHERE idx = ?`, by, l.idx)
+		}},
 		{"leaves.data.rehash", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
 			if err != nil {
 				return change{}, err
 			}
-			d, err := editLeafField(r, l.data)
+			d, err := editPublicField(r, l.data)
 			if err != nil {
 				return change{}, err
 			}
@@ -204,12 +288,12 @@ func leafTampers() []tamper {
 			if err != nil {
 				return change{}, err
 			}
-			d, h, err := renumber(l.data, size)
+			d, rec, h, err := renumber(l, size)
 			if err != nil {
 				return change{}, err
 			}
-			return change{fmt.Sprintf("leaf %d: inserted, a copy of leaf %d, correctly numbered and hashed", size, l.idx), fmt.Sprintf("log has %d leaves", size+1)},
-				exec1(db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES (?, ?, ?, ?, ?, ?)`, size, l.domain, l.pseudonym, l.action, d, h)
+			return change{fmt.Sprintf("leaf %d: inserted, a copy of leaf %d, correctly numbered, committed and hashed", size, l.idx), fmt.Sprintf("log has %d leaves", size+1)},
+				exec1(db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash, salt, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, size, l.domain, l.pseudonym, l.action, d, h, l.salt, rec)
 		}},
 		{"leaves.swap", swapLeaves(false)},
 		{"leaves.swap.rehash", swapLeaves(true)},
@@ -232,10 +316,10 @@ func swapLeaves(rehash bool) func(*rand.Rand, *rawDB) (change, error) {
 		if a.idx == b.idx {
 			return change{}, errNoop
 		}
-		moved := []leafRow{{a.idx, b.domain, b.pseudonym, b.action, b.data, b.hash}, {b.idx, a.domain, a.pseudonym, a.action, a.data, a.hash}}
+		moved := []leafRow{{a.idx, b.domain, b.pseudonym, b.action, b.data, b.hash, b.salt, b.record}, {b.idx, a.domain, a.pseudonym, a.action, a.data, a.hash, a.salt, a.record}}
 		for i := range moved {
 			if rehash {
-				if moved[i].data, moved[i].hash, err = renumber(moved[i].data, moved[i].idx); err != nil {
+				if moved[i].data, moved[i].record, moved[i].hash, err = renumber(&moved[i], moved[i].idx); err != nil {
 					return change{}, err
 				}
 			}
@@ -244,7 +328,7 @@ func swapLeaves(rehash bool) func(*rand.Rand, *rawDB) (change, error) {
 			return change{}, errNoop
 		}
 		for _, m := range moved {
-			if err := exec1(db, `UPDATE audit_leaves SET domain = ?, pseudonym = ?, action = ?, data = ?, hash = ? WHERE idx = ?`, m.domain, m.pseudonym, m.action, m.data, m.hash, m.idx); err != nil {
+			if err := exec1(db, `UPDATE audit_leaves SET domain = ?, pseudonym = ?, action = ?, data = ?, hash = ?, salt = ?, record = ? WHERE idx = ?`, m.domain, m.pseudonym, m.action, m.data, m.hash, m.salt, m.record, m.idx); err != nil {
 				return change{}, err
 			}
 		}

@@ -240,7 +240,7 @@ func mentions(problems []string, words ...string) bool {
 func leafOf(tb testing.TB, db *rawDB, action, ref string) int64 {
 	tb.Helper()
 	var idx int64
-	if err := db.QueryRow(`SELECT idx FROM audit_leaves WHERE action = ? AND instr(data, ?) > 0`, action, []byte("\t"+ref+"\t")).Scan(&idx); err != nil {
+	if err := db.QueryRow(`SELECT idx FROM audit_leaves WHERE action = ? AND instr(record, ?) > 0`, action, []byte("\t"+ref+"\t")).Scan(&idx); err != nil {
 		tb.Fatalf("leaf of %s %s: %v", action, ref, err)
 	}
 	return idx

@@ -60,13 +60,6 @@ func subjectKey(l *probity.AuditLeaf) string {
 	return l.Domain + "/" + l.Subject.String()
 }
 
-// erasedAfter reports whether the subject of the leaf b was erased by a
-// later leaf: its rows are gone by right, and only the digests remain.
-func (v *verifier) erasedAfter(b bound) bool {
-	at, ok := v.erased[b.subject]
-	return b.subject != "" && ok && at > b.index
-}
-
 // verifier checks one store.
 type verifier struct {
 	tx     probity.ReadTx
@@ -80,8 +73,17 @@ type verifier struct {
 	optOuts map[string]optOutBound
 	// retractions holds the retraction leaf of each retracted entry.
 	retractions map[string]bound
-	// erased holds, by domain/pseudonym, the leaf that erased a subject.
-	erased map[string]uint64
+	// shredded holds, by the index of the erasure leaf that shredded them,
+	// the leaves seen shredded and not yet matched with their erasure.
+	shredded map[uint64]*shredding
+}
+
+// shredding gathers the leaves one erasure shredded, to be checked against
+// the erasure leaf's digest when the verifier reaches it.
+type shredding struct {
+	first  uint64
+	domain string
+	digest *ErasureDigest
 }
 
 type optOutBound struct {
@@ -101,7 +103,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys 
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}, erased: map[string]uint64{}}
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}, shredded: map[uint64]*shredding{}}
 		if err := v.leaves(); err != nil {
 			return err
 		}
@@ -192,16 +194,19 @@ func (v *verifier) leaf(e *probity.AuditEntry, next uint64) uint64 {
 		next = e.Index
 	}
 	next++
-	if e.Invalid != "" {
-		v.report.problem("leaf %d: %s", e.Index, e.Invalid)
-	} else if string(e.AuditLeaf.Data()) != e.Data {
-		v.report.problem("leaf %d: its data is not in canonical form", e.Index)
-	}
 	h := HashLeaf([]byte(e.Data))
 	if !bytes.Equal(h, e.Hash) {
 		v.report.problem("leaf %d: stored hash does not match its data", e.Index)
 	}
 	v.tree.Append(h)
+	switch {
+	case e.Invalid != "":
+		v.report.problem("leaf %d: %s", e.Index, e.Invalid)
+		return next
+	case e.Shredded:
+		v.shred(e)
+		return next
+	}
 	switch e.Action {
 	case probity.ActionSpecApplied, probity.ActionEventAccepted:
 		v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
@@ -215,7 +220,7 @@ func (v *verifier) leaf(e *probity.AuditEntry, next uint64) uint64 {
 		// the latest leaf of a dispute binds its row as it is now
 		v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionSubjectErased:
-		v.erased[subjectKey(&e.AuditLeaf)] = e.Index
+		v.erasure(e)
 	case probity.ActionEventRetracted:
 		v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionOptOut, probity.ActionOptIn:
@@ -247,6 +252,7 @@ func (v *verifier) leaves() error {
 	if err != nil {
 		return err
 	}
+	v.unmatchedShreds()
 	count, first, last, err := v.tx.LeafRows()
 	if err != nil {
 		return err
@@ -416,7 +422,7 @@ func (v *verifier) orphans(action string) {
 	var missing []bound
 	names := map[uint64]rowRef{}
 	for ref, b := range v.rows {
-		if ref.action == action && !v.erasedAfter(b) {
+		if ref.action == action {
 			missing = append(missing, b)
 			names[b.index] = ref
 		}
@@ -456,9 +462,56 @@ func (v *verifier) optOutRows() error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if b := v.optOuts[k]; b.out && !v.erasedAfter(b.bound) {
+		if b := v.optOuts[k]; b.out {
 			v.report.problem("leaf %d: its opt-out row (%s) is missing", b.index, k)
 		}
 	}
 	return err
+}
+
+// shred notes a leaf whose opening an erasure shredded; the erasure leaf,
+// later in the log, must list it.
+func (v *verifier) shred(e *probity.AuditEntry) {
+	if e.ErasedBy <= e.Index {
+		v.report.problem("leaf %d: its opening is gone, shredded by leaf %d, which comes before it", e.Index, e.ErasedBy)
+		return
+	}
+	s := v.shredded[e.ErasedBy]
+	if s == nil {
+		s = &shredding{first: e.Index, domain: e.Domain, digest: NewErasureDigest(e.Domain)}
+		v.shredded[e.ErasedBy] = s
+	} else if s.domain != e.Domain {
+		v.report.problem("leaf %d: shredded by leaf %d with leaves of domain %q, but it is of domain %q", e.Index, e.ErasedBy, s.domain, e.Domain)
+	}
+	s.digest.Add(e.Index)
+}
+
+// erasure checks that an erasure leaf lists exactly the leaves seen
+// shredded by it.
+func (v *verifier) erasure(e *probity.AuditEntry) {
+	s := v.shredded[e.Index]
+	delete(v.shredded, e.Index)
+	want := NewErasureDigest(e.Domain)
+	if s != nil {
+		if s.domain != e.Domain {
+			v.report.problem("leaf %d: erases a subject of domain %q, but leaf %d it shredded is of domain %q", e.Index, e.Domain, s.first, s.domain)
+			return
+		}
+		want = s.digest
+	}
+	if want.Sum() != e.Digest {
+		v.report.problem("leaf %d: the leaves whose openings are shredded by this erasure are not the ones it recorded (openings deleted or kept behind Probity's back)", e.Index)
+	}
+}
+
+// unmatchedShreds reports shredded leaves that no erasure leaf covers.
+func (v *verifier) unmatchedShreds() {
+	by := make([]uint64, 0, len(v.shredded))
+	for idx := range v.shredded {
+		by = append(by, idx)
+	}
+	sort.Slice(by, func(i, j int) bool { return by[i] < by[j] })
+	for _, idx := range by {
+		v.report.problem("leaf %d: its opening is gone, marked shredded by leaf %d, which is not an erasure", v.shredded[idx].first, idx)
+	}
 }

@@ -74,12 +74,20 @@ func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map
 	}
 }
 
+// compiledSpec compiles a version once; one that does not compile is
+// reported on every event that needs it (a nil entry remembers it).
 func compiledSpec(cache map[string]*spec.Compiled, sv *probity.SpecVersion) (*spec.Compiled, error) {
 	key := fmt.Sprintf("%s\x00%d", sv.Domain, sv.Version)
 	if c, ok := cache[key]; ok {
+		if c == nil {
+			return nil, fmt.Errorf("see the first problem with it")
+		}
 		return c, nil
 	}
 	c, err := spec.Compile(sv.Spec)
+	if err != nil {
+		c = nil
+	}
 	cache[key] = c
 	return c, err
 }

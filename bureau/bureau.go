@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/probity-dev/probity"
@@ -68,6 +69,17 @@ func (b *Bureau) Init(ctx context.Context) error {
 	})
 }
 
+// v1Leaf starts the leaves of the first audit log format, which published
+// actors, pseudonyms, keys and plain digests.
+const v1Leaf = "probity-leaf/1\t"
+
+// errV1Log refuses a store whose log is in the first format: mixing it with
+// v2 leaves would leave personal data in the public log.
+var errV1Log = probity.Errorf(probity.EUNAVAILABLE, "this store's audit log is in format v1 (probity-leaf/1), whose public leaves hold "+
+	"actors, pseudonyms, event keys and guessable digests; this release writes only v2 leaves (commitments; DESIGN.md, \"The audit log (v2)\") "+
+	"and will not mix the two. Keep the v1 store as it is and verify it with the release that wrote it (probity audit verify --data DIR); "+
+	"then start this release on a new store (probity serve --data NEW_DIR, or a new PostgreSQL database) and report the domains' events into it again")
+
 // checkKeys refuses keys other than those the log recorded when it began:
 // a server of a shared database started with a new data directory would
 // otherwise mint keys of its own, pseudonymise subjects apart from their
@@ -75,6 +87,9 @@ func (b *Bureau) Init(ctx context.Context) error {
 func (b *Bureau) checkKeys(tx probity.ReadTx) error {
 	keys := b.KeyDigests()
 	return tx.Leaves(0, 2, func(e *probity.AuditEntry) error {
+		if strings.HasPrefix(e.Data, v1Leaf) {
+			return errV1Log
+		}
 		if e.Invalid != "" || e.Action != probity.ActionKeyCreated {
 			return nil // not a log this check can read: audit verify says why
 		}

@@ -52,8 +52,9 @@ func (b *Bureau) SetOptOut(ctx context.Context, domain, asked string, out bool) 
 }
 
 // Erase deletes everything a domain whose lawful basis is consent holds
-// about the subject, at the subject's request; the log keeps only the
-// digests, and still verifies. Domains resting on another basis refuse,
+// about the subject, at the subject's request, and shreds the openings of
+// the leaves about them: the log keeps only their commitments, covered by
+// the erasure's leaf, and still verifies. Domains resting on another basis refuse,
 // quoting it.
 func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
 	subject, err := b.subjectOfCaller(ctx, asked, "erasing a record", domain)
@@ -74,8 +75,21 @@ func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
 		if n, err = tx.EraseSubject(domain, pseudonym); err != nil {
 			return err
 		}
+		// the erasure leaf comes next: it covers the openings shredded now
+		at, err := tx.LogSize()
+		if err != nil {
+			return err
+		}
+		shredded, err := tx.ShredLeaves(domain, pseudonym, at)
+		if err != nil {
+			return err
+		}
+		d := audit.NewErasureDigest(domain)
+		for _, idx := range shredded {
+			d.Add(idx)
+		}
 		return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSubjectErased, Domain: domain,
-			Subject: &pseudonym, Digest: audit.ReadDigest(map[string]any{"domain": domain, "entries": n, "at": tx.Now()})})
+			Subject: &pseudonym, Digest: d.Sum()})
 	})
 	return n, err
 }

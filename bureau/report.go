@@ -10,7 +10,9 @@ import (
 var _ probity.ReportService = (*Bureau)(nil)
 
 // Report returns everything each domain holds about the caller's subject:
-// the score with its explanation and every inquiry into the record. Reading
+// the score with its explanation, every inquiry into the record, and the
+// openings of every leaf about them with inclusion proofs to the latest
+// checkpoint, to be checked offline (audit.CheckBundle). Reading
 // it is itself an inquiry, one leaf per domain shown.
 func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, error) {
 	subject, err := b.subjectOfCaller(ctx, asked, "reading a report", "")
@@ -25,6 +27,13 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 		if err != nil {
 			return err
 		}
+		proofs, err := b.openingProofs(tx) // before this read adds leaves
+		if err != nil {
+			return err
+		}
+		if proofs != nil {
+			r.Log = proofs.bundle()
+		}
 		batch := b.log.Begin(tx)
 		for _, id := range ids {
 			d, err := b.domainReport(tx, batch, id, subject)
@@ -35,6 +44,9 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 				continue
 			}
 			pseudonym := b.keys.Pseudonym(id, subject)
+			if err := subjectOpenings(tx, proofs, id, pseudonym, r.Log); err != nil {
+				return err
+			}
 			if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionReportRead, Domain: id, Subject: &pseudonym,
 				Purpose: SubjectPurpose, Digest: audit.ReadDigest(d)}); err != nil {
 				return err
@@ -102,4 +114,22 @@ func subjectRows(tx probity.ReadTx, id string, p probity.Pseudonym, d *probity.D
 	}
 	d.Retracted, err = tx.RetractedEvents(id, p)
 	return err
+}
+
+// subjectOpenings adds to bundle the openings of the leaves about a subject
+// in a domain that the checkpoint of proofs covers.
+func subjectOpenings(tx probity.ReadTx, proofs *openingProofs, domain string, p probity.Pseudonym, bundle *probity.OpeningBundle) error {
+	if proofs == nil {
+		return nil
+	}
+	return tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
+		if e.Index >= proofs.size {
+			return nil
+		}
+		o, err := proofs.open(e)
+		if err == nil {
+			bundle.Openings = append(bundle.Openings, *o)
+		}
+		return err
+	})
 }

@@ -8,9 +8,11 @@ import (
 	"github.com/probity-dev/probity"
 )
 
-// auditRoutes registers the public routes of the log: leaves carry no raw
-// identifier, so anyone may read them and check the proofs.
+// auditRoutes registers the routes of the log. Public leaves carry only
+// commitments, so anyone may read them and check the proofs; openings are
+// for auditors and a domain's admins only.
 func (s *Server) auditRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/audit/openings", s.handleOpenings)
 	mux.HandleFunc("GET /v1/audit/checkpoint", s.handleCheckpoint)
 	mux.HandleFunc("GET /v1/audit/entries", s.handleEntries)
 	mux.HandleFunc("GET /v1/audit/proofs/inclusion", s.handleInclusion)
@@ -60,6 +62,32 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 		body["next"] = start + n // a full page: there may be more
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// handleOpenings serves a page of openings: ?domain= for one domain's
+// (its admins, the installation's auditors and operators), without it
+// every leaf's (auditors and operators); ?start= and ?limit= page.
+func (s *Server) handleOpenings(w http.ResponseWriter, r *http.Request) {
+	start, err := uintParam(r, "start", 0)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	limit, err := uintParam(r, "limit", 0)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	if limit > probity.MaxAuditEntries {
+		Error(w, r, probity.Errorf(probity.EINVALID, "limit: %d; allowed: 1 to %d", limit, probity.MaxAuditEntries))
+		return
+	}
+	b, err := s.Audit.Openings(r.Context(), r.URL.Query().Get("domain"), start, int(limit))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
 }
 
 func (s *Server) handleInclusion(w http.ResponseWriter, r *http.Request) {

@@ -1,9 +1,11 @@
 package http_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 
@@ -20,7 +22,32 @@ func logSize(t *testing.T, u string) (uint64, map[string]any) {
 	}
 	size := uint64(body["size"].(float64))
 	_, page := call(t, "GET", fmt.Sprintf("%s/v1/audit/entries?start=%d&end=%d", u, size-1, size), "", nil)
-	return size, page["entries"].([]any)[0].(map[string]any)
+	public := page["entries"].([]any)[0].(map[string]any)
+	var keys []string
+	for k := range public {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if got, want := strings.Join(keys, ","), "action,at,commitment,data,hash,index,log"; got != want {
+		t.Fatalf("a public leaf has fields %s, want only %s", got, want)
+	}
+	// The record behind the commitment, as its opening shows it.
+	err := store.View(context.Background(), func(tx probity.ReadTx) error {
+		return tx.Leaves(size-1, size, func(e *probity.AuditEntry) error {
+			if e.Invalid != "" || e.Public().Data != public["data"] {
+				t.Fatalf("leaf %d: %s; stored %q, served %q", e.Index, e.Invalid, e.Data, public["data"])
+			}
+			public["actor"], public["purpose"], public["domain"], public["ref"], public["digest"] = e.Actor, e.Purpose, e.Domain, e.Ref, e.Digest
+			if e.Subject != nil {
+				public["subject"] = e.Subject.String()
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size, public
 }
 
 // TestEveryRouteLeavesATrace calls each route that changes state or reads

@@ -299,6 +299,10 @@ func authzRoutes(tb testing.TB) []authzRoute {
 		pub("/v1/audit/proofs/inclusion?index=0&size=1"),
 		pub("/v1/audit/proofs/consistency?from=1&to=2"),
 		pub("/v1/audit/key"),
+		{"GET /v1/audit/openings", "GET", fixed("/v1/audit/openings?limit=5"), "", "",
+			false, []string{cOperator, cAuditor}, 200, []string{"operator role", "auditor role"}},
+		{"GET /v1/audit/openings?domain=" + lending, "GET", fixed("/v1/audit/openings?domain=" + lending + "&limit=5"), "", "",
+			false, []string{cOperator, cAuditor, cAdmin}, 200, []string{"operator role", "auditor role", role("admin", lending)}},
 		{"GET /v1/me/report", "GET", fixed("/v1/me/report"), "", "",
 			false, []string{cSubject}, 200, []string{"subject's own token"}},
 		{"GET /v1/me/export", "GET", fixed("/v1/me/export"), "", "",
@@ -499,7 +503,7 @@ func startServerWith(tb testing.TB, logger *slog.Logger, rate float64) (*phttp.S
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, bearer = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), ""
+	svc, bearer, store = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db
 	if err := svc.Init(local()); err != nil {
 		tb.Fatal(err)
 	}

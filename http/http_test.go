@@ -26,6 +26,7 @@ const alice = "cn-rid:11010519491231002X"
 var (
 	bearer string
 	svc    *bureau.Bureau
+	store  probity.Store
 )
 
 // local is the command line's context, which may do anything.
@@ -71,7 +72,7 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err := b.Init(local()); err != nil {
 		tb.Fatal(err)
 	}
-	svc = b
+	svc, store = b, db
 	bearer = issue(tb, "operator", false, probity.Grant{Role: probity.RoleOperator})
 	srv := phttp.NewServer(b, nil)
 	if err := srv.Open("127.0.0.1:0"); err != nil {

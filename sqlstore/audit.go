@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"bytes"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/probity-dev/probity"
 )
@@ -26,23 +28,36 @@ func (tx *Tx) LogSize() (uint64, error) {
 	return uint64(n.Int64) + 1, nil
 }
 
-// AppendLeaves numbers and stores leaves, many rows per INSERT.
+// AppendLeaves numbers and stores leaves, many rows per INSERT: for each,
+// a fresh random salt, the private record and the public leaf committing
+// to them.
 func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte) ([]probity.AuditEntry, error) {
 	size, err := tx.LogSize()
 	if err != nil {
+		return nil, err
+	}
+	salts := make([]byte, probity.SaltSize*len(leaves))
+	if _, err := rand.Read(salts); err != nil {
 		return nil, err
 	}
 	entries := make([]probity.AuditEntry, len(leaves))
 	rows := make([][]any, len(leaves))
 	for i, l := range leaves {
 		l.Index = size + uint64(i)
-		data := l.Data()
-		entries[i] = probity.AuditEntry{AuditLeaf: l, Data: string(data), Hash: hash(data)}
+		l.At = l.At.Truncate(time.Second).UTC()
+		if l.Log == "" {
+			l.Log = probity.InstallationLog
+		}
+		salt := salts[i*probity.SaltSize : (i+1)*probity.SaltSize : (i+1)*probity.SaltSize]
+		record := l.Record()
+		pub := probity.PublicLeaf{Log: l.Log, Index: l.Index, At: l.At, Action: l.Action, Commitment: probity.Commitment(salt, record)}
+		data := pub.Data()
+		entries[i] = probity.AuditEntry{AuditLeaf: l, Commitment: pub.Commitment, Data: string(data), Hash: hash(data), Salt: salt, RecordData: record}
 		var subject []byte
 		if l.Subject != nil {
 			subject = l.Subject[:]
 		}
-		rows[i] = []any{int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash}
+		rows[i] = []any{int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash, salt, record}
 	}
 	if d := tx.db.dialect; d.CopyLeaves != nil && tx.conn != nil && len(leaves) >= d.CopyAtLeast {
 		return entries, d.CopyLeaves(tx.ctx, tx.conn, rows)
@@ -65,10 +80,32 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 	return entries, nil
 }
 
+const leafColumns = `idx, domain, pseudonym, pseudonym IS NULL, action, data, hash, salt, record, erased_by`
+
 // Leaves calls fn for each stored leaf in [start, end); a row that is not a
 // valid leaf comes with Invalid set.
 func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) error {
-	rows, err := tx.query(`SELECT idx, domain, pseudonym, pseudonym IS NULL, action, data, hash FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+}
+
+// SubjectLeaves calls fn for every leaf about a subject in a domain whose
+// opening is kept, in index order.
+func (tx *Tx) SubjectLeaves(domain string, subject probity.Pseudonym, fn func(*probity.AuditEntry) error) error {
+	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves INDEXED BY audit_by_subject
+		WHERE domain = ? AND pseudonym = ? ORDER BY idx`, domain, subject[:])
+}
+
+// DomainLeaves calls fn for at most limit leaves of a domain (every leaf
+// when domain is "") from index start, in index order.
+func (tx *Tx) DomainLeaves(domain string, start uint64, limit int, fn func(*probity.AuditEntry) error) error {
+	if domain == "" {
+		return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves WHERE idx >= ? ORDER BY idx LIMIT ?`, int64(start), limit)
+	}
+	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves WHERE domain = ? AND idx >= ? ORDER BY idx LIMIT ?`, domain, int64(start), limit)
+}
+
+func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args ...any) error {
+	rows, err := tx.query(query, args...)
 	if err != nil {
 		return err
 	}
@@ -78,20 +115,17 @@ func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) erro
 		var domain, action string
 		var pseudonym []byte
 		var null bool
+		var erasedBy sql.NullInt64
 		e := &probity.AuditEntry{}
-		if err := rows.Scan(&idx, &domain, &pseudonym, &null, &action, &e.Data, &e.Hash); err != nil {
+		if err := rows.Scan(&idx, &domain, &pseudonym, &null, &action, &e.Data, &e.Hash, &e.Salt, &e.RecordData, &erasedBy); err != nil {
 			return err
 		}
 		if !null && pseudonym == nil {
 			pseudonym = []byte{} // an empty blob, which only tampering writes
 		}
-		if l, err := probity.ParseLeaf([]byte(e.Data)); err != nil {
-			e.Index, e.Invalid = uint64(idx), fmt.Sprintf("data is not a leaf: %v", err)
-		} else {
-			e.AuditLeaf = *l
-			if err := columnsMatch(idx, domain, pseudonym, action, &e.AuditLeaf); err != nil {
-				e.Index, e.Invalid = uint64(idx), err.Error()
-			}
+		e.Shredded, e.ErasedBy = erasedBy.Valid, uint64(erasedBy.Int64)
+		if err := openEntry(e, idx, domain, pseudonym, action); err != nil {
+			e.Index, e.Invalid = uint64(idx), err.Error()
 		}
 		if err := fn(e); err != nil {
 			return err
@@ -100,16 +134,87 @@ func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) erro
 	return rows.Err()
 }
 
-// columnsMatch checks that a leaf row's indexed columns say what its data says.
-func columnsMatch(idx int64, domain string, pseudonym []byte, action string, l *probity.AuditLeaf) error {
+// openEntry parses a leaf row's public data and, unless shredded, its
+// opening, and checks that they and the indexed columns agree.
+func openEntry(e *probity.AuditEntry, idx int64, domain string, pseudonym []byte, action string) error {
+	pub, err := probity.ParsePublicLeaf([]byte(e.Data))
+	if err != nil {
+		return fmt.Errorf("data is not a leaf: %v", err)
+	}
+	e.Index, e.Log, e.At, e.Action, e.Commitment = pub.Index, pub.Log, pub.At, pub.Action, pub.Commitment
+	if uint64(idx) != pub.Index || action != pub.Action {
+		return fmt.Errorf("its columns (index %d, action %q) differ from its data", idx, action)
+	}
+	if e.Shredded {
+		if e.Salt != nil || e.RecordData != nil || pseudonym != nil {
+			return fmt.Errorf("shredded by leaf %d, but its opening or subject is still stored", e.ErasedBy)
+		}
+		e.Domain = domain
+		return nil
+	}
+	if e.Salt == nil || e.RecordData == nil {
+		return fmt.Errorf("its opening (salt and record) is missing, and no erasure shredded it")
+	}
+	if len(e.Salt) != probity.SaltSize {
+		return fmt.Errorf("its salt is %d bytes, want %d", len(e.Salt), probity.SaltSize)
+	}
+	if probity.Commitment(e.Salt, e.RecordData) != pub.Commitment {
+		return fmt.Errorf("its opening does not open its commitment (salt or record changed)")
+	}
+	r, err := probity.ParseRecord(e.RecordData)
+	if err != nil {
+		return fmt.Errorf("its record: %v", err)
+	}
+	if r.Log != pub.Log || r.Index != pub.Index || r.Action != pub.Action {
+		return fmt.Errorf("its record names leaf %s/%d (%s), not this one", r.Log, r.Index, r.Action)
+	}
+	e.Actor, e.Domain, e.Subject, e.Purpose, e.Ref, e.Digest = r.Actor, r.Domain, r.Subject, r.Purpose, r.Ref, r.Digest
+	return columnsMatch(domain, pseudonym, &e.AuditLeaf)
+}
+
+// columnsMatch checks that a leaf row's indexed columns say what its record says.
+func columnsMatch(domain string, pseudonym []byte, l *probity.AuditLeaf) error {
 	var subject []byte
 	if l.Subject != nil {
 		subject = l.Subject[:]
 	}
-	if uint64(idx) != l.Index || domain != l.Domain || action != l.Action || !bytes.Equal(pseudonym, subject) || (pseudonym == nil) != (l.Subject == nil) {
-		return fmt.Errorf("its columns (index %d, domain %q, action %q) differ from its data", idx, domain, action)
+	if domain != l.Domain || !bytes.Equal(pseudonym, subject) || (pseudonym == nil) != (l.Subject == nil) {
+		return fmt.Errorf("its columns (domain %q) differ from its record", domain)
 	}
 	return nil
+}
+
+// kept selects the leaves an erasure does not shred: court orders are not
+// the subject's to erase (their rows stay, and so must their leaves'
+// openings), and an erasure leaf must stay open to cover what it shredded.
+const kept = `action NOT IN ('order.issued', 'order.fulfilled', 'subject.erased')`
+
+// ShredLeaves deletes the openings of every leaf about a subject in a
+// domain, marking each shredded by the erasure leaf at erasedBy, and
+// returns their indexes in order.
+func (tx *Tx) ShredLeaves(domain string, subject probity.Pseudonym, erasedBy uint64) ([]uint64, error) {
+	rows, err := tx.query(`SELECT idx FROM audit_leaves INDEXED BY audit_by_subject WHERE domain = ? AND pseudonym = ? AND `+kept+` ORDER BY idx`, domain, subject[:])
+	if err != nil {
+		return nil, err
+	}
+	var idxs []uint64
+	for rows.Next() {
+		var idx int64
+		if err := rows.Scan(&idx); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		idxs = append(idxs, uint64(idx))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(`UPDATE audit_leaves SET salt = NULL, record = NULL, pseudonym = NULL, erased_by = ? WHERE domain = ? AND pseudonym = ? AND `+kept,
+		int64(erasedBy), domain, subject[:]); err != nil {
+		return nil, err
+	}
+	return idxs, nil
 }
 
 // InsertCheckpoint stores a checkpoint.
@@ -140,7 +245,7 @@ const (
 )
 
 func insertLeavesQuery(n int) string {
-	return valuesQuery(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash) VALUES `, 6, n, "")
+	return valuesQuery(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash, salt, record) VALUES `, 8, n, "")
 }
 
 func scanCheckpoint(row scanner) (*probity.Checkpoint, error) {
@@ -265,24 +370,16 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 
 // Inquiries returns the read leaves of a subject's record in a domain.
 func (tx *Tx) Inquiries(domain string, subject probity.Pseudonym) ([]probity.AuditLeaf, error) {
-	rows, err := tx.query(`SELECT idx, data FROM audit_leaves INDEXED BY audit_reads_by_subject
-		WHERE domain = ? AND pseudonym = ? AND action IN ('score.read', 'decision.read', 'report.read', 'restriction.checked') ORDER BY idx`, domain, subject[:])
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := []probity.AuditLeaf{}
-	for rows.Next() {
-		var idx int64
-		var data []byte
-		if err := rows.Scan(&idx, &data); err != nil {
-			return nil, err
+	err := tx.SubjectLeaves(domain, subject, func(e *probity.AuditEntry) error {
+		if e.Invalid != "" {
+			return fmt.Errorf("leaf %d: %s", e.Index, e.Invalid)
 		}
-		l, err := probity.ParseLeaf(data)
-		if err != nil {
-			return nil, fmt.Errorf("leaf %d: %v", idx, err)
+		switch e.Action {
+		case probity.ActionScoreRead, probity.ActionDecisionRead, probity.ActionReportRead, probity.ActionRestrictionCheck:
+			out = append(out, e.AuditLeaf)
 		}
-		out = append(out, *l)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }

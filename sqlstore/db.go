@@ -57,7 +57,7 @@ type Dialect struct {
 var EventInsertColumns = []string{"domain", "pseudonym", "key", "type", "kind", "occurred_at", "recorded_at", "fields", "cures", "points"}
 
 // LeafInsertColumns are the columns AppendLeaves writes, in order.
-var LeafInsertColumns = []string{"idx", "domain", "pseudonym", "action", "data", "hash"}
+var LeafInsertColumns = []string{"idx", "domain", "pseudonym", "action", "data", "hash", "salt", "record"}
 
 // DB is a store over a write pool and a read pool (which may be the same).
 type DB struct {

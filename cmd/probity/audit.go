@@ -26,7 +26,13 @@ log, sealed by signed checkpoints (C2SP signed notes).
 	verify [--data DIR]                         check the whole store against its log
 	verify --url URL --checkpoint FILE [--key K] prove, from a server alone, that the
 	                                             log only grew since the checkpoint you kept
-	show [--data DIR] INDEX                     print one leaf
+	show [--data DIR] INDEX                     print one public leaf
+	openings [--data DIR] [--domain D] [--from N] [--limit N]
+	                                            print openings (salt and private record) with
+	                                            inclusion proofs; the read is itself logged
+	check-opening [--key K] FILE                check, offline, the openings in a report or
+	                                            bundle (JSON): commitments, inclusion proofs,
+	                                            the checkpoint's signature
 	tail [--data DIR] [--from N]                print leaves as they arrive (Ctrl-C stops)
 	checkpoint [--data DIR]                     print the latest signed checkpoint (keep it)
 	key [--data DIR]                            print the public key of the checkpoints
@@ -35,11 +41,13 @@ log, sealed by signed checkpoints (C2SP signed notes).
 // Run dispatches a subcommand.
 func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 	return c.m.subcommands(ctx, "audit", auditUsage, args, map[string]func(context.Context, []string) error{
-		"verify":     c.verify,
-		"show":       c.show,
-		"tail":       c.tail,
-		"checkpoint": c.checkpoint,
-		"key":        c.key,
+		"verify":        c.verify,
+		"show":          c.show,
+		"tail":          c.tail,
+		"checkpoint":    c.checkpoint,
+		"key":           c.key,
+		"openings":      c.openings,
+		"check-opening": c.checkOpening,
 	})
 }
 
@@ -156,7 +164,7 @@ func (c *AuditCommand) tail(ctx context.Context, args []string) error {
 			return err
 		}
 		for _, e := range entries {
-			if err := enc.Encode(e.AuditLeaf); err != nil {
+			if err := enc.Encode(e); err != nil {
 				return err
 			}
 		}

@@ -81,7 +81,7 @@ func (c *AuditCommand) verifyInclusion(client *remote, index uint64, now *audit.
 	if index >= now.Size {
 		return fmt.Errorf("--index %d: the log has %d leaves", index, now.Size)
 	}
-	var page struct{ Entries []probity.AuditEntry }
+	var page struct{ Entries []probity.PublicEntry }
 	if err := client.get(fmt.Sprintf("/v1/audit/entries?start=%d&end=%d", index, index+1), &page); err != nil {
 		return err
 	}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+)
+
+// openings prints a page of openings from the local store, as an
+// installation auditor reads them; the read is logged like any other.
+func (c *AuditCommand) openings(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit openings", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	domain := fs.String("domain", "", "only the leaves of this domain (default: every leaf)")
+	from := fs.Uint64("from", 0, "first leaf index")
+	limit := fs.Int("limit", 100, "at most this many openings (1 to 1000)")
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	} else if len(args) > 0 {
+		return fmt.Errorf("audit openings: unexpected argument %q (see probity audit -h)", args[0])
+	}
+	if *limit < 1 || *limit > probity.MaxAuditEntries {
+		return fmt.Errorf("audit openings: --limit %d; allowed: 1 to %d", *limit, probity.MaxAuditEntries)
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	b, err := in.bureau.Openings(ctx, *domain, *from, *limit)
+	if err != nil {
+		return err
+	}
+	return printJSON(c.m.Stdout, b)
+}
+
+// checkOpening checks the openings of a report (GET /v1/me/report, probity
+// report --json, the portal's download) or of a bundle of openings,
+// offline: nothing but the file and the key is used.
+func (c *AuditCommand) checkOpening(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit check-opening", auditUsage, c.m.Stdout)
+	key := fs.String("key", "", "the log's public key (default: the key the file states, which only proves the file is self-consistent)")
+	args, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("audit check-opening: want one FILE, a report or a bundle of openings in JSON (see probity audit -h)")
+	}
+	buf, err := os.ReadFile(args[0])
+	if err != nil {
+		return err
+	}
+	bundle, err := readBundle(buf)
+	if err != nil {
+		return fmt.Errorf("audit check-opening: %s: %v", args[0], err)
+	}
+	vkey := *key
+	if vkey == "" {
+		vkey = bundle.Key
+		fmt.Fprintf(c.m.Stdout, "key (as the file states it; pin it with --key, from probity audit key or GET /v1/audit/key): %s\n", vkey)
+	}
+	verifier, err := audit.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("audit check-opening: the key %q is not a note verifier key: %v", vkey, err)
+	}
+	cp, records, err := audit.CheckBundle(bundle, verifier)
+	if err != nil {
+		return fmt.Errorf("audit check-opening: %s: %v", args[0], err)
+	}
+	w := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "LEAF\tTIME\tACTION\tDOMAIN\tBY\tPURPOSE")
+	for i, r := range records {
+		o := bundle.Openings[i]
+		if r == nil {
+			fmt.Fprintf(w, "%d\t\t(shredded by erasure leaf %d)\t\t\t\n", o.Index, *o.ErasedBy)
+			continue
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", o.Index, r.At.Format("2006-01-02 15:04:05"), r.Action, r.Domain, r.Actor, r.Purpose)
+	}
+	w.Flush()
+	fmt.Fprintf(c.m.Stdout, "OK: %d openings open their leaves' commitments, and every leaf is in the signed checkpoint of %d leaves (%s)\n",
+		len(records), cp.Size, cp.Origin)
+	return nil
+}
+
+// readBundle reads a bundle of openings, alone or as a report's log.
+func readBundle(buf []byte) (*probity.OpeningBundle, error) {
+	var doc struct {
+		probity.OpeningBundle
+		Log *probity.OpeningBundle `json:"log"`
+	}
+	if err := json.Unmarshal(buf, &doc); err != nil {
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	b := &doc.OpeningBundle
+	if doc.Log != nil {
+		b = doc.Log
+	}
+	if b.Checkpoint == "" {
+		return nil, fmt.Errorf("no openings: want a report (with its \"log\") or a bundle with \"checkpoint\", \"key\" and \"openings\"")
+	}
+	return b, nil
+}
