@@ -57,6 +57,11 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.actor = actor.ID
+			if actor.Subject != nil {
+				// a subject's id would tie their requests together in
+				// every domain: the access log names only the kind of caller
+				rec.actor = "subject"
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

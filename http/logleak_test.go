@@ -78,6 +78,9 @@ func TestLogsHoldNoIdentifierOrToken(t *testing.T) {
 		if strings.Contains(line, "msg=request") && (!strings.Contains(line, "status=") || !strings.Contains(line, "actor=")) {
 			t.Errorf("access log line without status or actor: %s", line)
 		}
+		if strings.Contains(line, "subject:") {
+			t.Errorf("access log line names a subject's token, which would tie their requests together across domains: %s", line)
+		}
 	}
 }
 
