@@ -1,0 +1,296 @@
+package identity
+
+import (
+	"bytes"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/probity-dev/probity"
+)
+
+// ScreenText reports an *probity.Error (EINVALID) if text holds an identifier:
+// a valid identifier of any scheme in any spelling, or one of own (the
+// request's own subjects) with or without its check character.
+//
+// It is the guard of P1 for text: services call it on every free-text field
+// and key before anything is stored, so that no identifier reaches the
+// store through a reason, a name or an event key. What counts:
+//
+//   - any 18 characters in a row, after upper-casing and dropping spaces and
+//     the separators - . _ / : (full-width forms included), that are a valid
+//     cn-rid or uscc, exactly as Parse checks them (region, date, structure
+//     and check character);
+//   - a scheme followed by a colon, in any case: cn-rid: and uscc: always,
+//     person:, org: and gov: when a value follows without a space (so
+//     "contact person: the branch" is prose, "person:p-17" an identifier);
+//     the scheme must start a word ("example.org:8080" is an address);
+//   - the value of an own subject, spelled the same loose way: a cn-rid or
+//     uscc by its first 17 characters (with or without its check
+//     character) and by the older identifier it holds (a 15-digit resident
+//     ID, a 9-character organisation code), an opaque value if it keeps at
+//     least 4 characters once normalised (shorter ones would match ordinary
+//     words by chance).
+//
+// The message names the field, what kind of identifier it holds and where
+// (in characters), never the identifier. ScreenText does not allocate for
+// text of up to 256 bytes.
+func ScreenText(field, text string, own ...probity.Subject) error {
+	if text == "" {
+		return nil
+	}
+	if at, scheme := schemePrefix(text); at >= 0 {
+		first := utf8.RuneCountInString(text[:at]) + 1
+		return screenError(field, "written "+scheme+":value", first, first+utf8.RuneCountInString(scheme))
+	}
+	var stack [256]byte
+	norm := normalize(stack[:0], text)
+	if at, kind := findIdentifier(norm); at >= 0 {
+		first, last := origSpan(text, at, at+18)
+		return screenError(field, "a "+kind, first, last)
+	}
+	for _, s := range own {
+		if at, n := ownIn(norm, s); at >= 0 {
+			first, last := origSpan(text, at, at+n)
+			return screenError(field, "the subject's own", first, last)
+		}
+	}
+	return nil
+}
+
+func screenError(field, kind string, first, last int) error {
+	return probity.Errorf(probity.EINVALID, "%s: holds an identifier (%s) at characters %d-%d; free text and keys must not contain identifiers — refer to the subject only through the subject field",
+		field, kind, first, last)
+}
+
+// breakChar stands in the normalised text for a character that ends a run
+// of identifier characters.
+const breakChar = ' '
+
+// asciiNorm maps each ASCII byte to what it becomes in normalised text.
+var asciiNorm = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = breakChar
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c], t[c-'A'+'a'] = byte(c), byte(c)
+	}
+	for _, c := range " \t\n\r\v\f-._/:" {
+		t[c] = 0
+	}
+	return t
+}()
+
+// normChar returns what the character at s[i] becomes in normalised text
+// (an upper-case letter or digit, breakChar, or 0 when it is dropped) and
+// its width in bytes.
+func normChar(s string, i int) (byte, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return asciiNorm[c], 1
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E: // full-width forms of ASCII
+		return asciiNorm[r-0xFEE0], n
+	case r >= 0x2010 && r <= 0x2015, r == 0x2212: // dashes, minus
+		return 0, n
+	case unicode.IsSpace(r), unicode.Is(unicode.Cf, r): // spaces, zero-width characters
+		return 0, n
+	}
+	return breakChar, n
+}
+
+// normalize returns the normalised form of s, in dst's array if it is
+// large enough: upper-case letters and digits, separators dropped, and one
+// breakChar for each stretch of other characters between them. It is never
+// longer than s.
+func normalize(dst []byte, s string) []byte {
+	if cap(dst) < len(s) {
+		dst = make([]byte, 0, len(s))
+	}
+	out, n := dst[:len(s)], 0
+	broken := true // no breakChar at the start
+	for i := 0; i < len(s); {
+		c, w := s[i], 1
+		if c < utf8.RuneSelf {
+			c = asciiNorm[c]
+		} else {
+			c, w = normChar(s, i)
+		}
+		i += w
+		switch {
+		case c == 0:
+		case c != breakChar:
+			out[n], broken = c, false
+			n++
+		case !broken:
+			out[n], broken = breakChar, true
+			n++
+		}
+	}
+	return out[:n]
+}
+
+// origSpan returns the characters of s (counted from 1) that became the
+// normalised bytes from a to b-1.
+func origSpan(s string, a, b int) (first, last int) {
+	broken, out, chars := true, 0, 0
+	for i := 0; i < len(s); {
+		c, n := normChar(s, i)
+		i, chars = i+n, chars+1
+		if c == 0 || (c == breakChar && broken) {
+			continue
+		}
+		broken = c == breakChar
+		if out == a {
+			first = chars
+		}
+		if out == b-1 {
+			return first, chars
+		}
+		out++
+	}
+	return first, chars
+}
+
+// findIdentifier returns where in normalised text a valid cn-rid or uscc
+// starts, and which, or -1.
+func findIdentifier(norm []byte) (int, string) {
+	// d and u are the first non-digits at or after the window's first
+	// character and its third: a cn-rid needs 17 digits from the first, a
+	// uscc 6 from the third. Keeping them makes a long run linear.
+	d, u := 0, 0
+	for i := 0; i+18 <= len(norm); i++ {
+		w := norm[i : i+18]
+		if d < i {
+			d = i
+		}
+		for d < len(norm) && isDigit(norm[d]) {
+			d++
+		}
+		if d-i >= 17 && (isDigit(w[17]) || w[17] == 'X') && isCNRIDWindow(w) {
+			return i, SchemeCNRID
+		}
+		if cats := usccCategories[w[0]]; cats != "" && strings.IndexByte(cats, w[1]) >= 0 {
+			if u < i+2 {
+				u = i + 2
+			}
+			for u < len(norm) && isDigit(norm[u]) {
+				u++
+			}
+			if u-(i+2) >= 6 && usccCheck(w[:17]) == w[17] {
+				return i, SchemeUSCC
+			}
+		}
+	}
+	return -1, ""
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isCNRIDWindow reports whether w, 17 digits and a last character, is a
+// valid cn-rid.
+func isCNRIDWindow(w []byte) bool {
+	return isBirthDate(w[6:14]) && cnridCheck(w[:17]) == w[17] && isCNRegion(w)
+}
+
+// ownIn returns where the value of s appears in normalised text, and the
+// length of what matched, or -1.
+func ownIn(norm []byte, s probity.Subject) (int, int) {
+	if s.Value == "" {
+		return -1, 0
+	}
+	if s.Scheme == SchemeCNRID || s.Scheme == SchemeUSCC {
+		return ownCodeIn(norm, s)
+	}
+	var buf [MaxOpaqueLen]byte
+	needle := bytes.Trim(normalize(buf[:0], s.Value), string(breakChar))
+	if alnum := len(needle) - bytes.Count(needle, []byte{breakChar}); alnum < minOwnOpaque {
+		return -1, 0
+	}
+	return bytes.Index(norm, needle), len(needle)
+}
+
+// ownCodeIn looks for a cn-rid or uscc by its first 17 characters, and by
+// the older identifier it contains: a cn-rid of the 1900s in its 15-digit
+// form (no century, no check digit), a uscc's organisation code
+// (characters 9-17).
+func ownCodeIn(norm []byte, s probity.Subject) (int, int) {
+	if len(s.Value) != 18 {
+		return -1, 0
+	}
+	var buf [17]byte
+	for i := range buf {
+		buf[i] = upper(s.Value[i])
+	}
+	if at := bytes.Index(norm, buf[:]); at >= 0 {
+		return at, 17
+	}
+	if s.Scheme == SchemeUSCC {
+		return bytes.Index(norm, buf[8:17]), 9
+	}
+	if buf[6] != '1' || buf[7] != '9' {
+		return -1, 0
+	}
+	var old [15]byte
+	copy(old[:6], buf[:6])
+	copy(old[6:], buf[8:17])
+	return bytes.Index(norm, old[:]), 15
+}
+
+// minOwnOpaque is the fewest letters and digits an opaque value needs for
+// ScreenText to look for it: shorter ones would match ordinary words.
+const minOwnOpaque = 4
+
+// schemePrefix returns the byte offset and name of the first scheme written
+// as a prefix (see ScreenText), or -1.
+func schemePrefix(text string) (int, string) {
+	const wideColon = "："
+	wide := strings.IndexByte(text, wideColon[0]) >= 0 // ASCII text has no wide colon
+	for i := 0; i < len(text); i++ {
+		var rest string
+		switch {
+		case text[i] == ':':
+			rest = text[i+1:]
+		case wide && strings.HasPrefix(text[i:], wideColon):
+			rest = text[i+len(wideColon):]
+		case !wide:
+			j := strings.IndexByte(text[i:], ':')
+			if j < 0 {
+				return -1, ""
+			}
+			i += j - 1
+			continue
+		default:
+			continue
+		}
+		if at, scheme := schemeBefore(text, i); at >= 0 {
+			opaque := scheme != SchemeCNRID && scheme != SchemeUSCC
+			if !opaque || (rest != "" && rest[0] > ' ' && rest[0] <= '~') {
+				return at, scheme
+			}
+		}
+	}
+	return -1, ""
+}
+
+// schemeBefore returns the scheme that ends at text[i], starting a word,
+// and where it starts, or -1.
+func schemeBefore(text string, i int) (int, string) {
+	for _, scheme := range Schemes {
+		at := i - len(scheme)
+		if at >= 0 && strings.EqualFold(text[at:i], scheme) && (at == 0 || !wordByte(text[at-1])) {
+			return at, scheme
+		}
+	}
+	return -1, ""
+}
+
+// wordByte reports whether c continues a word before a scheme: then the
+// scheme is the tail of another word or of an address (example.org:443).
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.'
+}
