@@ -192,6 +192,9 @@ func validPrincipal(req probity.PrincipalRequest) error {
 	if err := probity.CheckText("name", req.Name, 100, true, `who holds the token, e.g. "ACME credit desk"`); err != nil {
 		return err
 	}
+	if err := screenTexts(nil, "name", req.Name); err != nil {
+		return err // the name is shown in the log as the principal's
+	}
 	for i, g := range req.Grants {
 		switch {
 		case slices.Contains(probity.InstallationRoles, g.Role) && g.Domain != "":

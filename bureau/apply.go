@@ -9,6 +9,7 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/spec"
 )
 
@@ -29,6 +30,9 @@ func (b *Bureau) ApplySpec(ctx context.Context, id string, source []byte) (*prob
 		return nil, probity.Errorf(probity.EINVALID, "id: the spec's id %q does not match the domain %q it is applied to", s.ID, id)
 	}
 	if err := b.mayApply(ctx, s.ID); err != nil {
+		return nil, err
+	}
+	if err := screenSpec(s); err != nil {
 		return nil, err
 	}
 	compiled, err := spec.Compile(s)
@@ -155,4 +159,53 @@ func rescoreError(v *probity.SpecVersion, failures map[string]int, first map[str
 // later versions.
 func (b *Bureau) mayApply(ctx context.Context, domain string) error {
 	return b.authorize(ctx, "applying a spec of "+domain, operator(), role(probity.RoleAdmin, domain))
+}
+
+// screenSpec refuses a spec that holds an identifier in any of its texts or
+// names (P1): a spec is stored and published, and its id keys every row of
+// the domain. Only the CEL expressions (points, benefits) and the values of
+// closed lists are left out. Every offending path is listed, like the spec
+// package's own problems.
+func screenSpec(s *probity.Spec) error {
+	var problems []string
+	screen := func(path, text string) {
+		if err := identity.ScreenText(path, text); err != nil {
+			problems = append(problems, probity.ErrorMessage(err))
+		}
+	}
+	screen("id", s.ID)
+	screen("name", s.Name)
+	screen("owner", s.Owner)
+	screen("legal_basis", s.LegalBasis)
+	for i, p := range s.Purposes {
+		screen(fmt.Sprintf("purposes[%d]", i), p)
+	}
+	for i, g := range s.Grades {
+		screen(fmt.Sprintf("grades[%d].grade", i), g.Grade)
+	}
+	for i, r := range s.Events {
+		path := fmt.Sprintf("events[%d]", i)
+		screen(path+".type", r.Type)
+		for _, name := range sortedNames(r.Fields) {
+			screen(path+".fields."+name, name)
+		}
+		screen(path+".code", r.Code)
+		screen(path+".reason", r.Reason)
+	}
+	for _, name := range sortedNames(s.Benefits) {
+		screen("benefits."+name, name)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return probity.Errorf(probity.EINVALID, "%s", strings.Join(problems, "\n"))
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/identity"
 )
 
 // ParseTime reads a time given as RFC 3339 or as YYYY-MM-DD (midnight UTC),
@@ -44,21 +46,63 @@ func validateKey(key string) error {
 	return nil
 }
 
-// noIdentifier refuses events that would carry the subject's identifier into
-// the store through the back door of a key or a text field (P1: no raw
-// identifier at rest). Short opaque values are not checked: they would
-// match by chance.
-func noIdentifier(s probity.Subject, key string, fields map[string]any) error {
-	if len(s.Value) < 6 {
+// screenEvent refuses an event that would carry an identifier into the
+// store through its key, its cure or a field (P1: no raw identifier at
+// rest): any valid identifier, or its own subject's in any spelling (see
+// identity.ScreenText). Text fields are screened, and numbers long enough
+// to spell a resident ID. It runs on every event at ingest, so it builds a
+// field's path only for the message of a refusal.
+func screenEvent(s probity.Subject, key, cures string, fields map[string]any) error {
+	if err := identity.ScreenText("key", key, s); err != nil {
+		return keyScreenedError{err}
+	}
+	if err := identity.ScreenText("cures", cures, s); err != nil {
+		return err
+	}
+	bad := ""
+	for name, v := range fields {
+		if text, ok := screenedField(v); ok && identity.ScreenText("fields", text, s) != nil && (bad == "" || name < bad) {
+			bad = name // the first in order, so that the message does not change from run to run
+		}
+	}
+	if bad == "" {
 		return nil
 	}
-	value := strings.ToLower(s.Value)
-	if strings.Contains(strings.ToLower(key), value) {
-		return probity.Errorf(probity.EINVALID, "key: contains the subject's identifier; identifiers must not be stored, use an opaque key")
+	text, _ := screenedField(fields[bad])
+	return identity.ScreenText("fields."+bad, text, s)
+}
+
+// screenedField returns the text of a field value to screen, if any: a
+// string, or a number of 15 digits or more, as long as a resident ID.
+func screenedField(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case int64:
+		if v <= -1e14 || v >= 1e14 {
+			return strconv.FormatInt(v, 10), true
+		}
+	case float64:
+		if v <= -1e14 || v >= 1e14 {
+			return strconv.FormatFloat(v, 'f', -1, 64), true
+		}
 	}
-	for name, v := range fields {
-		if str, ok := v.(string); ok && strings.Contains(strings.ToLower(str), value) {
-			return probity.Errorf(probity.EINVALID, "fields.%s: contains the subject's identifier; identifiers must not be stored", name)
+	return "", false
+}
+
+// keyScreenedError is a refusal of an event whose key holds an identifier:
+// the line's error does not echo the key.
+type keyScreenedError struct{ error }
+
+func (e keyScreenedError) Unwrap() error { return e.error }
+
+// screenTexts screens free text a request brings (a reason, a name, a
+// citation), field by field, with the request's own subjects; see
+// identity.ScreenText. Pairs are field, text.
+func screenTexts(own []probity.Subject, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := identity.ScreenText(pairs[i], pairs[i+1], own...); err != nil {
+			return err
 		}
 	}
 	return nil

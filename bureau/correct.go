@@ -5,6 +5,7 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/identity"
 )
 
 // Correct rectifies an entry: the correction is a new entry, validated like
@@ -15,6 +16,13 @@ func (b *Bureau) Correct(ctx context.Context, domain, oldKey string, input probi
 		return nil, err
 	}
 	if err := probity.CheckText("reason", reason, MaxDisputeReason, true, "say what the correction corrects"); err != nil {
+		return nil, err
+	}
+	var own []probity.Subject
+	if s, err := identity.Parse(input.Subject); err == nil {
+		own = append(own, s) // the entry's subject: the correction must be about it
+	}
+	if err := screenTexts(own, "reason", reason); err != nil {
 		return nil, err
 	}
 	actor := probity.ActorFromContext(ctx).ID

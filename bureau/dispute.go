@@ -34,6 +34,9 @@ func (b *Bureau) FileDispute(ctx context.Context, req probity.DisputeRequest) (*
 	if err := probity.CheckText("reason", req.Reason, MaxDisputeReason, true, "say what is wrong with the entry"); err != nil {
 		return nil, err
 	}
+	if err := screenTexts([]probity.Subject{subject}, "reason", req.Reason); err != nil {
+		return nil, err
+	}
 	id := make([]byte, 8)
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
@@ -135,6 +138,9 @@ func (b *Bureau) ResolveDispute(ctx context.Context, domain, id string, r probit
 		return nil, probity.Errorf(probity.EINVALID, "reason: required to reject a dispute; the subject is shown it")
 	}
 	if err := probity.CheckText("reason", r.Reason, MaxDisputeReason, false, ""); err != nil {
+		return nil, err
+	}
+	if err := screenTexts(nil, "reason", r.Reason); err != nil {
 		return nil, err
 	}
 	a := probity.ActorFromContext(ctx)
@@ -297,6 +303,9 @@ func (b *Bureau) Retract(ctx context.Context, domain, key, reason string) error 
 	}
 	if strings.TrimSpace(reason) == "" || len(reason) > MaxDisputeReason {
 		return probity.Errorf(probity.EINVALID, "reason: required, at most %d bytes: say why the entry is withdrawn", MaxDisputeReason)
+	}
+	if err := screenTexts(nil, "reason", reason); err != nil {
+		return err
 	}
 	a := probity.ActorFromContext(ctx)
 	return b.store.Update(ctx, func(tx probity.Tx) error {

@@ -207,7 +207,11 @@ func (in *intake) take(p prepared, sum *probity.IngestSummary) error {
 		if probity.ErrorCode(err) == probity.EINTERNAL {
 			return err
 		}
-		reject(sum, input.Line, input.Key, probity.ErrorMessage(err))
+		key := input.Key
+		if errors.As(err, new(keyScreenedError)) {
+			key = "" // it holds the subject's identifier: the answer does not echo it
+		}
+		reject(sum, input.Line, key, probity.ErrorMessage(err))
 		return nil
 	}
 	if i, ok := in.batchKey[e.Key]; ok {
@@ -269,9 +273,14 @@ func (in *intake) settle(sum *probity.IngestSummary, line int, prev, e *probity.
 	sum.Duplicates++
 }
 
+// reject counts a rejected line and says why, echoing its key unless the
+// key holds an identifier.
 func reject(sum *probity.IngestSummary, line int, key, msg string) {
 	sum.Rejected++
 	if len(sum.Errors) < probity.MaxLineErrors {
+		if identity.ScreenText("key", key) != nil {
+			key = ""
+		}
 		sum.Errors = append(sum.Errors, probity.LineError{Line: line, Key: truncate(key, 64), Message: msg})
 	}
 }
@@ -307,7 +316,7 @@ func (in *intake) prepare(input probity.EventInput) (*probity.Event, []probity.P
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := noIdentifier(subject, input.Key, typed); err != nil {
+	if err := screenEvent(subject, input.Key, input.Cures, typed); err != nil {
 		return nil, nil, err
 	}
 	e := &probity.Event{

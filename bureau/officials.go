@@ -25,6 +25,9 @@ func (b *Bureau) RecordTerm(ctx context.Context, req probity.TermRequest) (*prob
 	if err := probity.CheckText("office", req.Office, 200, true, `e.g. "mayor of Springfield"`); err != nil {
 		return nil, err
 	}
+	if err := screenTexts([]probity.Subject{subject}, "office", req.Office); err != nil {
+		return nil, err
+	}
 	t := &probity.OfficialTerm{Domain: req.Domain, Office: req.Office}
 	if t.From, err = ParseTime(req.From); err != nil {
 		return nil, prefixed("from", err)

@@ -30,7 +30,7 @@ func (b *Bureau) IssueOrder(ctx context.Context, req probity.OrderRequest) (*pro
 	if err != nil {
 		return nil, prefixed("subject", err)
 	}
-	o, err := newOrder(req)
+	o, err := newOrder(req, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +72,15 @@ func (b *Bureau) IssueOrder(ctx context.Context, req probity.OrderRequest) (*pro
 	return o, nil
 }
 
-func newOrder(req probity.OrderRequest) (*probity.CourtOrder, error) {
+// newOrder checks a request's own fields, the citation and the
+// restrictions (the order's scope) free of identifiers, the subject's
+// above all.
+func newOrder(req probity.OrderRequest, subject probity.Subject) (*probity.CourtOrder, error) {
+	own := []probity.Subject{subject}
 	if err := probity.CheckText("citation", req.Citation, 500, true, "the legal basis of the order (court, case, article)"); err != nil {
+		return nil, err
+	}
+	if err := screenTexts(own, "citation", req.Citation); err != nil {
 		return nil, err
 	}
 	if len(req.Restrictions) == 0 || len(req.Restrictions) > 20 {
@@ -82,6 +89,9 @@ func newOrder(req probity.OrderRequest) (*probity.CourtOrder, error) {
 	for i, r := range req.Restrictions {
 		if !restrictionName.MatchString(r) {
 			return nil, probity.Errorf(probity.EINVALID, "restrictions[%d]: %s is not a restriction name; want [a-z][a-z0-9_]{0,62}", i, probity.Quote(r))
+		}
+		if err := identity.ScreenText(fmt.Sprintf("restrictions[%d]", i), r, own...); err != nil {
+			return nil, err
 		}
 	}
 	ends, err := ParseTime(req.EndsAt)
@@ -140,6 +150,9 @@ func (b *Bureau) CheckRestriction(ctx context.Context, req probity.RestrictionCh
 	}
 	if !restrictionName.MatchString(req.Restriction) {
 		return nil, probity.Errorf(probity.EINVALID, "restriction: %s is not a restriction name", probity.Quote(req.Restriction))
+	}
+	if err := screenTexts([]probity.Subject{subject}, "restriction", req.Restriction); err != nil {
+		return nil, err // the log keeps what was asked
 	}
 	answer := &probity.RestrictionAnswer{}
 	err = b.store.Update(ctx, func(tx probity.Tx) error {

@@ -228,7 +228,7 @@ func TestKillServerMidIngest(t *testing.T) {
 	for trial, delay := range []time.Duration{100 * time.Millisecond, 400 * time.Millisecond, 900 * time.Millisecond} {
 		url, cmd := startServerProcess(t, args...)
 		var sum probity.IngestSummary
-		small := fmt.Sprintf(`{"key":"acked-%d","type":"loan_repaid","subject":"person:acked","occurred_at":"2025-01-10","fields":{"amount":1}}`, trial)
+		small := fmt.Sprintf(`{"key":"acked-%d","type":"loan_repaid","subject":"person:acknowledged-7","occurred_at":"2025-01-10","fields":{"amount":1}}`, trial)
 		if code := post(t, url+"/v1/domains/acme.lending/events", token, "application/x-ndjson", small, &sum); code != http.StatusOK || sum.Accepted != 1 {
 			t.Fatalf("trial %d: small batch: %d %+v", trial, code, sum)
 		}
