@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
 )
 
 // upload sends an events file as the console's form does.
@@ -128,6 +129,46 @@ func TestPortalActions(t *testing.T) {
 		}
 		if !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || len(report.Domains) != 1 || len(report.Domains[0].Entries) != 3 {
 			t.Fatalf("export: %q, %+v", resp.Header.Get("Content-Disposition"), report)
+		}
+	})
+	t.Run("ExportOpensOffline", func(t *testing.T) {
+		resp, err := b.client.Get(f.url + "/portal/export")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var report probity.Report
+		if err := json.NewDecoder(resp.Body).Decode(&report); err != nil {
+			t.Fatal(err)
+		}
+		if report.Log == nil {
+			t.Fatal("the downloaded record has no openings")
+		}
+		// Offline: the file and the log's published key, nothing else.
+		verifier, err := audit.NewVerifier(f.svc.PublicKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, records, err := audit.CheckBundle(report.Log, verifier)
+		if err != nil {
+			t.Fatalf("the downloaded openings do not check: %v", err)
+		}
+		events := 0
+		for _, r := range records {
+			if r.Domain != "acme.lending" || r.Subject == nil {
+				t.Fatalf("an opening of leaf %d (%s in %q) is not about the subject", r.Index, r.Action, r.Domain)
+			}
+			if r.Action == probity.ActionEventAccepted {
+				events++
+			}
+		}
+		if events != 3 {
+			t.Fatalf("%d openings of the subject's 3 entries", events)
+		}
+		// A changed record no longer opens its leaf.
+		report.Log.Openings[0].Record = strings.Replace(report.Log.Openings[0].Record, "acme.lending", "acme.lendinh", 1)
+		if _, _, err := audit.CheckBundle(report.Log, verifier); err == nil || !strings.Contains(err.Error(), "do not open its commitment") {
+			t.Fatalf("a changed record: %v, want it refused", err)
 		}
 	})
 	t.Run("OptOutAndBack", func(t *testing.T) {
