@@ -33,7 +33,7 @@ func (c *AuditCommand) openings(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
-	b, err := in.bureau.Openings(ctx, *domain, *from, *limit)
+	b, err := in.bureau.Openings(cliContext(ctx), *domain, *from, *limit)
 	if err != nil {
 		return err
 	}
