@@ -21,6 +21,12 @@ import (
 //     the separators - . _ / : (full-width forms included), that are a valid
 //     cn-rid or uscc, exactly as Parse checks them (region, date, structure
 //     and check character);
+//   - any 17 digits in a row whose region and birth date are those of a
+//     valid cn-rid, whatever follows: a resident ID without (or with a
+//     mistyped) check digit still names its holder, and the two checks
+//     leave about one chance in 300,000 for random digits (a uscc's
+//     structure is too loose for the same rule: only its check tells it
+//     from other codes);
 //   - a scheme followed by a colon, in any case: cn-rid: and uscc: always,
 //     person:, org: and gov: when a value follows without a space (so
 //     "contact person: the branch" is prose, "person:p-17" an identifier);
@@ -45,15 +51,15 @@ func ScreenText(field, text string, own ...probity.Subject) error {
 	}
 	var stack [256]byte
 	norm := normalize(stack[:0], text)
-	if at, kind := findIdentifier(norm); at >= 0 {
-		first, last := origSpan(text, at, at+18)
-		return screenError(field, "a "+kind, first, last)
-	}
 	for _, s := range own {
 		if at, n := ownIn(norm, s); at >= 0 {
 			first, last := origSpan(text, at, at+n)
 			return screenError(field, "the subject's own", first, last)
 		}
+	}
+	if at, kind, n := findIdentifier(norm); at >= 0 {
+		first, last := origSpan(text, at, at+n)
+		return screenError(field, kind, first, last)
 	}
 	return nil
 }
@@ -156,24 +162,30 @@ func origSpan(s string, a, b int) (first, last int) {
 	return first, chars
 }
 
-// findIdentifier returns where in normalised text a valid cn-rid or uscc
-// starts, and which, or -1.
-func findIdentifier(norm []byte) (int, string) {
+// findIdentifier returns where in normalised text a cn-rid or uscc
+// starts, what it is, and how many bytes it takes, or -1.
+func findIdentifier(norm []byte) (int, string, int) {
 	// d and u are the first non-digits at or after the window's first
 	// character and its third: a cn-rid needs 17 digits from the first, a
 	// uscc 6 from the third. Keeping them makes a long run linear.
 	d, u := 0, 0
-	for i := 0; i+18 <= len(norm); i++ {
-		w := norm[i : i+18]
+	for i := 0; i+17 <= len(norm); i++ {
 		if d < i {
 			d = i
 		}
 		for d < len(norm) && isDigit(norm[d]) {
 			d++
 		}
-		if d-i >= 17 && (isDigit(w[17]) || w[17] == 'X') && isCNRIDWindow(w) {
-			return i, SchemeCNRID
+		if d-i >= 17 && isBirthDate(norm[i+6:i+14]) && isCNRegion(norm[i:]) {
+			if i+18 <= len(norm) && cnridCheck(norm[i:i+17]) == norm[i+17] {
+				return i, "a " + SchemeCNRID, 18
+			}
+			return i, "a " + SchemeCNRID + " without its check digit", 17
 		}
+		if i+18 > len(norm) {
+			break
+		}
+		w := norm[i : i+18]
 		if cats := usccCategories[w[0]]; cats != "" && strings.IndexByte(cats, w[1]) >= 0 {
 			if u < i+2 {
 				u = i + 2
@@ -182,20 +194,14 @@ func findIdentifier(norm []byte) (int, string) {
 				u++
 			}
 			if u-(i+2) >= 6 && usccCheck(w[:17]) == w[17] {
-				return i, SchemeUSCC
+				return i, "a " + SchemeUSCC, 18
 			}
 		}
 	}
-	return -1, ""
+	return -1, "", 0
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// isCNRIDWindow reports whether w, 17 digits and a last character, is a
-// valid cn-rid.
-func isCNRIDWindow(w []byte) bool {
-	return isBirthDate(w[6:14]) && cnridCheck(w[:17]) == w[17] && isCNRegion(w)
-}
 
 // ownIn returns where the value of s appears in normalised text, and the
 // length of what matched, or -1.

@@ -81,11 +81,14 @@ func TestScreenText(t *testing.T) {
 		{name: "OKLongDigitsInvalid", text: "314159265358979323846264338327950288"},
 		{name: "OKLongDigitsInvalidSpaced", text: "2718 2818 2845 9045 2353 6028 7471 3526 6249"},
 		{name: "OKPhoneAndAccount", text: "call 0755-8888 8888, account 6222 0202 0000 1234 567"},
-		{name: "OKCNRIDBadCheck", text: "110105194912310021"},
+		{name: "ErrCNRIDBadCheck", text: "110105194912310021", kind: "a cn-rid without its check digit"},
+		{name: "ErrCNRIDNoCheck", text: "ID 1101-0519-4912-3100-2 on file", kind: "a cn-rid without its check digit"},
 		{name: "OKCNRID31February", text: "110105199002311237"},
 		{name: "OKCNRIDNoRegion", text: "999999199001011238"},
 		{name: "OKCNRIDUnknownRegion", text: "990426199112010074"},
-		{name: "OKCNRID17Digits", text: "11010519491231002"},
+		{name: "OKCNRID17DigitsNoDate", text: "11010519491331002"},
+		{name: "OKCNRID17DigitsNoRegion", text: "99010519491231002"},
+		{name: "OKCNRID16Digits", text: "1101051949123100"},
 		{name: "OKUSCCLetterInRegion", text: "9111000A6000373415"},
 		{name: "OKUSCCBadCheck", text: "91350100M000100Y44"},
 		{name: "OKSplitByComma", text: "110105194,91231002X"},
@@ -182,7 +185,8 @@ func spell(r *rand.Rand, v string) string {
 
 // TestScreenTextAgreesWithParse checks the screen against Parse on random
 // runs of characters near valid identifiers: a run is refused exactly when
-// one of its 18-character windows parses as a cn-rid or uscc.
+// one of its windows parses as a uscc, or as a cn-rid once given its check
+// digit (see holdsIdentifier).
 func TestScreenTextAgreesWithParse(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXYX"
@@ -197,12 +201,7 @@ func TestScreenTextAgreesWithParse(t *testing.T) {
 			b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
 		}
 		run := string(randomDigits(r, r.IntN(4))) + string(b) + string(randomDigits(r, r.IntN(4)))
-		want := false
-		for i := 0; i+18 <= len(run); i++ {
-			_, errC := identity.Parse("cn-rid:" + run[i:i+18])
-			_, errU := identity.Parse("uscc:" + run[i:i+18])
-			want = want || errC == nil || errU == nil
-		}
+		want := holdsIdentifier(run)
 		err := identity.ScreenText("reason", run)
 		if got := err != nil; got != want {
 			t.Fatalf("ScreenText(%q) refused=%v, want %v (%v)", run, got, want, err)
@@ -242,7 +241,7 @@ func FuzzScreenText(f *testing.F) {
 		if err == nil {
 			return
 		}
-		if msg := probity.ErrorMessage(err); !present && (strings.Contains(msg, "(a cn-rid)") || strings.Contains(msg, "(a uscc)")) {
+		if msg := probity.ErrorMessage(err); !present && (strings.Contains(msg, "(a cn-rid") || strings.Contains(msg, "(a uscc")) {
 			t.Fatalf("ScreenText(%q)=%q, but no run of it parses", text, msg)
 		}
 		if probity.ErrorCode(err) != probity.EINVALID {
@@ -261,7 +260,8 @@ func FuzzScreenText(f *testing.F) {
 }
 
 // holdsIdentifier is the screen's rule for cn-rid and uscc written plainly:
-// normalise, split into runs, and Parse every window of 18.
+// normalise, split into runs, and Parse every window of 18 as a uscc and
+// every window of 17 as a cn-rid given its right check digit.
 func holdsIdentifier(text string) bool {
 	var runs []string
 	var run strings.Builder
@@ -279,10 +279,17 @@ func holdsIdentifier(text string) bool {
 		}
 	}
 	for _, s := range append(runs, run.String()) {
-		for i := 0; i+18 <= len(s); i++ {
-			_, errC := identity.Parse("cn-rid:" + s[i:i+18])
-			_, errU := identity.Parse("uscc:" + s[i:i+18])
-			if errC == nil || errU == nil {
+		for i := 0; i+17 <= len(s); i++ {
+			first17 := s[i : i+17]
+			if c := identity.CNRIDCheck(first17); c != 0 {
+				if _, err := identity.Parse("cn-rid:" + first17 + string(c)); err == nil {
+					return true // a cn-rid, with or without its check digit
+				}
+			}
+			if i+18 > len(s) {
+				continue
+			}
+			if _, err := identity.Parse("uscc:" + s[i:i+18]); err == nil {
 				return true
 			}
 		}
