@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
 )
@@ -19,7 +20,8 @@ var CSVColumns = []string{"key", "type", "subject", "occurred_at", "cures"}
 // ingest service to parse by their declared type; an empty cell means the
 // field is absent. Line is the line where the record starts: the header is
 // line 1, so the first record is usually line 2. A record that cannot be
-// decoded comes back with Err set, and reading goes on with the next one.
+// decoded, or has a cell that is not valid UTF-8, comes back with Err set,
+// and reading goes on with the next one.
 type CSVReader struct {
 	src    *csvSource
 	cr     *csv.Reader
@@ -85,6 +87,10 @@ func (c *CSVReader) readHeader() error {
 		if name == "" {
 			return invalidf("line %d: column %d of the CSV header has no name", line, i+1)
 		}
+		if !utf8.ValidString(name) {
+			return invalidf("line %d: column %d of the CSV header, %s, is not valid UTF-8; save the file as UTF-8",
+				line, i+1, quote(name))
+		}
 		if slices.Index(header, name) != i {
 			return invalidf("line %d: column %s appears more than once in the CSV header", line, quote(name))
 		}
@@ -127,6 +133,10 @@ func (c *CSVReader) Next() (probity.EventInput, error) {
 	}
 	c.held = false
 	in := probity.EventInput{Line: c.offset + c.recLine}
+	notUTF8 := false // on a line of the record: then find the cell
+	for len(c.src.notUTF8) > 0 && c.src.notUTF8[0] < c.recEnd {
+		c.src.notUTF8, notUTF8 = c.src.notUTF8[1:], true
+	}
 	for len(c.src.long) > 0 && c.src.long[0].offset < c.recEnd {
 		in.Err = invalidf("line %d of the record is longer than %d bytes (1 MiB)", c.offset+c.src.long[0].line, MaxLineSize)
 		c.src.long = c.src.long[1:]
@@ -137,6 +147,7 @@ func (c *CSVReader) Next() (probity.EventInput, error) {
 		in.Err = invalidf("invalid CSV at line %d, column %d: %v", c.offset+pe.Line, pe.Column, pe.Err)
 	case len(c.rec) != len(c.header):
 		in.Err = invalidf("the record has %d columns, the header %d", len(c.rec), len(c.header))
+	case notUTF8 && !c.validUTF8(&in):
 	default:
 		c.decode(&in)
 	}
@@ -156,6 +167,23 @@ func (c *CSVReader) decode(in *probity.EventInput) {
 	}
 }
 
+// validUTF8 reports whether every cell of the record is valid UTF-8, and if
+// not sets in.Err naming the first cell that is not: encoding/csv keeps the
+// bytes of a file in another encoding (GBK, Latin-1) as they are.
+func (c *CSVReader) validUTF8(in *probity.EventInput) bool {
+	for i, v := range c.rec {
+		if utf8.ValidString(v) {
+			continue
+		}
+		k := invalidByte(v)
+		line, col := c.cr.FieldPos(i)
+		in.Err = invalidf("%s (line %d, column %d) is not valid UTF-8: byte 0x%02X at byte %d of the value; save the file as UTF-8",
+			quote(c.header[i]), c.offset+line, col, v[k], k+1)
+		return false
+	}
+	return true
+}
+
 // longLine returns the error of the first over-long line not yet reported.
 func (c *CSVReader) longLine() probity.EventInput {
 	l := c.src.long[0]
@@ -165,12 +193,15 @@ func (c *CSVReader) longLine() probity.EventInput {
 
 // csvSource feeds encoding/csv, which has no line length limit, the lines of
 // the input with each line longer than MaxLineSize replaced by a blank line
-// (which csv skips) and remembered, so that it can be reported in order.
+// (which csv skips) and remembered, so that it can be reported in order. It
+// also remembers where the lines that are not valid UTF-8 start, so that only
+// their records' cells need checking, one by one.
 type csvSource struct {
 	lines   lineReader
 	pending []byte
 	served  int64 // bytes handed to csv so far, as csv's InputOffset counts
 	long    []longLine
+	notUTF8 []int64 // offsets, as served counts
 	err     error
 }
 
@@ -196,6 +227,8 @@ func (s *csvSource) Read(p []byte) (int, error) {
 			if tooLong {
 				s.long = append(s.long, longLine{line: s.lines.line, offset: s.served + int64(n)})
 				line = []byte("\n")
+			} else if !utf8.Valid(line) {
+				s.notUTF8 = append(s.notUTF8, s.served+int64(n))
 			}
 			s.pending = line
 		}

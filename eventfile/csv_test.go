@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
@@ -39,6 +40,13 @@ func TestCSV(t *testing.T) {
 		{name: "OKBOM", in: "\xEF\xBB\xBF" + header + "k1,t,person:a,2024-01-02,,,\n",
 			want: []event{{Line: 2, Key: "k1", Type: "t", Subject: "person:a", OccurredAt: "2024-01-02", FieldsAsText: true}}},
 
+		{name: "ErrNotUTF8", in: header + "k1,t,person:a,2024-01-02,,\"12\n\xff\",\nk2,t,Caf\xe9 au lait,2024-01-02,,,\n" +
+			"k3,t,person:\xed\xa0\x80,2024-01-02,,,\nk4,t,person:é,2024-01-02,,,\n",
+			want: []event{
+				{Line: 2, Err: `"amount" (line 2, column 27) is not valid UTF-8: byte 0xFF at byte 4 of the value; save the file as UTF-8`},
+				{Line: 4, Err: `"subject" (line 4, column 6) is not valid UTF-8: byte 0xE9 at byte 4 of the value; save the file as UTF-8`},
+				{Line: 5, Err: `"subject" (line 5, column 6) is not valid UTF-8: byte 0xED at byte 8 of the value; save the file as UTF-8`},
+				{Line: 6, Key: "k4", Type: "t", Subject: "person:é", OccurredAt: "2024-01-02", FieldsAsText: true}}},
 		{name: "ErrColumnCount", in: header + "k1,t,person:a,2024-01-02,,5\nk2,t,person:a,2024-01-02,,5,6,7\nk3,t,person:a,2024-01-02,,,\n",
 			want: []event{
 				{Line: 2, Err: "the record has 6 columns, the header 7"},
@@ -96,6 +104,8 @@ func TestCSVHeader(t *testing.T) {
 			err: `line 1: column "key" appears more than once in the CSV header`},
 		{name: "ErrEmptyName", in: want + ",,amount\n",
 			err: "line 1: column 6 of the CSV header has no name"},
+		{name: "ErrNotUTF8", in: want + ",am\xe9ount\n",
+			err: `line 1: column 6 of the CSV header, "am\xe9ount", is not valid UTF-8; save the file as UTF-8`},
 		{name: "ErrBadQuote", in: want + `,am"ount` + "\n",
 			err: `line 1: invalid CSV header: bare " in non-quoted-field`},
 		{name: "ErrTooLong", in: want + "," + strings.Repeat("a", eventfile.MaxLineSize) + "\nk1,t,person:a,2024-01-02,\n",
@@ -132,6 +142,7 @@ func FuzzCSV(f *testing.F) {
 		header + "a\"b,c\r\n\r\n,,,,,,,\n",
 		"\xEF\xBB\xBF" + header + "x",
 		"key,type,subject,occurred_at,cures,a,a\n",
+		header + "k1,t,Caf\xe9,2024-01-02,,\"5\n\xff\"\nk2,t,person:é,o,,\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -156,8 +167,15 @@ func FuzzCSV(f *testing.F) {
 			last = in.Line
 			if in.Err != nil {
 				assertInvalid(t, in.Err)
-			} else if !in.FieldsAsText {
+				continue
+			}
+			if !in.FieldsAsText {
 				t.Fatalf("line %d: FieldsAsText=false", in.Line)
+			}
+			for _, v := range append([]string{in.Key, in.Type, in.Subject, in.OccurredAt, in.Cures}, texts(in.Fields)...) {
+				if !utf8.ValidString(v) {
+					t.Fatalf("line %d: %q is not valid UTF-8", in.Line, v)
+				}
 			}
 		}
 		t.Fatalf("Next did not return io.EOF after %d lines", lines)
@@ -173,4 +191,14 @@ func BenchmarkCSV(b *testing.B) {
 			i, i%28+1, i%120, 1000+i)
 	}
 	benchmarkReader(b, data.Bytes(), n, func(r io.Reader) (probity.EventReader, error) { return eventfile.NewCSVReader(r) })
+}
+
+// texts returns the text values of CSV fields.
+func texts(fields map[string]any) []string {
+	var out []string
+	for _, v := range fields {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	return out
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
@@ -29,6 +31,14 @@ func TestJSONArray(t *testing.T) {
 				{Line: 2, Err: "an event must be a JSON object with keys key, type, subject, occurred_at, fields, cures; got a number"},
 				{Line: 3, Err: `"key" must be a string, got a number`},
 				{Line: 4, Key: "k4"}}},
+		{name: "ErrNotUTF8", in: "[{\"key\":\"k1\"},\n {\"subject\":\"Caf\xe9 au lait\"},\n" +
+			` {"key":"\ud800"}, {"fields":{"note":"\udc00\ud83d\ude00"}}, {"key":"\ud83d\ude00"}]`,
+			want: []event{
+				{Line: 1, Key: "k1"},
+				{Line: 2, Err: `"subject" is not valid UTF-8: byte 0xE9 at byte 16; ` + sendUTF8},
+				{Line: 3, Err: `"key" is not valid UTF-8: \ud800 at byte 9 ` + halfPair},
+				{Line: 4, Err: `field "note" is not valid UTF-8: \udc00 at byte 20 ` + halfPair},
+				{Line: 5, Key: "😀"}}},
 		{name: "ErrBroken", in: `[{"key":"k1"}, {"key" "k2"}, {"key":"k3"}]`,
 			want: []event{
 				{Line: 1, Key: "k1"},
@@ -60,6 +70,7 @@ func FuzzJSONArray(f *testing.F) {
 	for _, s := range []string{
 		`[{"key":"k1","fields":{"a":1}},{"key":"k2"}]`, `[]`, `[1,"x",null,[]]`, `[{"amout":1},{`, `[{}] x`,
 		`{"key":"k1"}`, "\xEF\xBB\xBF[ {\"key\":\"\\u00e9\"} ]", `[{"fields":{"a":[{"b":[]}]}}`,
+		"[{\"key\":\"Caf\xe9\"},{\"key\":\"\\ud800\"},{\"key\":\"\\ud83d\\ude00\"}]",
 	} {
 		f.Add([]byte(s))
 	}
@@ -79,6 +90,9 @@ func FuzzJSONArray(f *testing.F) {
 			last = in.Line
 			if in.Err != nil {
 				assertInvalid(t, in.Err)
+			} else if hasReplacement(in) && !bytes.Contains(data, []byte("\uFFFD")) &&
+				!bytes.Contains(bytes.ToLower(data), []byte(`\ufffd`)) {
+				t.Fatalf("element %d has U+FFFD, which %q does not: invalid UTF-8 was replaced", in.Line, data)
 			}
 		}
 		t.Fatalf("Next did not return io.EOF after %d bytes", len(data))
@@ -92,4 +106,26 @@ func BenchmarkJSONArray(b *testing.B) {
 	benchmarkReader(b, data, n, func(r io.Reader) (probity.EventReader, error) {
 		return eventfile.NewJSONArrayReader(r), nil
 	})
+}
+
+// hasReplacement reports whether a string of in has U+FFFD, the character
+// encoding/json puts for invalid UTF-8 and half surrogate pairs.
+func hasReplacement(in probity.EventInput) bool {
+	var has func(v any) bool
+	has = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return strings.ContainsRune(v, utf8.RuneError)
+		case []any:
+			return slices.ContainsFunc(v, has)
+		case map[string]any:
+			for k, e := range v {
+				if has(k) || has(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return has(in.Key) || has(in.Type) || has(in.Subject) || has(in.OccurredAt) || has(in.Cures) || has(in.Fields)
 }

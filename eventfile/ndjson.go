@@ -11,10 +11,11 @@ import (
 // the keys key, type, subject, occurred_at (strings), fields (an object whose
 // numbers are kept exact as json.Number) and cures (a string, optional).
 // Keys match exactly (case-sensitively); a key or field given twice is an
-// error rather than a silent override; null cures or fields mean none. Blank
-// lines are skipped but counted: Line is always the line number in the file.
-// A line that is not such an object comes back with Err set, and reading goes
-// on with the next line.
+// error rather than a silent override, and so is a string that is not valid
+// UTF-8 (see UTF8Error) rather than one stored with U+FFFD in it; null cures
+// or fields mean none. Blank lines are skipped but counted: Line is always
+// the line number in the file. A line that is not such an object comes back
+// with Err set, and reading goes on with the next line.
 type NDJSONReader struct {
 	lines  lineReader
 	offset int // lines consumed before the reader started

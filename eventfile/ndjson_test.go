@@ -7,14 +7,24 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
 )
 
 const allowedKeys = "allowed: key, type, subject, occurred_at, fields, cures"
+
+// The ends of the messages for text that is not valid UTF-8.
+const (
+	sendUTF8 = "text must be sent as UTF-8"
+	halfPair = `is half of a surrogate pair; an escape \ud800-\udbff must be followed by one \udc00-\udfff`
+)
 
 func TestNDJSON(t *testing.T) {
 	long := `{"key":"` + strings.Repeat("a", eventfile.MaxLineSize-10) + `"}`
@@ -34,8 +44,9 @@ func TestNDJSON(t *testing.T) {
 			want: []event{{Line: 1, Key: "k1"}, {Line: 2, Key: "k2"}}},
 		{name: "OKEscapesAndUnicode", in: `{"key":"a\"b\u00e9\n","subject":"person:ü","fields":{"n\u0061me":"\ud83d\ude00"}}`,
 			want: []event{{Line: 1, Key: "a\"bé\n", Subject: "person:ü", Fields: map[string]any{"name": "😀"}}}},
-		{name: "OKInvalidUTF8Replaced", in: "{\"key\":\"a\xffb\"}",
-			want: []event{{Line: 1, Key: "a\uFFFDb"}}},
+		{name: "OKSurrogatePairsAndReplacementCharacter", in: `{"key":"\uD83D\uDE00\ud83d\ude00","subject":"\ufffd�",` +
+			`"fields":{"\ud83d\ude00":"\\ud800"}}`,
+			want: []event{{Line: 1, Key: "😀😀", Subject: "\uFFFD\uFFFD", Fields: map[string]any{"😀": `\ud800`}}}},
 		{name: "OKNestedFieldValues", in: `{"fields":{"list":[1,2.5,"x"],"obj":{"a":{"b":[]}}}}`,
 			want: []event{{Line: 1, Fields: map[string]any{
 				"list": []any{json.Number("1"), json.Number("2.5"), "x"},
@@ -80,6 +91,38 @@ func TestNDJSON(t *testing.T) {
 			want: []event{{Line: 1, Err: "invalid JSON: invalid character '1' after object key:value pair (at byte 22)"}}},
 		{name: "ErrBadEscape", in: `{"key":"a\x"}`,
 			want: []event{{Line: 1, Err: "invalid JSON: invalid character 'x' in string escape code (at byte 11)"}}},
+		{name: "ErrInvalidUTF8Value", in: "{\"key\":\"k1\",\"subject\":\"Caf\xe9 au lait\"}\n{\"key\":\"k2\"}",
+			want: []event{{Line: 1, Err: `"subject" is not valid UTF-8: byte 0xE9 at byte 27; ` + sendUTF8}, {Line: 2, Key: "k2"}}},
+		{name: "ErrInvalidUTF8ValueWithEscapes", in: "{\"cures\":\"\\\"k\xff\\\"\"}",
+			want: []event{{Line: 1, Err: `"cures" is not valid UTF-8: byte 0xFF at byte 14; ` + sendUTF8}}},
+		{name: "ErrInvalidUTF8Key", in: "{\"key\":\"k1\",\"k\xe9y\":\"k2\"}",
+			want: []event{{Line: 1, Err: `a key is not valid UTF-8: byte 0xE9 at byte 15; ` + sendUTF8}}},
+		{name: "ErrInvalidUTF8FieldName", in: "{\"fields\":{\"am\xc3\":1}}",
+			want: []event{{Line: 1, Err: `a field name is not valid UTF-8: byte 0xC3 at byte 15; ` + sendUTF8}}},
+		{name: "ErrInvalidUTF8FieldValue", in: "{\"fields\":{\"note\":\"caf\xe9\"}}",
+			want: []event{{Line: 1, Err: `field "note" is not valid UTF-8: byte 0xE9 at byte 23; ` + sendUTF8}}},
+		{name: "ErrInvalidUTF8Nested", in: "{\"fields\":{\"list\":[\"ok\",{\"\xed\xa0\x80\":1}]}}",
+			want: []event{{Line: 1, Err: `field "list" is not valid UTF-8: byte 0xED at byte 27; ` + sendUTF8}}},
+		{name: "ErrLoneHighSurrogate", in: `{"key":"a\ud800"}` + "\n" + `{"key":"k2"}`,
+			want: []event{{Line: 1, Err: `"key" is not valid UTF-8: \ud800 at byte 10 ` + halfPair}, {Line: 2, Key: "k2"}}},
+		{name: "ErrLoneLowSurrogate", in: `{"subject":"\uDC00b"}`,
+			want: []event{{Line: 1, Err: `"subject" is not valid UTF-8: \uDC00 at byte 13 ` + halfPair}}},
+		{name: "ErrHighSurrogateThenOtherEscape", in: `{"type":"\ud83d\u0041"}`,
+			want: []event{{Line: 1, Err: `"type" is not valid UTF-8: \ud83d at byte 10 ` + halfPair}}},
+		{name: "ErrTwoHighSurrogates", in: `{"occurred_at":"\ud83d\ud83d\ude00"}`,
+			want: []event{{Line: 1, Err: `"occurred_at" is not valid UTF-8: \ud83d at byte 17 ` + halfPair}}},
+		{name: "ErrHighSurrogateAtEnd", in: `{"key":"x\ud83d"}`,
+			want: []event{{Line: 1, Err: `"key" is not valid UTF-8: \ud83d at byte 10 ` + halfPair}}},
+		{name: "ErrSurrogateAfterEscapedBackslash", in: `{"key":"\\\udc00"}`,
+			want: []event{{Line: 1, Err: `"key" is not valid UTF-8: \udc00 at byte 11 ` + halfPair}}},
+		{name: "ErrSurrogateKey", in: `{"\ud800":1}`,
+			want: []event{{Line: 1, Err: `a key is not valid UTF-8: \ud800 at byte 3 ` + halfPair}}},
+		{name: "ErrSurrogateFieldName", in: `{"fields":{"a\udfff":1}}`,
+			want: []event{{Line: 1, Err: `a field name is not valid UTF-8: \udfff at byte 14 ` + halfPair}}},
+		{name: "ErrSurrogateNested", in: `{"fields":{"obj":{"a":["\ud800"]}}}`,
+			want: []event{{Line: 1, Err: `field "obj" is not valid UTF-8: \ud800 at byte 25 ` + halfPair}}},
+		{name: "ErrInvalidJSONBeforeUTF8", in: "{\"key\":\"\xff\\ud800",
+			want: []event{{Line: 1, Err: "invalid JSON: unexpected end of JSON input (at byte 15)"}}},
 		{name: "ErrLineTooLong", in: long + strings.Repeat(" ", eventfile.MaxLineSize-len(long)+1) + "\n" + `{"key":"k2"}` + "\n" + long + long,
 			want: []event{{Line: 1, Err: "the line is longer than 1048576 bytes (1 MiB)"}, {Line: 2, Key: "k2"},
 				{Line: 3, Err: "the line is longer than 1048576 bytes (1 MiB)"}}},
@@ -96,6 +139,8 @@ func FuzzNDJSON(f *testing.F) {
 		`{"key":"a\"\u00e9\ud83d\ude00"}` + "\n\n" + `{"fields":{"x":-0.5e+10}}`,
 		`{"key":1}`, `{"fields":[]}`, `{"amout":1}`, `{"key":"a","key":"b"}`, "{\"key\":\"\xff\"}", `{"key":"k"} x`,
 		"\xEF\xBB\xBF{}\r\n{", `{"fields":{"a":[[[[]]]]}}`, `{"fields":{"a":tru}}`, `{"cures":null,"fields":null}`,
+		"{\"subject\":\"Caf\xe9 au lait\"}", `{"key":"\ud800"}`, `{"key":"\udc00\ud800"}`, `{"\\\ud83d\u0041":1}`,
+		`{"fields":{"a":["\uD83D\uDE00"],"\\ud800":"\ud83d\ude00"}}`, "{\"fields\":{\"a\":{\"\xed\xa0\x80\":1}}}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -113,20 +158,66 @@ func FuzzNDJSON(f *testing.F) {
 				t.Fatalf("Line=%d of %d lines", in.Line, len(lines))
 			}
 			line := bytes.TrimSuffix(lines[in.Line-1], []byte("\r"))
-			valid := json.Valid(line)
+			valid, text := json.Valid(line), isUTF8JSON(line)
 			switch {
 			case in.Err == nil:
-				if !valid {
-					t.Fatalf("line %q is not valid JSON but decoded as %+v", line, in)
+				if !valid || !text {
+					t.Fatalf("line %q (json.Valid %t, UTF-8 %t) decoded as %+v", line, valid, text, in)
 				}
 				assertSameAsEncodingJSON(t, line, event{Key: in.Key, Type: in.Type, Subject: in.Subject,
 					OccurredAt: in.OccurredAt, Fields: in.Fields, Cures: in.Cures})
 			case strings.HasPrefix(in.Err.Error(), "invalid JSON") == valid:
 				t.Fatalf("line %q (json.Valid %t): %v", line, valid, in.Err)
+			case strings.Contains(in.Err.Error(), "not valid UTF-8") && text:
+				t.Fatalf("line %q is valid UTF-8: %v", line, in.Err)
 			}
 		}
 		t.Fatalf("Next did not return io.EOF after %d lines", len(lines))
 	})
+}
+
+// isUTF8JSON reports whether the JSON text line is valid UTF-8 once its
+// escapes are resolved: its bytes are, and each \u escape of a surrogate is
+// half of a pair (which encoding/json would replace with U+FFFD). It is the
+// fuzz tests' oracle, written apart from the decoder's check.
+func isUTF8JSON(line []byte) bool {
+	if !utf8.Valid(line) {
+		return false
+	}
+	var units []uint16 // a run of \u escapes
+	flush := func() bool {
+		for i := 0; i < len(units); i++ {
+			if !utf16.IsSurrogate(rune(units[i])) {
+				continue
+			}
+			if i+1 == len(units) || utf16.DecodeRune(rune(units[i]), rune(units[i+1])) == unicode.ReplacementChar {
+				return false
+			}
+			i++
+		}
+		units = units[:0]
+		return true
+	}
+	for i := 0; i < len(line); i++ {
+		if line[i] != '\\' {
+			if !flush() {
+				return false
+			}
+			continue
+		}
+		if i+5 < len(line) && line[i+1] == 'u' {
+			if u, err := strconv.ParseUint(string(line[i+2:i+6]), 16, 16); err == nil {
+				units = append(units, uint16(u))
+				i += 5
+				continue
+			}
+		}
+		if !flush() {
+			return false
+		}
+		i++ // the escaped byte
+	}
+	return flush()
 }
 
 // assertSameAsEncodingJSON fails unless got is what encoding/json (with

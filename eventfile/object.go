@@ -3,6 +3,7 @@ package eventfile
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -23,10 +24,11 @@ var errSyntax = errors.New("invalid JSON")
 // decodeObject decodes one event object into in. It is a small hand-written
 // decoder, several times faster than encoding/json on the ingest hot path and
 // stricter: keys match exactly (not case-insensitively) and a repeated key is
-// an error rather than silently overriding the first. Strings with escapes and
-// nested field values are handed to encoding/json, so that values are decoded
-// exactly as encoding/json does, numbers as json.Number. The strings of in
-// share s's memory.
+// an error rather than silently overriding the first, and so is a string that
+// is not valid UTF-8 (see UTF8Error), where encoding/json would put U+FFFD.
+// Strings with escapes and nested field values are handed to encoding/json,
+// so that values are decoded exactly as encoding/json does, numbers as
+// json.Number. The strings of in share s's memory.
 func decodeObject(s string, in *probity.EventInput) error {
 	d := objectDecoder{s: s}
 	err := d.event(in)
@@ -41,6 +43,15 @@ func decodeObject(s string, in *probity.EventInput) error {
 			return invalidf("invalid JSON: %s (at byte %d)", se, se.Offset)
 		}
 		return invalidf("invalid JSON")
+	}
+	return named(err, "a string")
+}
+
+// named returns the reporter's message for a string that is not valid UTF-8,
+// naming the string by format and args; any other error is returned as is.
+func named(err error, format string, args ...any) error {
+	if e, ok := err.(*UTF8Error); ok {
+		return invalidf("%s is %v", fmt.Sprintf(format, args...), e)
 	}
 	return err
 }
@@ -89,7 +100,7 @@ func (d *objectDecoder) event(in *probity.EventInput) error {
 		for {
 			name, err := d.str()
 			if err != nil {
-				return err
+				return named(err, "a key")
 			}
 			if err := d.next(':'); err != nil {
 				return err
@@ -152,7 +163,11 @@ func (d *objectDecoder) stringValue(name string) (string, error) {
 	if c := d.peek(); c != '"' {
 		return "", invalidf("%q must be a string, got %s", name, kindOf(c))
 	}
-	return d.str()
+	v, err := d.str()
+	if err != nil { // named boxes its arguments: not on the hot path
+		return "", named(err, "%q", name)
+	}
+	return v, nil
 }
 
 // fields decodes the fields object; null means no fields.
@@ -174,14 +189,14 @@ func (d *objectDecoder) fields() (map[string]any, error) {
 	for {
 		name, err := d.str()
 		if err != nil {
-			return nil, err
+			return nil, named(err, "a field name")
 		}
 		if err := d.next(':'); err != nil {
 			return nil, err
 		}
 		v, err := d.value()
 		if err != nil {
-			return nil, err
+			return nil, named(err, "field %s", quote(name))
 		}
 		if _, dup := m[name]; dup {
 			return nil, invalidf("field %s appears twice", quote(name))
@@ -222,7 +237,9 @@ func (d *objectDecoder) value() (any, error) {
 }
 
 // str decodes a string token. Strings without escapes and with valid UTF-8,
-// nearly all of them, are sliced from d.s without a copy.
+// nearly all of them, are sliced from d.s without a copy. A string that is
+// not valid UTF-8 is a *UTF8Error, with its Offset in d.s, for the caller to
+// name the string.
 func (d *objectDecoder) str() (string, error) {
 	if d.peek() != '"' {
 		return "", errSyntax
@@ -233,7 +250,9 @@ func (d *objectDecoder) str() (string, error) {
 		case c == '"':
 			v := d.s[start:i]
 			if !ascii && !utf8.ValidString(v) {
-				return d.slowStr()
+				e := checkUTF8(v)
+				e.Offset += start
+				return "", e
 			}
 			d.i = i + 1
 			return v, nil
@@ -248,12 +267,18 @@ func (d *objectDecoder) str() (string, error) {
 	return "", errSyntax
 }
 
-// slowStr decodes the string token at d.i with encoding/json, which resolves
-// escapes and replaces invalid UTF-8 with U+FFFD.
+// slowStr decodes the string token at d.i, which has escapes, with
+// encoding/json, after making sure that it is valid UTF-8 and that its
+// escapes make no half surrogate pair, either of which encoding/json would
+// replace with U+FFFD.
 func (d *objectDecoder) slowStr() (string, error) {
 	for i := d.i + 1; i < len(d.s); i++ {
 		switch c := d.s[i]; {
 		case c == '"':
+			if e := checkUTF8(d.s[d.i : i+1]); e != nil {
+				e.Offset += d.i
+				return "", e
+			}
 			var v string
 			if err := json.Unmarshal([]byte(d.s[d.i:i+1]), &v); err != nil {
 				return "", errSyntax
