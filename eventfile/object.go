@@ -272,10 +272,12 @@ func (d *objectDecoder) str() (string, error) {
 // escapes make no half surrogate pair, either of which encoding/json would
 // replace with U+FFFD.
 func (d *objectDecoder) slowStr() (string, error) {
+	ascii, halfPair := true, false
 	for i := d.i + 1; i < len(d.s); i++ {
 		switch c := d.s[i]; {
 		case c == '"':
-			if e := checkUTF8(d.s[d.i : i+1]); e != nil {
+			if (!ascii && !utf8.ValidString(d.s[d.i:i+1])) || halfPair {
+				e := checkUTF8(d.s[d.i : i+1]) // where, and which comes first
 				e.Offset += d.i
 				return "", e
 			}
@@ -286,9 +288,18 @@ func (d *objectDecoder) slowStr() (string, error) {
 			d.i = i + 1
 			return v, nil
 		case c == '\\':
+			if r, ok := hexEscape(d.s[i:]); ok && r >= 0xd800 && r <= 0xdfff {
+				if r2, ok := hexEscape(d.s[i+6:]); ok && r <= 0xdbff && r2 >= 0xdc00 && r2 <= 0xdfff {
+					i += 6 // a pair: on to the second half
+				} else {
+					halfPair = true
+				}
+			}
 			i++ // the escaped byte; encoding/json checks the escape
 		case c < 0x20:
 			return "", errSyntax
+		case c >= 0x80:
+			ascii = false
 		}
 	}
 	return "", errSyntax
