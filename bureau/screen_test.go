@@ -15,7 +15,7 @@ const (
 	plantedUSCC  = "91350100-m000100y43"    // uscc:91350100M000100Y43
 	aliceNoCheck = "11010519491231002"      // alice without her X
 	plantedOwn   = "1101-0519-4912-3100-2"  // alice, dashed, without her X
-	plantedNote  = "settled; ref 11010519491231002X"
+	plantedNote  = "settled; ref 440305199001011248"
 )
 
 // lendingWithNotes is the lending spec with a text field on settlements.
