@@ -30,9 +30,28 @@ const (
 	ActionOpeningsRead = "openings.read"
 )
 
-// InstallationLog names the log every leaf goes to until domains have logs
-// of their own; a domain id cannot take it (ids start with [a-z0-9]).
+// ActionLogCheckpoint records, in the installation log, a domain log's
+// checkpoint: following the installation log commits to every domain log.
+const ActionLogCheckpoint = "log.checkpoint"
+
+// InstallationLog names the log of installation events: keys, principals,
+// refusals, and the domain logs' checkpoints. A domain id cannot take it
+// (ids start with [a-z0-9]).
 const InstallationLog = "_installation"
+
+// LogOf names the log a leaf goes to: a domain's writes and reads go to the
+// domain's own log; keys, principals, refusals and checkpoints of logs to
+// the installation log.
+func LogOf(l *AuditLeaf) string {
+	switch l.Action {
+	case ActionKeyCreated, ActionPrincipalCreated, ActionPrincipalRevoked, ActionAccessDenied, ActionLogCheckpoint:
+		return InstallationLog
+	}
+	if l.Domain == "" {
+		return InstallationLog
+	}
+	return l.Domain
+}
 
 // Formats of the audit log v2 (DESIGN.md, "The audit log (v2)").
 const (
@@ -195,15 +214,19 @@ var (
 	leafUnescaper = strings.NewReplacer("%25", "%", "%09", "\t", "%0A", "\n")
 )
 
-// Checkpoint is a signed statement of the log's size and root hash, in the
-// C2SP signed-note format. Every transaction that appends leaves writes one,
-// so a leaf beyond the latest checkpoint was not written by Probity.
+// Checkpoint is a signed statement of a log's size and root hash, a C2SP
+// tlog-checkpoint. Every transaction that appends leaves to a log writes
+// one, so a leaf beyond the latest checkpoint was not written by Probity.
 type Checkpoint struct {
-	Size uint64    `json:"size"`
-	Root []byte    `json:"root"`
-	At   time.Time `json:"at"`
-	// Note is the signed note: origin, size, base64 root, the previous
-	// checkpoint's size, a blank line and the signature.
+	Log  string `json:"log"`
+	Size uint64 `json:"size"`
+	Root []byte `json:"root"`
+	// At is when the checkpoint was made; it is not signed (the note has
+	// no extension lines).
+	At time.Time `json:"at"`
+	// Note is the signed note: origin, size, base64 root, a blank line and
+	// the signature; witnesses' cosignatures follow where it is served
+	// cosigned.
 	Note string `json:"note"`
 	// Range is the compact range of the tree at Size, from which the next
 	// checkpoint is computed without reading every leaf.
@@ -276,13 +299,15 @@ type Opening struct {
 	Inclusion [][]byte `json:"inclusion,omitempty"`
 }
 
-// OpeningBundle is openings with the signed checkpoint their inclusion
-// proofs lead to: all anyone needs to check them offline (see
+// OpeningBundle is openings with the signed checkpoints (by log) their
+// inclusion proofs lead to: all anyone needs to check them offline (see
 // audit.CheckBundle).
 type OpeningBundle struct {
-	Checkpoint string    `json:"checkpoint"`
-	Key        string    `json:"key"`
-	Openings   []Opening `json:"openings"`
+	Checkpoints map[string]string `json:"checkpoints"`
+	// Key is the note verifier key of the installation log; every log is
+	// signed by the same key, each under its own origin.
+	Key      string    `json:"key"`
+	Openings []Opening `json:"openings"`
 	// Next is the index to ask from for the next page, if there may be one.
 	Next *uint64 `json:"next,omitempty"`
 }
@@ -295,28 +320,39 @@ type Proof struct {
 	Hashes [][]byte `json:"hashes"`
 }
 
-// AuditService publishes the log: public leaves carry only commitments, so
-// anyone may read them and check the proofs.
+// LogInfo describes one log, for those who follow it.
+type LogInfo struct {
+	Name   string `json:"name"`
+	Origin string `json:"origin"`
+	// Key is the note verifier key of its checkpoints.
+	Key  string `json:"key"`
+	Size uint64 `json:"size"`
+}
+
+// AuditService publishes the logs: public leaves carry only commitments, so
+// anyone may read them and check the proofs. Every method taking a log
+// returns ENOTFOUND for a log that does not exist.
 type AuditService interface {
-	// Checkpoint returns the latest signed checkpoint.
-	Checkpoint(ctx context.Context) (*Checkpoint, error)
-	// Entries returns the public leaves with index in [start, end), at
-	// most MaxAuditEntries of them.
-	Entries(ctx context.Context, start, end uint64) ([]PublicEntry, error)
+	// Logs lists the logs: the installation log first, then each domain's.
+	Logs(ctx context.Context) ([]LogInfo, error)
+	// Checkpoint returns the latest signed checkpoint of a log.
+	Checkpoint(ctx context.Context, log string) (*Checkpoint, error)
+	// Entries returns the public leaves of a log with index in [start,
+	// end), at most MaxAuditEntries of them.
+	Entries(ctx context.Context, log string, start, end uint64) ([]PublicEntry, error)
 	// InclusionProof proves that the leaf at index is in the tree of size.
-	InclusionProof(ctx context.Context, index, size uint64) (*Proof, error)
+	InclusionProof(ctx context.Context, log string, index, size uint64) (*Proof, error)
 	// ConsistencyProof proves that the tree of size from is a prefix of the
 	// tree of size to.
-	ConsistencyProof(ctx context.Context, from, to uint64) (*Proof, error)
-	// PublicKey returns the note verifier key of the checkpoints.
-	PublicKey() string
-	// Openings returns the openings of the leaves of domain (every leaf
-	// when domain is "") with index from start, at most limit of them, with
-	// inclusion proofs to the latest checkpoint. Only the installation's
-	// auditors and operators may read every leaf's; a domain's admins and
-	// auditors those of their domain; EFORBIDDEN otherwise. The read is
-	// itself a leaf.
-	Openings(ctx context.Context, domain string, start uint64, limit int) (*OpeningBundle, error)
+	ConsistencyProof(ctx context.Context, log string, from, to uint64) (*Proof, error)
+	// PublicKey returns the note verifier key of a log's checkpoints.
+	PublicKey(log string) string
+	// Openings returns the openings of a log's leaves with index from
+	// start, at most limit of them, with inclusion proofs to its latest
+	// checkpoint. The installation's auditors and operators may read every
+	// log's; a domain's admins their domain's log; EFORBIDDEN otherwise. The
+	// read is itself a leaf.
+	Openings(ctx context.Context, log string, start uint64, limit int) (*OpeningBundle, error)
 }
 
 // MaxAuditEntries bounds one page of leaves.

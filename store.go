@@ -80,29 +80,42 @@ type ReadTx interface {
 	// Inquiries returns the reads (scores, decisions, reports) of a
 	// subject's record in a domain, oldest first, from their openings.
 	Inquiries(domain string, subject Pseudonym) ([]AuditLeaf, error)
-	// SubjectLeaves calls fn for every leaf about a subject in a domain
-	// whose opening is kept (not shredded), in index order.
+	// SubjectLeaves calls fn for every leaf about a subject in a domain's
+	// log whose opening is kept (not shredded), in index order.
 	SubjectLeaves(domain string, subject Pseudonym, fn func(*AuditEntry) error) error
-	// DomainLeaves calls fn for at most limit leaves of a domain (of every
-	// domain and none when domain is ""), from index start in index order.
-	DomainLeaves(domain string, start uint64, limit int, fn func(*AuditEntry) error) error
+	// Logs returns the name, origin and size of every log, in name order.
+	Logs() ([]LogInfo, error)
+	// LogOrigin returns a log's origin, or "" if there is no such log.
+	LogOrigin(log string) (string, error)
+	// LastSeal returns the size of a domain log's latest checkpoint that
+	// the installation log records (0 if none).
+	LastSeal(log string) (uint64, error)
+	// HasV1Log reports whether the store holds leaves of the first log
+	// format, which this release refuses to mix with its own.
+	HasV1Log() (bool, error)
 	// LogSize returns the number of audit leaves: one more than the
 	// largest index.
-	LogSize() (uint64, error)
+	LogSize(log string) (uint64, error)
 	// LeafRows returns how many leaf rows there are and their smallest and
 	// largest index, to tell a numbered log from one with rows outside it.
-	LeafRows() (count uint64, first, last int64, err error)
+	LeafRows(log string) (count uint64, first, last int64, err error)
 	// Leaves calls fn for each leaf with index in [start, end) in index
 	// order, as stored: the public data parsed, the opening checked
 	// against its commitment and parsed, the hash unchecked; a row that is
 	// not a valid leaf (or whose opening does not open it) comes with
 	// Invalid set rather than an error.
-	Leaves(start, end uint64, fn func(*AuditEntry) error) error
+	Leaves(log string, start, end uint64, fn func(*AuditEntry) error) error
+	// LogLeaves calls fn for at most limit leaves of a log from index
+	// start, in index order, like Leaves.
+	LogLeaves(log string, start uint64, limit int, fn func(*AuditEntry) error) error
 	// LatestCheckpoint returns the checkpoint of the largest size, or nil
 	// if there is none.
-	LatestCheckpoint() (*Checkpoint, error)
-	// Checkpoints calls fn for every checkpoint in size order.
-	Checkpoints(fn func(*Checkpoint) error) error
+	LatestCheckpoint(log string) (*Checkpoint, error)
+	// Checkpoints calls fn for every checkpoint of a log in size order.
+	Checkpoints(log string, fn func(*Checkpoint) error) error
+	// CheckpointAt returns a log's checkpoint of size; ENOTFOUND if there
+	// is none.
+	CheckpointAt(log string, size uint64) (*Checkpoint, error)
 	// Principal returns one principal; ENOTFOUND if there is none.
 	Principal(id string) (*Principal, error)
 	// Principals returns every principal, oldest first.
@@ -129,9 +142,14 @@ type Tx interface {
 	// was stored: false, storing nothing for it, if the domain already holds
 	// an event with its key. Keys within one call must be distinct.
 	InsertEvents(events []*Event, points [][]Points) ([]bool, error)
-	// AppendLeaves appends leaves to the log, numbering them from the
+	// LockLog makes the transaction the only writer of a log until it
+	// ends, creating the log with origin if need be: writers lock only the logs they
+	// append to, so domains never wait for each other. It must be called
+	// before the log's size is read for an append.
+	LockLog(log, origin string) error
+	// AppendLeaves appends leaves to a locked log, numbering them from its
 	// current size, and returns their entries with index, data and hash.
-	AppendLeaves(leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	AppendLeaves(log string, leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
 	// ShredLeaves deletes the openings (salt, record) and subject column
 	// of every leaf about a subject in a domain (but those of court orders
 	// and of earlier erasures), marking each shredded by

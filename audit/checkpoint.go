@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -18,11 +19,14 @@ import (
 // KeyFile is the checkpoint signing key's file in the data directory.
 const KeyFile = "audit.key"
 
-// Signer signs checkpoints with the installation's Ed25519 note key.
+// Signer signs checkpoints with the installation's Ed25519 note key. One
+// key signs every log, each under its own origin as the key's name (C2SP
+// tlog-checkpoint: the signature's key name is the log's origin).
 type Signer struct {
 	signer   note.Signer
 	verifier note.Verifier
 	public   string
+	priv     ed25519.PrivateKey
 }
 
 // LoadOrCreateSigner reads the signing key from dir, creating it (mode 0600)
@@ -53,7 +57,11 @@ func LoadOrCreateSigner(dir string) (*Signer, bool, error) {
 	if err != nil || v.Name() != s.Name() || v.KeyHash() != s.KeyHash() {
 		return nil, false, fmt.Errorf("%s: the public key does not match the private key", path)
 	}
-	return &Signer{signer: s, verifier: v, public: lines[1]}, created, nil
+	priv, err := privateKey(lines[0])
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %v", path, err)
+	}
+	return &Signer{signer: s, verifier: v, public: lines[1], priv: priv}, created, nil
 }
 
 func createKey(dir, path string) ([]byte, error) {
@@ -82,23 +90,100 @@ func createKey(dir, path string) ([]byte, error) {
 	return buf, f.Close()
 }
 
-// PublicKey returns the note verifier key, to be published.
+// privateKey reads the Ed25519 key of a note signer key
+// (PRIVATE+KEY+name+hash+base64(0x01 || seed)).
+func privateKey(skey string) (ed25519.PrivateKey, error) {
+	parts := strings.SplitN(skey, "+", 5) // the key's base64 may hold + too
+	if len(parts) != 5 {
+		return nil, fmt.Errorf("malformed signer key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return nil, fmt.Errorf("not an Ed25519 signer key")
+	}
+	return ed25519.NewKeyFromSeed(raw[1:]), nil
+}
+
+// PublicKey returns the note verifier key under the key's own name; it
+// identifies the key the installation's logs are signed with.
 func (s *Signer) PublicKey() string { return s.public }
 
-// Origin returns the log's origin line, the name of its key.
-func (s *Signer) Origin() string { return s.signer.Name() }
+// LogKey returns the note verifier key of the log whose origin is origin.
+func (s *Signer) LogKey(origin string) string {
+	vkey, err := note.NewEd25519VerifierKey(origin, s.priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err) // only for a malformed origin, which CheckOrigin refuses
+	}
+	return vkey
+}
 
-// Verifier returns the verifier of the signer's notes.
-func (s *Signer) Verifier() note.Verifier { return s.verifier }
+// KeyName returns the name of the key, from which the default origin
+// prefix is made.
+func (s *Signer) KeyName() string { return s.signer.Name() }
 
-// Sign returns the checkpoint of size with root, signed.
-func (s *Signer) Sign(size uint64, root []byte, prev uint64, at time.Time, rng [][]byte) (*probity.Checkpoint, error) {
-	text := fmt.Sprintf("%s\n%d\n%s\nprev %d\ntime %s\n", s.Origin(), size, base64.StdEncoding.EncodeToString(root), prev, at.UTC().Format(time.RFC3339Nano))
-	signed, err := note.Sign(&note.Note{Text: text}, s.signer)
+// Verifier returns the verifiers of every log the key signs.
+func (s *Signer) Verifier() note.Verifiers { return KeyVerifiers{s.priv.Public().(ed25519.PublicKey)} }
+
+// Sign returns the checkpoint of a log of size with root, signed under
+// the log's origin: a C2SP tlog-checkpoint with no extension lines. The
+// time it was made is kept beside it, unsigned.
+func (s *Signer) Sign(log, origin string, size uint64, root []byte, at time.Time, rng [][]byte) (*probity.Checkpoint, error) {
+	text := fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root))
+	signed, err := note.Sign(&note.Note{Text: text}, originSigner{s, origin})
 	if err != nil {
 		return nil, err
 	}
-	return &probity.Checkpoint{Size: size, Root: root, At: at.UTC(), Note: string(signed), Range: rng}, nil
+	return &probity.Checkpoint{Log: log, Size: size, Root: root, At: at.UTC(), Note: string(signed), Range: rng}, nil
+}
+
+// originSigner signs notes with the key under the name origin.
+type originSigner struct {
+	s      *Signer
+	origin string
+}
+
+func (o originSigner) Name() string { return o.origin }
+
+func (o originSigner) KeyHash() uint32 {
+	v, err := note.NewVerifier(o.s.LogKey(o.origin))
+	if err != nil {
+		panic(err)
+	}
+	return v.KeyHash()
+}
+
+func (o originSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(o.s.priv, msg), nil }
+
+// KeyVerifiers verifies signatures of one Ed25519 key under any name: the
+// logs of one installation share the key, each under its own origin.
+type KeyVerifiers struct{ Public ed25519.PublicKey }
+
+// Verifier returns the verifier of name if hash is the key's hash under
+// that name.
+func (k KeyVerifiers) Verifier(name string, hash uint32) (note.Verifier, error) {
+	vkey, err := note.NewEd25519VerifierKey(name, k.Public)
+	if err == nil {
+		var v note.Verifier
+		if v, err = note.NewVerifier(vkey); err == nil && v.KeyHash() == hash {
+			return v, nil
+		}
+	}
+	return nil, &note.UnknownVerifierError{Name: name, KeyHash: hash}
+}
+
+// VerifiersOf returns the verifiers of every origin signed with the key of
+// vkey (a note verifier key of any one of the installation's logs).
+func VerifiersOf(vkey string) (note.Verifiers, error) {
+	v, err := note.NewVerifier(strings.TrimSpace(vkey))
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a note verifier key (want name+hash+base64, as GET /v1/audit/key or GET /logs gives it): %v", vkey, err)
+	}
+	parts := strings.SplitN(strings.TrimSpace(vkey), "+", 3) // name+hash+base64, which may hold + too
+	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
+		return nil, fmt.Errorf("key %s is not an Ed25519 note key", v.Name())
+	}
+	return KeyVerifiers{ed25519.PublicKey(raw[1:])}, nil
 }
 
 // SignedCheckpoint is what a verified checkpoint note says.
@@ -106,13 +191,14 @@ type SignedCheckpoint struct {
 	Origin string
 	Size   uint64
 	Root   []byte
-	Prev   uint64
-	At     time.Time
 }
 
-// OpenCheckpoint verifies a checkpoint note's signature with vkey and parses it.
-func OpenCheckpoint(signed []byte, verifier note.Verifier) (*SignedCheckpoint, error) {
-	n, err := note.Open(signed, note.VerifierList(verifier))
+// OpenCheckpoint verifies a checkpoint note's signature and parses it: a
+// C2SP tlog-checkpoint (origin, size, base64 root). Extension lines are
+// refused: Probity writes none. Signatures of unknown keys (witnesses'
+// cosignatures) are ignored here.
+func OpenCheckpoint(signed []byte, verifiers note.Verifiers) (*SignedCheckpoint, error) {
+	n, err := note.Open(signed, verifiers)
 	if err != nil {
 		return nil, fmt.Errorf("signature: %v", err)
 	}
@@ -120,26 +206,18 @@ func OpenCheckpoint(signed []byte, verifier note.Verifier) (*SignedCheckpoint, e
 		return nil, err
 	}
 	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
-	if len(lines) < 3 {
-		return nil, fmt.Errorf("want origin, size and root lines, got %d lines", len(lines))
+	if len(lines) != 3 {
+		return nil, fmt.Errorf("want exactly the origin, size and root lines, got %d lines", len(lines))
 	}
 	c := &SignedCheckpoint{Origin: lines[0]}
-	if c.Size, err = strconv.ParseUint(lines[1], 10, 64); err != nil {
-		return nil, fmt.Errorf("size line %q: %v", lines[1], err)
+	if n.Sigs[0].Name != c.Origin {
+		return nil, fmt.Errorf("signed by key %s, not by the key of its origin %s", n.Sigs[0].Name, c.Origin)
+	}
+	if c.Size, err = strconv.ParseUint(lines[1], 10, 64); err != nil || strconv.FormatUint(c.Size, 10) != lines[1] {
+		return nil, fmt.Errorf("size line %q is not a decimal number", lines[1])
 	}
 	if c.Root, err = base64.StdEncoding.DecodeString(lines[2]); err != nil || len(c.Root) != 32 {
 		return nil, fmt.Errorf("root line %q is not a base64 SHA-256 hash", lines[2])
-	}
-	for _, l := range lines[3:] {
-		if v, ok := strings.CutPrefix(l, "prev "); ok {
-			if c.Prev, err = strconv.ParseUint(v, 10, 64); err != nil {
-				return nil, fmt.Errorf("prev line %q: %v", l, err)
-			}
-		} else if v, ok := strings.CutPrefix(l, "time "); ok {
-			if c.At, err = time.Parse(time.RFC3339Nano, v); err != nil {
-				return nil, fmt.Errorf("time line %q: %v", l, err)
-			}
-		}
 	}
 	return c, nil
 }

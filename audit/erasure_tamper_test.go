@@ -16,18 +16,18 @@ import (
 // pointed at another leaf shows.
 func TestVerifyErasure(t *testing.T) {
 	const rent = "city.rent-utilities"
-	const firstShred = `(SELECT MIN(idx) FROM audit_leaves WHERE erased_by IS NOT NULL)`
+	const firstShred = `(SELECT MIN(idx) FROM log_leaves WHERE log = 'city.rent-utilities' AND erased_by IS NOT NULL)`
 	for _, tt := range []struct {
 		name, tamper, want string
 	}{
 		{"None", ``, ``},
-		{"Unmark", `UPDATE audit_leaves SET erased_by = NULL WHERE idx = ` + firstShred, "opening (salt and record) is missing"},
-		{"ShredMore", `UPDATE audit_leaves SET salt = NULL, record = NULL, pseudonym = NULL,
-			erased_by = (SELECT MAX(idx) FROM audit_leaves WHERE action = 'subject.erased')
-			WHERE idx = (SELECT MIN(idx) FROM audit_leaves WHERE domain = 'city.rent-utilities' AND pseudonym IS NOT NULL AND action = 'score.read')`,
+		{"Unmark", `UPDATE log_leaves SET erased_by = NULL WHERE log = 'city.rent-utilities' AND idx = ` + firstShred, "opening (salt and record) is missing"},
+		{"ShredMore", `UPDATE log_leaves SET salt = NULL, record = NULL, pseudonym = NULL,
+			erased_by = (SELECT MAX(idx) FROM log_leaves WHERE log = 'city.rent-utilities' AND action = 'subject.erased')
+			WHERE log = 'city.rent-utilities' AND idx = (SELECT MIN(idx) FROM log_leaves WHERE domain = 'city.rent-utilities' AND pseudonym IS NOT NULL AND action = 'score.read')`,
 			"not the ones it recorded"},
-		{"Retarget", `UPDATE audit_leaves SET erased_by = erased_by - 1 WHERE idx = ` + firstShred, "not an erasure"},
-		{"KeepSubject", `UPDATE audit_leaves SET pseudonym = x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' WHERE idx = ` + firstShred, "still stored"},
+		{"Retarget", `UPDATE log_leaves SET erased_by = erased_by - 1 WHERE log = 'city.rent-utilities' AND idx = ` + firstShred, "not an erasure"},
+		{"KeepSubject", `UPDATE log_leaves SET pseudonym = x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' WHERE log = 'city.rent-utilities' AND idx = ` + firstShred, "still stored"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -63,14 +63,14 @@ func TestVerifyErasure(t *testing.T) {
 			}
 			db := mustOpenRaw(t, dir)
 			var shredded, kept int
-			if err := db.QueryRow(`SELECT COUNT(*) FROM audit_leaves WHERE erased_by IS NOT NULL AND salt IS NULL AND record IS NULL AND pseudonym IS NULL`).Scan(&shredded); err != nil {
+			if err := db.QueryRow(`SELECT COUNT(*) FROM log_leaves WHERE erased_by IS NOT NULL AND salt IS NULL AND record IS NULL AND pseudonym IS NULL`).Scan(&shredded); err != nil {
 				t.Fatal(err)
 			}
 			// two entries, two reads and the opt-out of the subject who left
 			if shredded != 5 {
 				t.Fatalf("%d leaves shredded, want 5", shredded)
 			}
-			if err := db.QueryRow(`SELECT COUNT(*) FROM audit_leaves WHERE salt IS NOT NULL AND domain = 'city.rent-utilities' AND action IN ('event.accepted', 'score.read')`).Scan(&kept); err != nil {
+			if err := db.QueryRow(`SELECT COUNT(*) FROM log_leaves WHERE salt IS NOT NULL AND domain = 'city.rent-utilities' AND action IN ('event.accepted', 'score.read')`).Scan(&kept); err != nil {
 				t.Fatal(err)
 			}
 			if kept != 2 {

@@ -72,6 +72,11 @@ func populated(tb testing.TB, subjects int) string {
 	if _, err := in.bureau.Ingest(ctx, s.ID, d.Reader(), probity.IngestOptions{}); err != nil {
 		tb.Fatal(err)
 	}
+	// The installation log records the domain log's checkpoint after the
+	// ingest: a later change to that checkpoint shows against the record.
+	if n, err := in.bureau.SealLogs(ctx); err != nil || n != 1 {
+		tb.Fatalf("SealLogs = %d, %v; want the domain log recorded", n, err)
+	}
 	for i := range min(subjects, 20) {
 		id, _ := opts.Subject(i)
 		if _, err := in.bureau.Score(ctx, probity.ScoreRequest{Domain: s.ID, Subject: id, Purpose: "account_review"}); err != nil && probity.ErrorCode(err) != probity.EINVALID {

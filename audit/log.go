@@ -1,115 +1,277 @@
 package audit
 
 import (
+	"encoding/hex"
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/probity-dev/probity"
 )
 
-// Log appends leaves and checkpoints within the caller's transactions and
-// keeps the tree that proofs are served from.
+// Log appends leaves and checkpoints to the installation's logs within the
+// caller's transactions, and keeps each log's tree that proofs are served
+// from.
 type Log struct {
 	signer *Signer
 
-	mu   sync.Mutex
-	tree Tree
+	mu     sync.Mutex
+	prefix string
+	trees  map[string]*Tree
 }
 
-// NewLog returns a log signing its checkpoints with signer.
-func NewLog(signer *Signer) *Log { return &Log{signer: signer} }
+// NewLog returns the logs signing their checkpoints with signer, under
+// origins made from the default prefix (see DefaultPrefix) until SetPrefix.
+func NewLog(signer *Signer) *Log {
+	return &Log{signer: signer, prefix: DefaultPrefix(signer), trees: map[string]*Tree{}}
+}
 
-// Signer returns the log's checkpoint signer.
+// DefaultPrefix is the origin prefix of an installation whose operator set
+// none: it says the log is local, and names the key so that two
+// installations never share an origin.
+func DefaultPrefix(signer *Signer) string { return "localhost/" + signer.KeyName() }
+
+// CheckPrefix says what is wrong with an origin prefix, a schema-less URL
+// (C2SP tlog-checkpoint): a host, optionally a path, no scheme, no spaces.
+func CheckPrefix(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("the log origin prefix is empty; want a schema-less URL such as example.org/probity")
+	case strings.Contains(p, "://"):
+		return fmt.Errorf("log origin prefix %q has a scheme; want a schema-less URL such as example.org/probity", p)
+	case strings.HasSuffix(p, "/"):
+		return fmt.Errorf("log origin prefix %q ends in /; want example.org/probity (each log's origin is prefix/log)", p)
+	}
+	for _, r := range p {
+		if r <= ' ' || r > '~' || r == '+' {
+			return fmt.Errorf("log origin prefix %q holds %q; want printable ASCII without spaces or +", p, r)
+		}
+	}
+	return nil
+}
+
+// Signer returns the logs' checkpoint signer.
 func (l *Log) Signer() *Signer { return l.signer }
 
-// Batch is the leaves one transaction appends; Commit seals them with a
-// checkpoint in the same transaction, so that a crash can never leave a
-// change without its leaf, or a leaf without a signature.
+// SetPrefix sets the origin prefix the installation's logs were created
+// with.
+func (l *Log) SetPrefix(p string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prefix = p
+}
+
+// Prefix returns the origin prefix.
+func (l *Log) Prefix() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.prefix
+}
+
+// Origin returns a log's origin: the prefix and the log's name.
+func (l *Log) Origin(log string) string { return l.Prefix() + "/" + log }
+
+// PublicKey returns the note verifier key of a log's checkpoints.
+func (l *Log) PublicKey(log string) string { return l.signer.LogKey(l.Origin(log)) }
+
+// Batch is the leaves one transaction appends, to one log or several;
+// Commit seals each log it touched with a checkpoint in the same
+// transaction, so that a crash can never leave a change without its leaf,
+// or a leaf without a signature.
 type Batch struct {
 	log    *Log
 	tx     probity.Tx
-	hashes [][]byte
+	hashes map[string][][]byte
+	order  []string
 }
 
 // Begin starts the leaves of a transaction.
-func (l *Log) Begin(tx probity.Tx) *Batch { return &Batch{log: l, tx: tx} }
+func (l *Log) Begin(tx probity.Tx) *Batch {
+	return &Batch{log: l, tx: tx, hashes: map[string][][]byte{}}
+}
 
-// Add appends leaves, stamped with the transaction's time.
+// Add appends leaves, each to its log (probity.LogOf), stamped with the
+// transaction's time. The first leaf of a log locks that log until the
+// transaction ends: writers of other logs go on.
 func (b *Batch) Add(leaves ...probity.AuditLeaf) error {
 	for i := range leaves {
 		leaves[i].At = b.tx.Now()
 	}
-	entries, err := b.tx.AppendLeaves(leaves, HashLeaf)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		b.hashes = append(b.hashes, e.Hash)
+	for start := 0; start < len(leaves); {
+		name := probity.LogOf(&leaves[start])
+		end := start + 1
+		for end < len(leaves) && probity.LogOf(&leaves[end]) == name {
+			end++
+		}
+		if _, ok := b.hashes[name]; !ok {
+			if err := b.tx.LockLog(name, b.log.Origin(name)); err != nil {
+				return fmt.Errorf("lock log %s: %w", name, err)
+			}
+			b.hashes[name] = nil
+			b.order = append(b.order, name)
+		}
+		entries, err := b.tx.AppendLeaves(name, leaves[start:end], HashLeaf)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			b.hashes[name] = append(b.hashes[name], e.Hash)
+		}
+		start = end
 	}
 	return nil
 }
 
 // Len returns how many leaves the batch added.
-func (b *Batch) Len() int { return len(b.hashes) }
+func (b *Batch) Len() int {
+	n := 0
+	for _, h := range b.hashes {
+		n += len(h)
+	}
+	return n
+}
 
-// Commit writes the checkpoint over the batch's leaves, if it added any.
+// Commit writes a checkpoint over the batch's leaves of each log it added
+// to.
 func (b *Batch) Commit() error {
-	if len(b.hashes) == 0 {
+	for _, name := range b.order {
+		if err := b.commit(name, b.hashes[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Batch) commit(name string, hashes [][]byte) error {
+	if len(hashes) == 0 {
 		return nil
 	}
-	prev, err := b.tx.LatestCheckpoint()
+	prev, err := b.tx.LatestCheckpoint(name)
 	if err != nil {
 		return err
 	}
 	if prev == nil {
 		prev = &probity.Checkpoint{}
 	}
-	size, err := b.tx.LogSize()
+	size, err := b.tx.LogSize(name)
 	if err != nil {
 		return err
 	}
-	if want := prev.Size + uint64(len(b.hashes)); size != want {
-		return probity.Errorf(probity.EINTERNAL, "the log has %d leaves, but its latest checkpoint covers %d and this transaction added %d: run probity audit verify", size, prev.Size, len(b.hashes))
+	if want := prev.Size + uint64(len(hashes)); size != want {
+		return probity.Errorf(probity.EINTERNAL, "log %s has %d leaves, but its latest checkpoint covers %d and this transaction added %d: run probity audit verify", name, size, prev.Size, len(hashes))
 	}
-	rng, root, err := Extend(prev.Size, prev.Range, b.hashes)
+	rng, root, err := Extend(prev.Size, prev.Range, hashes)
 	if err != nil {
-		return fmt.Errorf("extend checkpoint %d: %w", prev.Size, err)
+		return fmt.Errorf("extend checkpoint %d of log %s: %w", prev.Size, name, err)
 	}
-	c, err := b.log.signer.Sign(size, root, prev.Size, b.tx.Now(), rng)
+	c, err := b.log.signer.Sign(name, b.log.Origin(name), size, root, b.tx.Now(), rng)
 	if err != nil {
 		return err
 	}
 	return b.tx.InsertCheckpoint(c)
 }
 
-// Tree returns the log's tree, brought up to the leaves stored in tx.
-func (l *Log) Tree(tx probity.ReadTx) (*Tree, error) {
+// Tree returns a log's tree, brought up to its latest checkpoint in tx.
+// Leaves beyond it are left out: in a write transaction they may not be
+// committed yet, and no proof leads to them.
+func (l *Log) Tree(tx probity.ReadTx, log string) (*Tree, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	size, err := tx.LogSize()
+	cp, err := tx.LatestCheckpoint(log)
 	if err != nil {
 		return nil, err
 	}
-	if size < l.tree.Size() {
-		l.tree = Tree{} // the store was replaced (a test, a restore): start over
+	size := uint64(0)
+	if cp != nil {
+		size = cp.Size
 	}
-	err = tx.Leaves(l.tree.Size(), size, func(e *probity.AuditEntry) error {
-		l.tree.Append(e.Hash)
+	t := l.trees[log]
+	if t == nil || size < t.Size() {
+		t = &Tree{} // new, or the store was replaced (a test, a restore): start over
+		l.trees[log] = t
+	}
+	err = tx.Leaves(log, t.Size(), size, func(e *probity.AuditEntry) error {
+		t.Append(e.Hash)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	snapshot := l.tree // shares node slices: appends never change existing nodes
+	snapshot := *t // shares node slices: appends never change existing nodes
 	return &snapshot, nil
 }
 
-// Record appends one leaf and seals it with a checkpoint: the whole log
-// work of a transaction that changes one thing.
+// Record appends one leaf and seals its log with a checkpoint: the whole
+// log work of a transaction that changes one thing.
 func (l *Log) Record(tx probity.Tx, leaf probity.AuditLeaf) error {
 	b := l.Begin(tx)
 	if err := b.Add(leaf); err != nil {
 		return err
 	}
 	return b.Commit()
+}
+
+// SealActor is the actor of the installation log's leaves that record the
+// domain logs' checkpoints.
+const SealActor = "probity"
+
+// Seal records in the installation log the latest checkpoint of every
+// domain log that grew since it was last recorded, and returns how many it
+// recorded. Following the installation log (and its witnesses) then
+// commits to every domain log. The leaves' records are public: their salt
+// is zero, so anyone holding a domain checkpoint can recompute the
+// commitment (see SealRecord).
+func (l *Log) Seal(tx probity.Tx) (int, error) {
+	logs, err := tx.Logs()
+	if err != nil {
+		return 0, err
+	}
+	var leaves []probity.AuditLeaf
+	for _, info := range logs {
+		if info.Name == probity.InstallationLog {
+			continue
+		}
+		cp, err := tx.LatestCheckpoint(info.Name)
+		if err != nil {
+			return 0, err
+		}
+		if cp == nil {
+			continue
+		}
+		sealed, err := tx.LastSeal(info.Name)
+		if err != nil {
+			return 0, err
+		}
+		if sealed >= cp.Size {
+			continue
+		}
+		leaves = append(leaves, SealLeaf(info.Name, cp.Size, cp.Root))
+	}
+	if len(leaves) == 0 {
+		return 0, nil
+	}
+	sort.Slice(leaves, func(i, j int) bool { return leaves[i].Domain < leaves[j].Domain })
+	b := l.Begin(tx)
+	if err := b.Add(leaves...); err != nil {
+		return 0, err
+	}
+	return len(leaves), b.Commit()
+}
+
+// SealLeaf is the installation log's leaf recording a domain log's
+// checkpoint of size with root.
+func SealLeaf(log string, size uint64, root []byte) probity.AuditLeaf {
+	return probity.AuditLeaf{Actor: SealActor, Action: probity.ActionLogCheckpoint, Domain: log,
+		Ref: strconv.FormatUint(size, 10), Digest: hex.EncodeToString(root)}
+}
+
+// SealRecord returns the record of the seal leaf at index of the
+// installation log for a domain log's checkpoint: with a zero salt, its
+// commitment is what that leaf's public line holds.
+func SealRecord(index uint64, log string, size uint64, root []byte) []byte {
+	l := SealLeaf(log, size, root)
+	l.Log, l.Index = probity.InstallationLog, index
+	return l.Record()
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/probity-dev/probity"
 	"golang.org/x/mod/sumdb/note"
@@ -45,20 +46,36 @@ func CheckOpening(o *probity.Opening, cp *SignedCheckpoint) (*probity.AuditLeaf,
 	return rec, nil
 }
 
-// CheckBundle checks a bundle of openings offline: the checkpoint's
-// signature with verifier, then every opening (CheckOpening). It returns
-// the checkpoint and the records opened, in the bundle's order (nil for
-// shredded ones).
-func CheckBundle(b *probity.OpeningBundle, verifier note.Verifier) (*SignedCheckpoint, []*probity.AuditLeaf, error) {
-	cp, err := OpenCheckpoint([]byte(b.Checkpoint), verifier)
-	if err != nil {
-		return nil, nil, fmt.Errorf("checkpoint: %v", err)
+// CheckBundle checks a bundle of openings offline: each log's checkpoint's
+// signature and origin, then every opening against its log's checkpoint
+// (CheckOpening). It returns the checkpoints by log and the records
+// opened, in the bundle's order (nil for shredded ones).
+func CheckBundle(b *probity.OpeningBundle, verifiers note.Verifiers) (map[string]*SignedCheckpoint, []*probity.AuditLeaf, error) {
+	cps := map[string]*SignedCheckpoint{}
+	for log, signed := range b.Checkpoints {
+		cp, err := OpenCheckpoint([]byte(signed), verifiers)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint of log %s: %v", log, err)
+		}
+		if !strings.HasSuffix(cp.Origin, "/"+log) {
+			return nil, nil, fmt.Errorf("checkpoint of log %s: its origin is %s, another log's", log, cp.Origin)
+		}
+		cps[log] = cp
 	}
 	records := make([]*probity.AuditLeaf, len(b.Openings))
 	for i := range b.Openings {
-		if records[i], err = CheckOpening(&b.Openings[i], cp); err != nil {
-			return cp, nil, err
+		o := &b.Openings[i]
+		pub, err := probity.ParsePublicLeaf([]byte(o.Leaf))
+		if err != nil {
+			return nil, nil, fmt.Errorf("leaf %d: %v", o.Index, err)
+		}
+		cp := cps[pub.Log]
+		if cp == nil {
+			return nil, nil, fmt.Errorf("leaf %s/%d: the file has no checkpoint of log %s", pub.Log, o.Index, pub.Log)
+		}
+		if records[i], err = CheckOpening(o, cp); err != nil {
+			return cps, nil, err
 		}
 	}
-	return cp, records, nil
+	return cps, records, nil
 }

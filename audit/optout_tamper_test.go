@@ -17,7 +17,7 @@ func TestVerifyOptOuts(t *testing.T) {
 		"Delete":    `DELETE FROM opt_outs`,
 		"Since":     `UPDATE opt_outs SET since = since - 1000000000`,
 		"Insert":    `INSERT INTO opt_outs SELECT domain, x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', since FROM opt_outs`,
-		"Reinstate": `INSERT INTO opt_outs SELECT domain, pseudonym, 1 FROM audit_leaves WHERE action = 'opt_out.cleared'`,
+		"Reinstate": `INSERT INTO opt_outs SELECT domain, pseudonym, 1 FROM log_leaves WHERE action = 'opt_out.cleared'`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -2,8 +2,10 @@ package audit_test
 
 import (
 	"fmt"
+	"github.com/probity-dev/probity"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,7 +22,7 @@ type checkpointRow struct {
 
 func checkpointAt(db *rawDB, size int64) (*checkpointRow, error) {
 	c := &checkpointRow{}
-	err := db.QueryRow(`SELECT size, at, root, note, range FROM audit_checkpoints WHERE size = ?`, size).Scan(&c.size, &c.at, &c.root, &c.note, &c.rng)
+	err := db.QueryRow(`SELECT size, at, root, note, range FROM log_checkpoints WHERE log = 'acme.lending' AND size = ?`, size).Scan(&c.size, &c.at, &c.root, &c.note, &c.rng)
 	return c, err
 }
 
@@ -34,7 +36,7 @@ func readCheckpoint(tb testing.TB, db *rawDB, size int64) *checkpointRow {
 }
 
 func sizesOf(db *rawDB) ([]int64, error) {
-	rows, err := db.Query(`SELECT size FROM audit_checkpoints ORDER BY size`)
+	rows, err := db.Query(`SELECT size FROM log_checkpoints WHERE log = 'acme.lending' ORDER BY size`)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +61,7 @@ func checkpointSizes(tb testing.TB, db *rawDB) []int64 {
 	return sizes
 }
 
-func checkpointName(size int64) string { return fmt.Sprintf("checkpoint %d:", size) }
+func checkpointName(size int64) string { return fmt.Sprintf("checkpoint acme.lending/%d:", size) }
 
 func randomCheckpoint(r *rand.Rand, db *rawDB) (*checkpointRow, []int64, error) {
 	sizes, err := sizesOf(db)
@@ -90,7 +92,7 @@ func editCheckpoint(column string, edit func(r *rand.Rand, c *checkpointRow) (ol
 		if err != nil {
 			return change{}, err
 		}
-		if err := exec1(db, `UPDATE audit_checkpoints SET "`+column+`" = ? WHERE size = ?`, nv, c.size); err != nil {
+		if err := exec1(db, `UPDATE log_checkpoints SET "`+column+`" = ? WHERE log = 'acme.lending' AND size = ?`, nv, c.size); err != nil {
 			return change{}, err
 		}
 		return change{fmt.Sprintf("checkpoint %d: %s %s → %s", c.size, column, show(old), show(nv)), checkpointName(c.size)}, nil
@@ -122,21 +124,36 @@ func checkpointTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("checkpoint %d: size changed to %d", c.size, s), checkpointName(s)},
-				exec1(db, `UPDATE audit_checkpoints SET size = ? WHERE size = ?`, s, c.size)
+				exec1(db, `UPDATE log_checkpoints SET size = ? WHERE log = 'acme.lending' AND size = ?`, s, c.size)
 		}},
-		{"checkpoints.at", editCheckpoint("at", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
-			return c.at, shift(r, c.at), nil
-		})},
-		{"checkpoints.range", editCheckpoint("range", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
-			return c.rng, flipByte(r, c.rng), nil
-		})},
-		{"checkpoints.delete", func(r *rand.Rand, db *rawDB) (change, error) {
+		// checkpoints.at is not a tamper: when a checkpoint was made is kept
+		// beside it, unsigned (C2SP tlog-checkpoint has no time line).
+		{"checkpoints.log", func(r *rand.Rand, db *rawDB) (change, error) {
 			c, _, err := randomCheckpoint(r, db)
 			if err != nil {
 				return change{}, err
 			}
-			return change{fmt.Sprintf("checkpoint %d: deleted", c.size), fmt.Sprintf("checkpoint %d,", c.size)},
-				exec1(db, `DELETE FROM audit_checkpoints WHERE size = ?`, c.size)
+			var taken int
+			if err := db.QueryRow(`SELECT COUNT(*) FROM log_checkpoints WHERE log = '_installation' AND size = ?`, c.size).Scan(&taken); err != nil || taken > 0 {
+				return change{}, errNoop
+			}
+			return change{fmt.Sprintf("checkpoint %d: moved to the installation log", c.size), fmt.Sprintf("checkpoint _installation/%d:", c.size)},
+				exec1(db, `UPDATE log_checkpoints SET log = '_installation' WHERE log = 'acme.lending' AND size = ?`, c.size)
+		}},
+		{"checkpoints.range", editCheckpoint("range", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			return c.rng, flipByte(r, c.rng), nil
+		})},
+		// A checkpoint between others can be deleted unseen by the store
+		// alone (C2SP checkpoints carry no link to the previous one; the
+		// tree and the latest checkpoint still verify): what the
+		// installation log recorded of it, and witnesses, keep it.
+		{"checkpoints.delete.sealed", func(r *rand.Rand, db *rawDB) (change, error) {
+			size, err := sealedSize(db)
+			if err != nil {
+				return change{}, err
+			}
+			return change{fmt.Sprintf("checkpoint %d, recorded in the installation log: deleted", size), "records checkpoint " + strconv.FormatInt(size, 10) + " of log acme.lending"},
+				exec1(db, `DELETE FROM log_checkpoints WHERE log = 'acme.lending' AND size = ?`, size)
 		}},
 		{"checkpoints.delete.latest", func(r *rand.Rand, db *rawDB) (change, error) {
 			sizes, err := sizesOf(db)
@@ -145,7 +162,7 @@ func checkpointTampers() []tamper {
 			}
 			last := sizes[len(sizes)-1]
 			return change{fmt.Sprintf("checkpoint %d, the latest: deleted", last), fmt.Sprintf("log has %d leaves", last)},
-				exec1(db, `DELETE FROM audit_checkpoints WHERE size = ?`, last)
+				exec1(db, `DELETE FROM log_checkpoints WHERE log = 'acme.lending' AND size = ?`, last)
 		}},
 		{"checkpoints.insert.copy", func(r *rand.Rand, db *rawDB) (change, error) {
 			c, sizes, err := randomCheckpoint(r, db)
@@ -157,7 +174,21 @@ func checkpointTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("checkpoint %d: inserted, a copy of checkpoint %d", s, c.size), checkpointName(s)},
-				exec1(db, `INSERT INTO audit_checkpoints (size, at, root, note, range) VALUES (?, ?, ?, ?, ?)`, s, c.at, c.root, c.note, c.rng)
+				exec1(db, `INSERT INTO log_checkpoints (log, size, at, root, note, range) VALUES ('acme.lending', ?, ?, ?, ?, ?)`, s, c.at, c.root, c.note, c.rng)
 		}},
 	}
+}
+
+// sealedSize returns the size of the domain log's checkpoint that the
+// installation log records.
+func sealedSize(db *rawDB) (int64, error) {
+	var record []byte
+	if err := db.QueryRow(`SELECT record FROM log_leaves WHERE log = '_installation' AND action = 'log.checkpoint' ORDER BY idx DESC LIMIT 1`).Scan(&record); err != nil {
+		return 0, err
+	}
+	l, err := probity.ParseRecord(record)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(l.Ref, 10, 64)
 }

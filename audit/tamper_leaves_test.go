@@ -22,13 +22,13 @@ type leafRow struct {
 
 func logSize(db *rawDB) (int64, error) {
 	var n int64
-	err := db.QueryRow(`SELECT MAX(idx) + 1 FROM audit_leaves`).Scan(&n)
+	err := db.QueryRow(`SELECT MAX(idx) + 1 FROM log_leaves WHERE log = 'acme.lending'`).Scan(&n)
 	return n, err
 }
 
 func leafAt(db *rawDB, idx int64) (*leafRow, error) {
 	l := &leafRow{}
-	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash, salt, record FROM audit_leaves WHERE idx = ?`, idx).
+	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash, salt, record FROM log_leaves WHERE log = 'acme.lending' AND idx = ?`, idx).
 		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash, &l.salt, &l.record)
 	return l, err
 }
@@ -41,7 +41,7 @@ func randomLeaf(r *rand.Rand, db *rawDB) (*leafRow, error) {
 	return leafAt(db, r.Int64N(n))
 }
 
-func leafName(idx int64) string { return fmt.Sprintf("leaf %d:", idx) }
+func leafName(idx int64) string { return fmt.Sprintf("leaf acme.lending/%d:", idx) }
 
 // editLeaf sets one column of a random leaf to what edit returns.
 func editLeaf(column string, edit func(r *rand.Rand, l *leafRow) (old, new any, err error)) func(*rand.Rand, *rawDB) (change, error) {
@@ -54,7 +54,7 @@ func editLeaf(column string, edit func(r *rand.Rand, l *leafRow) (old, new any, 
 		if err != nil {
 			return change{}, err
 		}
-		if err := exec1(db, `UPDATE audit_leaves SET `+column+` = ? WHERE idx = ?`, nv, l.idx); err != nil {
+		if err := exec1(db, `UPDATE log_leaves SET `+column+` = ? WHERE log = 'acme.lending' AND idx = ?`, nv, l.idx); err != nil {
 			return change{}, err
 		}
 		return change{fmt.Sprintf("leaf %d: %s %s → %s", l.idx, column, show(old), show(nv)), leafName(l.idx)}, nil
@@ -127,7 +127,7 @@ func recommit(data, salt, record []byte) ([]byte, []byte, error) {
 // that this checkpoint's root no longer matches.
 func coveringCheckpoint(db *rawDB, idx int64) (string, error) {
 	var size int64
-	err := db.QueryRow(`SELECT MIN(size) FROM audit_checkpoints WHERE size > ?`, idx).Scan(&size)
+	err := db.QueryRow(`SELECT MIN(size) FROM log_checkpoints WHERE log = 'acme.lending' AND size > ?`, idx).Scan(&size)
 	return checkpointName(size), err
 }
 
@@ -185,7 +185,7 @@ func leafTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("leaf %d: record %q → %q, committed and hashed anew", l.idx, l.record, rec), names},
-				exec1(db, `UPDATE audit_leaves SET data = ?, hash = ?, record = ? WHERE idx = ?`, d, h, rec, l.idx)
+				exec1(db, `UPDATE log_leaves SET data = ?, hash = ?, record = ? WHERE log = 'acme.lending' AND idx = ?`, d, h, rec, l.idx)
 		}},
 		{"leaves.opening.delete", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
@@ -193,7 +193,7 @@ func leafTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("leaf %d: opening deleted", l.idx), leafName(l.idx)},
-				exec1(db, `UPDATE audit_leaves SET salt = NULL, record = NULL WHERE idx = ?`, l.idx)
+				exec1(db, `UPDATE log_leaves SET salt = NULL, record = NULL WHERE log = 'acme.lending' AND idx = ?`, l.idx)
 		}},
 		{"leaves.opening.shred", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
@@ -206,7 +206,7 @@ func leafTampers() []tamper {
 			}
 			by := l.idx + 1 + r.Int64N(size-l.idx)
 			return change{fmt.Sprintf("leaf %d: opening shredded as if by leaf %d", l.idx, by), leafName(l.idx)},
-				exec1(db, `UPDATE audit_leaves SET salt = NULL, record = NULL, pseudonym = NULL, erased_by = ? WHERE idx = ?`, by, l.idx)
+				exec1(db, `UPDATE log_leaves SET salt = NULL, record = NULL, pseudonym = NULL, erased_by = ? WHERE log = 'acme.lending' AND idx = ?`, by, l.idx)
 		}},
 		{"leaves.data.rehash", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
@@ -222,7 +222,7 @@ func leafTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("leaf %d: data %q → %q, hash recomputed", l.idx, l.data, d), names},
-				exec1(db, `UPDATE audit_leaves SET data = ?, hash = ? WHERE idx = ?`, d, audit.HashLeaf(d), l.idx)
+				exec1(db, `UPDATE log_leaves SET data = ?, hash = ? WHERE log = 'acme.lending' AND idx = ?`, d, audit.HashLeaf(d), l.idx)
 		}},
 		{"leaves.hash", editLeaf("hash", func(r *rand.Rand, l *leafRow) (any, any, error) {
 			return l.hash, flipByte(r, l.hash), nil
@@ -262,14 +262,14 @@ func leafTampers() []tamper {
 			}
 			to := size + r.Int64N(3)
 			return change{fmt.Sprintf("leaf %d: moved to index %d", l.idx, to), leafName(l.idx)},
-				exec1(db, `UPDATE audit_leaves SET idx = ? WHERE idx = ?`, to, l.idx)
+				exec1(db, `UPDATE log_leaves SET idx = ? WHERE log = 'acme.lending' AND idx = ?`, to, l.idx)
 		}},
 		{"leaves.delete", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
 			if err != nil {
 				return change{}, err
 			}
-			return change{fmt.Sprintf("leaf %d: deleted", l.idx), leafName(l.idx)}, exec1(db, `DELETE FROM audit_leaves WHERE idx = ?`, l.idx)
+			return change{fmt.Sprintf("leaf %d: deleted", l.idx), leafName(l.idx)}, exec1(db, `DELETE FROM log_leaves WHERE log = 'acme.lending' AND idx = ?`, l.idx)
 		}},
 		{"leaves.delete.last", func(r *rand.Rand, db *rawDB) (change, error) {
 			size, err := logSize(db)
@@ -277,7 +277,7 @@ func leafTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("leaf %d, the last: deleted", size-1), fmt.Sprintf("log has %d leaves", size-1)},
-				exec1(db, `DELETE FROM audit_leaves WHERE idx = ?`, size-1)
+				exec1(db, `DELETE FROM log_leaves WHERE log = 'acme.lending' AND idx = ?`, size-1)
 		}},
 		{"leaves.insert.end", func(r *rand.Rand, db *rawDB) (change, error) {
 			l, err := randomLeaf(r, db)
@@ -293,7 +293,7 @@ func leafTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("leaf %d: inserted, a copy of leaf %d, correctly numbered, committed and hashed", size, l.idx), fmt.Sprintf("log has %d leaves", size+1)},
-				exec1(db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash, salt, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, size, l.domain, l.pseudonym, l.action, d, h, l.salt, rec)
+				exec1(db, `INSERT INTO log_leaves (log, idx, domain, pseudonym, action, data, hash, salt, record) VALUES ('acme.lending', ?, ?, ?, ?, ?, ?, ?, ?)`, size, l.domain, l.pseudonym, l.action, d, h, l.salt, rec)
 		}},
 		{"leaves.swap", swapLeaves(false)},
 		{"leaves.swap.rehash", swapLeaves(true)},
@@ -328,7 +328,7 @@ func swapLeaves(rehash bool) func(*rand.Rand, *rawDB) (change, error) {
 			return change{}, errNoop
 		}
 		for _, m := range moved {
-			if err := exec1(db, `UPDATE audit_leaves SET domain = ?, pseudonym = ?, action = ?, data = ?, hash = ?, salt = ?, record = ? WHERE idx = ?`, m.domain, m.pseudonym, m.action, m.data, m.hash, m.salt, m.record, m.idx); err != nil {
+			if err := exec1(db, `UPDATE log_leaves SET domain = ?, pseudonym = ?, action = ?, data = ?, hash = ?, salt = ?, record = ? WHERE log = 'acme.lending' AND idx = ?`, m.domain, m.pseudonym, m.action, m.data, m.hash, m.salt, m.record, m.idx); err != nil {
 				return change{}, err
 			}
 		}

@@ -135,13 +135,13 @@ func TestVerifyNamesTheRow(t *testing.T) {
 			return []string{leafName(leaf), e.key}
 		}},
 		{"LeafDeleted", func(tb testing.TB, db *rawDB) []string {
-			mustExec1(tb, db, `DELETE FROM audit_leaves WHERE idx = 7`)
-			return []string{"leaf 7:"}
+			mustExec1(tb, db, `DELETE FROM log_leaves WHERE log = 'acme.lending' AND idx = 7`)
+			return []string{leafName(7)}
 		}},
 		{"CheckpointRoot", func(tb testing.TB, db *rawDB) []string {
 			sizes := checkpointSizes(tb, db)
 			size := sizes[len(sizes)/2]
-			mustExec1(tb, db, `UPDATE audit_checkpoints SET root = zeroblob(32) WHERE size = ?`, size)
+			mustExec1(tb, db, `UPDATE log_checkpoints SET root = zeroblob(32) WHERE log = 'acme.lending' AND size = ?`, size)
 			return []string{checkpointName(size)}
 		}},
 		{"SpecDeleted", func(tb testing.TB, db *rawDB) []string {
@@ -160,9 +160,9 @@ func TestTamperEdgeCases(t *testing.T) {
 		{"LeafBeforeTheLog", func(tb testing.TB, db *rawDB) []string {
 			// A forged read of a subject's record, outside [0, size): the
 			// reads-by-subject index (who looked at my record) covers it.
-			mustExec1(tb, db, `INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash)
-				SELECT -1, domain, pseudonym, action, data, hash FROM audit_leaves WHERE action = 'score.read' ORDER BY idx LIMIT 1`)
-			return []string{"leaf", "-1"}
+			mustExec1(tb, db, `INSERT INTO log_leaves (log, idx, domain, pseudonym, action, data, hash, salt, record)
+				SELECT log, -1, domain, pseudonym, action, data, hash, salt, record FROM log_leaves WHERE action = 'score.read' ORDER BY idx LIMIT 1`)
+			return []string{"log acme.lending", "-1"}
 		}},
 		{"EventFieldsNotJSON", func(tb testing.TB, db *rawDB) []string {
 			e := nthEvent(tb, db, 3)
@@ -196,12 +196,12 @@ func TestTamperEdgeCases(t *testing.T) {
 			if !ok {
 				tb.Fatalf("checkpoint %d: its signature has no padding bits", size)
 			}
-			mustExec1(tb, db, `UPDATE audit_checkpoints SET note = ? WHERE size = ?`, forged, size)
+			mustExec1(tb, db, `UPDATE log_checkpoints SET note = ? WHERE log = 'acme.lending' AND size = ?`, forged, size)
 			return []string{checkpointName(size)}
 		}},
 		{"LeafEmptyPseudonym", func(tb testing.TB, db *rawDB) []string {
-			mustExec1(tb, db, `UPDATE audit_leaves SET pseudonym = x'' WHERE idx = 0 AND pseudonym IS NULL`)
-			return []string{"leaf 0:"}
+			mustExec1(tb, db, `UPDATE log_leaves SET pseudonym = x'' WHERE log = 'acme.lending' AND idx = 0 AND pseudonym IS NULL`)
+			return []string{leafName(0)}
 		}},
 	})
 }
@@ -240,7 +240,7 @@ func mentions(problems []string, words ...string) bool {
 func leafOf(tb testing.TB, db *rawDB, action, ref string) int64 {
 	tb.Helper()
 	var idx int64
-	if err := db.QueryRow(`SELECT idx FROM audit_leaves WHERE action = ? AND instr(record, ?) > 0`, action, []byte("\t"+ref+"\t")).Scan(&idx); err != nil {
+	if err := db.QueryRow(`SELECT idx FROM log_leaves WHERE log = 'acme.lending' AND action = ? AND instr(record, ?) > 0`, action, []byte("\t"+ref+"\t")).Scan(&idx); err != nil {
 		tb.Fatalf("leaf of %s %s: %v", action, ref, err)
 	}
 	return idx

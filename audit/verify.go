@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"strings"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -19,6 +21,7 @@ const MaxProblems = 100
 
 // Report is the outcome of a verification.
 type Report struct {
+	Logs        int           `json:"logs"`
 	Leaves      uint64        `json:"leaves"`
 	Checkpoints int           `json:"checkpoints"`
 	Specs       int           `json:"specs"`
@@ -47,10 +50,20 @@ type rowRef struct{ action, domain, ref string }
 
 // bound is what a leaf says about its row.
 type bound struct {
+	log     string
 	index   uint64
 	digest  string
 	subject string // domain/pseudonym of the leaf's subject, if any
 }
+
+// name names the leaf in a problem.
+func (b bound) name() string { return leafName(b.log, b.index) }
+
+// leafName names a leaf of a log in a problem: "leaf acme.lending/7".
+func leafName(log string, index uint64) string { return fmt.Sprintf("leaf %s/%d", log, index) }
+
+// checkpointName names a checkpoint of a log in a problem.
+func checkpointName(log string, size uint64) string { return fmt.Sprintf("checkpoint %s/%d", log, size) }
 
 // subjectKey names the subject of a leaf within its domain, or "".
 func subjectKey(l *probity.AuditLeaf) string {
@@ -63,9 +76,15 @@ func subjectKey(l *probity.AuditLeaf) string {
 // verifier checks one store.
 type verifier struct {
 	tx     probity.ReadTx
-	notes  note.Verifier
+	notes  note.Verifiers
 	report *Report
+	// log, origin and tree are those of the log being checked.
+	log    string
+	origin string
 	tree   Tree
+	// seals holds, by domain log and size, the checkpoints the
+	// installation log recorded.
+	seals map[string]map[uint64]seal
 	rows   map[rowRef]bound
 	specs  map[string][]probity.SpecVersion
 	keys   map[string]bound // key.created leaves by key file
@@ -99,15 +118,12 @@ type optOutBound struct {
 //
 // keys maps each key file to the digest its key.created leaf must hold (see
 // bureau.KeyDigests), so that a store opened with another key shows.
-func Verify(ctx context.Context, store probity.Store, notes note.Verifier, keys map[string]string) (*Report, error) {
+func Verify(ctx context.Context, store probity.Store, notes note.Verifiers, keys map[string]string) (*Report, error) {
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}, shredded: map[uint64]*shredding{}}
-		if err := v.leaves(); err != nil {
-			return err
-		}
-		if err := v.checkpoints(); err != nil {
+		v := &verifier{tx: tx, notes: notes, report: r, rows: map[rowRef]bound{}, specs: map[string][]probity.SpecVersion{}, keys: map[string]bound{}, optOuts: map[string]optOutBound{}, retractions: map[string]bound{}, shredded: map[uint64]*shredding{}, seals: map[string]map[uint64]seal{}}
+		if err := v.logs(); err != nil {
 			return err
 		}
 		r.LogElapsed = time.Since(start)
@@ -190,18 +206,18 @@ func pipelined[T any](scan func(fn func(T) error) error, check func(T)) error {
 // returns the index expected after it.
 func (v *verifier) leaf(e *probity.AuditEntry, next uint64) uint64 {
 	if e.Index != next {
-		v.report.problem("leaf %d: missing (the next stored leaf is %d)", next, e.Index)
+		v.report.problem("%s: missing (the next stored leaf is %d)", leafName(v.log, next), e.Index)
 		next = e.Index
 	}
 	next++
 	h := HashLeaf([]byte(e.Data))
 	if !bytes.Equal(h, e.Hash) {
-		v.report.problem("leaf %d: stored hash does not match its data", e.Index)
+		v.report.problem("%s: stored hash does not match its data", leafName(v.log, e.Index))
 	}
 	v.tree.Append(h)
 	switch {
 	case e.Invalid != "":
-		v.report.problem("leaf %d: %s", e.Index, e.Invalid)
+		v.report.problem("%s: %s", leafName(v.log, e.Index), e.Invalid)
 		return next
 	case e.Shredded:
 		v.shred(e)
@@ -209,58 +225,148 @@ func (v *verifier) leaf(e *probity.AuditEntry, next uint64) uint64 {
 	}
 	switch e.Action {
 	case probity.ActionSpecApplied, probity.ActionEventAccepted:
-		v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.rows[rowRef{e.Action, e.Domain, e.Ref}] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionOrderIssued, probity.ActionOrderFulfilled:
-		v.rows[rowRef{actionOrder, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.rows[rowRef{actionOrder, e.Domain, e.Ref}] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionConsentGranted, probity.ActionConsentRevoked:
-		v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.rows[rowRef{actionConsent, e.Domain, e.Ref}] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionTermRecorded:
-		v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.rows[rowRef{actionTerm, e.Domain, e.Ref}] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionDisputeFiled, probity.ActionDisputeResolved:
 		// the latest leaf of a dispute binds its row as it is now
-		v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.rows[rowRef{actionDispute, e.Domain, e.Ref}] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionSubjectErased:
 		v.erasure(e)
+	case probity.ActionLogCheckpoint:
+		v.noteSeal(e)
 	case probity.ActionEventRetracted:
-		v.retractions[e.Domain+"/"+e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.retractions[e.Domain+"/"+e.Ref] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	case probity.ActionOptOut, probity.ActionOptIn:
 		if e.Subject != nil {
-			v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}, e.Domain, e.Action == probity.ActionOptOut}
+			v.optOuts[e.Domain+"/"+e.Subject.String()] = optOutBound{bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}, e.Domain, e.Action == probity.ActionOptOut}
 		}
 	case probity.ActionKeyCreated:
 		if _, seen := v.keys[e.Ref]; !seen {
-			v.keys[e.Ref] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+			v.keys[e.Ref] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 		}
 	case probity.ActionPrincipalCreated, probity.ActionPrincipalRevoked:
 		// the latest leaf of a principal binds its row as it is now
-		v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
+		v.rows[rowRef{actionPrincipal, "", e.Ref}] = bound{e.Log, e.Index, e.Digest, subjectKey(&e.AuditLeaf)}
 	}
 	return next
 }
 
-// leaves checks that leaves are numbered without gaps and that each stored
-// hash is the hash of its data, and builds the tree.
+// logs checks every log: the installation log first (it records the
+// domain logs' checkpoints), then each domain's.
+func (v *verifier) logs() error {
+	logs, err := v.tx.Logs()
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(logs, func(i, j int) bool { return logs[i].Name == probity.InstallationLog && logs[j].Name != probity.InstallationLog })
+	prefix := ""
+	for _, info := range logs {
+		v.report.Logs++
+		if info.Name == probity.InstallationLog {
+			prefix = strings.TrimSuffix(info.Origin, "/"+probity.InstallationLog)
+		}
+		switch want := prefix + "/" + info.Name; {
+		case info.Origin == "":
+			v.report.problem("log %s: has leaves but no head row: it was not created by Probity", info.Name)
+		case info.Origin != want:
+			v.report.problem("log %s: its origin is %q, want %q (the installation's prefix and the log's name)", info.Name, info.Origin, want)
+		}
+		v.log, v.origin, v.tree = info.Name, info.Origin, Tree{}
+		clear(v.shredded)
+		if err := v.leaves(); err != nil {
+			return err
+		}
+		if err := v.checkpoints(); err != nil {
+			return err
+		}
+	}
+	v.unmatchedSeals()
+	return nil
+}
+
+// leaves checks that a log's leaves are numbered without gaps and that each
+// stored hash is the hash of its data, and builds its tree.
 func (v *verifier) leaves() error {
-	size, err := v.tx.LogSize()
+	size, err := v.tx.LogSize(v.log)
 	if err != nil {
 		return err
 	}
 	next := uint64(0)
-	err = pipelined(func(fn func(*probity.AuditEntry) error) error { return v.tx.Leaves(0, size, fn) },
+	err = pipelined(func(fn func(*probity.AuditEntry) error) error { return v.tx.Leaves(v.log, 0, size, fn) },
 		func(e *probity.AuditEntry) { next = v.leaf(e, next) })
-	v.report.Leaves = v.tree.Size()
+	v.report.Leaves += v.tree.Size()
 	if err != nil {
 		return err
 	}
 	v.unmatchedShreds()
-	count, first, last, err := v.tx.LeafRows()
+	count, first, last, err := v.tx.LeafRows(v.log)
 	if err != nil {
 		return err
 	}
 	if count > 0 && (first != 0 || uint64(last)+1 != count) {
-		v.report.problem("log: %d leaf rows with indexes %d to %d; a log is numbered from 0 without gaps", count, first, last)
+		v.report.problem("log %s: %d leaf rows with indexes %d to %d; a log is numbered from 0 without gaps", v.log, count, first, last)
 	}
 	return nil
+}
+
+// seal is what the installation log records of a domain log's checkpoint.
+type seal struct {
+	at   uint64 // the installation leaf's index
+	root string
+}
+
+// noteSeal keeps a seal leaf's claim, to be checked against the domain
+// log's checkpoints.
+func (v *verifier) noteSeal(e *probity.AuditEntry) {
+	size, err := strconv.ParseUint(e.Ref, 10, 64)
+	if err != nil || e.Actor != SealActor {
+		v.report.problem("%s: a log.checkpoint leaf whose record (%s, %q) is not Probity's", leafName(v.log, e.Index), e.Actor, e.Ref)
+		return
+	}
+	if v.seals[e.Domain] == nil {
+		v.seals[e.Domain] = map[uint64]seal{}
+	}
+	v.seals[e.Domain][size] = seal{e.Index, e.Digest}
+}
+
+// checkSeal checks a domain log's checkpoint against what the installation
+// log recorded of it, if anything.
+func (v *verifier) checkSeal(c *probity.Checkpoint) {
+	s, ok := v.seals[v.log][c.Size]
+	if !ok {
+		return
+	}
+	delete(v.seals[v.log], c.Size)
+	if s.root != hex.EncodeToString(c.Root) {
+		v.report.problem("%s: its root differs from the one %s recorded: the log was rewritten", checkpointName(v.log, c.Size), leafName(probity.InstallationLog, s.at))
+	}
+}
+
+// unmatchedSeals reports seals of checkpoints no log holds.
+func (v *verifier) unmatchedSeals() {
+	var logs []string
+	for log, seals := range v.seals {
+		if len(seals) > 0 {
+			logs = append(logs, log)
+		}
+	}
+	sort.Strings(logs)
+	for _, log := range logs {
+		sizes := make([]uint64, 0, len(v.seals[log]))
+		for size := range v.seals[log] {
+			sizes = append(sizes, size)
+		}
+		sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
+		for _, size := range sizes {
+			v.report.problem("%s: records checkpoint %d of log %s, which the log does not hold: the log was cut back or rewritten",
+				leafName(probity.InstallationLog, v.seals[log][size].at), size, log)
+		}
+	}
 }
 
 // checkKeys checks that the keys the store is opened with are the keys its
@@ -277,17 +383,17 @@ func (v *verifier) checkKeys(keys map[string]string) {
 		case !ok && v.tree.Size() > 0:
 			v.report.problem("key %s: no key.created leaf records it", name)
 		case ok && b.digest != keys[name]:
-			v.report.problem("key %s: does not match leaf %d, which recorded the key this log was started with", name, b.index)
+			v.report.problem("key %s: does not match %s, which recorded the key this log was started with", name, b.name())
 		}
 	}
 }
 
-// checkpoints checks each checkpoint's signature and fields, its root
-// against the recomputed tree, its link to the previous one and its
-// consistency with it, and that the latest covers every leaf.
+// checkpoints checks each checkpoint of the log: its signature and
+// origin, its root against the recomputed tree, its consistency with the
+// previous one, and that the latest covers every leaf.
 func (v *verifier) checkpoints() error {
 	var prev *probity.Checkpoint
-	err := v.tx.Checkpoints(func(c *probity.Checkpoint) error {
+	err := v.tx.Checkpoints(v.log, func(c *probity.Checkpoint) error {
 		v.report.Checkpoints++
 		v.checkpoint(c, prev)
 		prev = c
@@ -302,30 +408,27 @@ func (v *verifier) checkpoints() error {
 	}
 	switch {
 	case prev == nil && v.tree.Size() > 0:
-		v.report.problem("log: %d leaves but no checkpoint", v.tree.Size())
+		v.report.problem("log %s: %d leaves but no checkpoint", v.log, v.tree.Size())
 	case prev != nil && prev.Size != v.tree.Size():
-		v.report.problem("checkpoint %d: the latest checkpoint, but the log has %d leaves; every write is sealed by a checkpoint, so leaves or checkpoints were added or removed", prev.Size, v.tree.Size())
+		v.report.problem("%s: the latest checkpoint, but the log has %d leaves; every write is sealed by a checkpoint, so leaves or checkpoints were added or removed", checkpointName(v.log, prev.Size), v.tree.Size())
 	}
 	return nil
 }
 
 func (v *verifier) checkpoint(c, prev *probity.Checkpoint) {
-	name := "checkpoint " + strconv.FormatUint(c.Size, 10)
+	name := checkpointName(v.log, c.Size)
 	sc, err := OpenCheckpoint([]byte(c.Note), v.notes)
 	if err != nil {
 		v.report.problem("%s: %v", name, err)
 		return
 	}
-	prevSize := uint64(0)
-	if prev != nil {
-		prevSize = prev.Size
-	}
 	switch {
-	case sc.Size != c.Size || !bytes.Equal(sc.Root, c.Root) || !sc.At.Equal(c.At):
+	case sc.Origin != v.origin:
+		v.report.problem("%s: signed for log %q, not this log (%q)", name, sc.Origin, v.origin)
+		return
+	case sc.Size != c.Size || !bytes.Equal(sc.Root, c.Root) || c.Log != v.log:
 		v.report.problem("%s: its columns differ from its signed note (size %d)", name, sc.Size)
 		return
-	case sc.Prev != prevSize:
-		v.report.problem("%s: signed as following checkpoint %d, but the previous stored checkpoint is %d", name, sc.Prev, prevSize)
 	}
 	if c.Size > v.tree.Size() {
 		v.report.problem("%s: beyond the %d leaves of the log", name, v.tree.Size())
@@ -348,6 +451,7 @@ func (v *verifier) checkpoint(c, prev *probity.Checkpoint) {
 			v.report.problem("%s: not consistent with checkpoint %d: %v", name, prev.Size, err)
 		}
 	}
+	v.checkSeal(c)
 }
 
 // claim checks a row's digest against its leaf and marks the leaf's row found.
@@ -359,7 +463,7 @@ func (v *verifier) claim(ref rowRef, digest, row string) {
 	}
 	delete(v.rows, ref)
 	if b.digest != digest {
-		v.report.problem("%s: does not match leaf %d (changed behind Probity's back)", row, b.index)
+		v.report.problem("%s: does not match %s (changed behind Probity's back)", row, b.name())
 	}
 }
 
@@ -420,17 +524,19 @@ func (v *verifier) principalRows() error {
 // orphans reports the leaves of an action whose row is gone.
 func (v *verifier) orphans(action string) {
 	var missing []bound
-	names := map[uint64]rowRef{}
+	names := map[bound]rowRef{}
 	for ref, b := range v.rows {
 		if ref.action == action {
 			missing = append(missing, b)
-			names[b.index] = ref
+			names[b] = ref
 		}
 	}
-	sort.Slice(missing, func(i, j int) bool { return missing[i].index < missing[j].index })
+	sort.Slice(missing, func(i, j int) bool {
+		return missing[i].log < missing[j].log || missing[i].log == missing[j].log && missing[i].index < missing[j].index
+	})
 	for _, b := range missing {
-		ref := names[b.index]
-		v.report.problem("leaf %d: its row (%s %s %s) is missing", b.index, ref.action, ref.domain, ref.ref)
+		ref := names[b]
+		v.report.problem("%s: its row (%s %s %s) is missing", b.name(), ref.action, ref.domain, ref.ref)
 	}
 }
 
@@ -446,9 +552,9 @@ func (v *verifier) optOutRows() error {
 		case !ok:
 			v.report.problem("%s: no leaf records it; it was not written by Probity", row)
 		case !b.out:
-			v.report.problem("%s: leaf %d took the subject back in", row, b.index)
+			v.report.problem("%s: %s took the subject back in", row, b.name())
 		case b.digest != OptOutDigest(o.Domain, o.Subject, o.Since, true):
-			v.report.problem("%s: does not match leaf %d (changed behind Probity's back)", row, b.index)
+			v.report.problem("%s: does not match %s (changed behind Probity's back)", row, b.name())
 		}
 		return nil
 	})
@@ -463,7 +569,7 @@ func (v *verifier) optOutRows() error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if b := v.optOuts[k]; b.out {
-			v.report.problem("leaf %d: its opt-out row (%s) is missing", b.index, k)
+			v.report.problem("%s: its opt-out row (%s) is missing", b.name(), k)
 		}
 	}
 	return err
@@ -473,7 +579,7 @@ func (v *verifier) optOutRows() error {
 // later in the log, must list it.
 func (v *verifier) shred(e *probity.AuditEntry) {
 	if e.ErasedBy <= e.Index {
-		v.report.problem("leaf %d: its opening is gone, shredded by leaf %d, which comes before it", e.Index, e.ErasedBy)
+		v.report.problem("%s: its opening is gone, shredded by leaf %d, which comes before it", leafName(v.log, e.Index), e.ErasedBy)
 		return
 	}
 	s := v.shredded[e.ErasedBy]
@@ -481,7 +587,7 @@ func (v *verifier) shred(e *probity.AuditEntry) {
 		s = &shredding{first: e.Index, domain: e.Domain, digest: NewErasureDigest(e.Domain)}
 		v.shredded[e.ErasedBy] = s
 	} else if s.domain != e.Domain {
-		v.report.problem("leaf %d: shredded by leaf %d with leaves of domain %q, but it is of domain %q", e.Index, e.ErasedBy, s.domain, e.Domain)
+		v.report.problem("%s: shredded by leaf %d with leaves of domain %q, but it is of domain %q", leafName(v.log, e.Index), e.ErasedBy, s.domain, e.Domain)
 	}
 	s.digest.Add(e.Index)
 }
@@ -494,13 +600,13 @@ func (v *verifier) erasure(e *probity.AuditEntry) {
 	want := NewErasureDigest(e.Domain)
 	if s != nil {
 		if s.domain != e.Domain {
-			v.report.problem("leaf %d: erases a subject of domain %q, but leaf %d it shredded is of domain %q", e.Index, e.Domain, s.first, s.domain)
+			v.report.problem("%s: erases a subject of domain %q, but leaf %d it shredded is of domain %q", leafName(v.log, e.Index), e.Domain, s.first, s.domain)
 			return
 		}
 		want = s.digest
 	}
 	if want.Sum() != e.Digest {
-		v.report.problem("leaf %d: the leaves whose openings are shredded by this erasure are not the ones it recorded (openings deleted or kept behind Probity's back)", e.Index)
+		v.report.problem("%s: the leaves whose openings are shredded by this erasure are not the ones it recorded (openings deleted or kept behind Probity's back)", leafName(v.log, e.Index))
 	}
 }
 
@@ -512,6 +618,6 @@ func (v *verifier) unmatchedShreds() {
 	}
 	sort.Slice(by, func(i, j int) bool { return by[i] < by[j] })
 	for _, idx := range by {
-		v.report.problem("leaf %d: its opening is gone, marked shredded by leaf %d, which is not an erasure", v.shredded[idx].first, idx)
+		v.report.problem("%s: its opening is gone, marked shredded by leaf %d, which is not an erasure", leafName(v.log, v.shredded[idx].first), idx)
 	}
 }

@@ -100,10 +100,10 @@ func (v *verifier) checkRetraction(r *probity.EventRow, row string) {
 	delete(v.retractions, key)
 	switch {
 	case r.RetractedAt.IsZero() && ok:
-		v.report.problem("%s: leaf %d retracted it, but the row counts again", row, b.index)
+		v.report.problem("%s: %s retracted it, but the row counts again", row, b.name())
 	case !r.RetractedAt.IsZero() && !ok:
 		v.report.problem("%s: retracted, but no leaf records its retraction", row)
 	case ok && b.digest != RetractionDigest(r.Domain, r.Key, r.RetractedAt):
-		v.report.problem("%s: its retraction does not match leaf %d", row, b.index)
+		v.report.problem("%s: its retraction does not match %s", row, b.name())
 	}
 }

@@ -58,23 +58,30 @@ func (r *runner) verify(ctx context.Context) (Row, error) {
 	return newRow("audit verification", "leaves/s", probityRate, float64(len(leaves))/bt.Seconds(), &ph, &bh, baselineHash), nil
 }
 
-// leafData reads the data of every leaf of the log and its latest
-// checkpoint in one snapshot.
+// leafData reads the data of every leaf of the largest log (the bench
+// domain's) and its latest checkpoint in one snapshot.
 func (s *site) leafData(ctx context.Context) ([][]byte, *probity.Checkpoint, error) {
 	var leaves [][]byte
 	var cp *probity.Checkpoint
 	err := s.db.View(ctx, func(tx probity.ReadTx) error {
-		size, err := tx.LogSize()
+		logs, err := tx.Logs()
 		if err != nil {
 			return err
 		}
-		if cp, err = tx.LatestCheckpoint(); err != nil {
+		var log string
+		var size uint64
+		for _, l := range logs {
+			if l.Size > size {
+				log, size = l.Name, l.Size
+			}
+		}
+		if cp, err = tx.LatestCheckpoint(log); err != nil {
 			return err
 		} else if cp == nil {
 			return fmt.Errorf("the log has no checkpoint")
 		}
 		leaves = make([][]byte, 0, size)
-		return tx.Leaves(0, size, func(e *probity.AuditEntry) error {
+		return tx.Leaves(log, 0, size, func(e *probity.AuditEntry) error {
 			leaves = append(leaves, []byte(e.Data))
 			return nil
 		})

@@ -3,34 +3,73 @@ package bureau
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 )
 
-// Checkpoint returns the latest signed checkpoint.
-func (b *Bureau) Checkpoint(ctx context.Context) (*probity.Checkpoint, error) {
-	var c *probity.Checkpoint
+// Logs lists the logs, the installation log first.
+func (b *Bureau) Logs(ctx context.Context) ([]probity.LogInfo, error) {
+	var logs []probity.LogInfo
 	err := b.store.View(ctx, func(tx probity.ReadTx) error {
 		var err error
-		if c, err = tx.LatestCheckpoint(); err == nil && c == nil {
-			err = probity.Errorf(probity.ENOTFOUND, "the log is empty: no checkpoint yet")
+		logs, err = tx.Logs()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]probity.LogInfo, 0, len(logs))
+	for _, l := range logs {
+		if l.Origin == "" {
+			continue // leaves without a head: audit verify reports it
+		}
+		l.Key = b.log.PublicKey(l.Name)
+		out = append(out, l)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name == probity.InstallationLog && out[j].Name != probity.InstallationLog })
+	return out, nil
+}
+
+// knownLog returns ENOTFOUND for a log that does not exist.
+func knownLog(tx probity.ReadTx, log string) error {
+	origin, err := tx.LogOrigin(log)
+	if err == nil && origin == "" {
+		err = probity.Errorf(probity.ENOTFOUND, "log %q does not exist; GET /logs lists the logs (%s, and one per domain)", log, probity.InstallationLog)
+	}
+	return err
+}
+
+// Checkpoint returns the latest signed checkpoint of a log.
+func (b *Bureau) Checkpoint(ctx context.Context, log string) (*probity.Checkpoint, error) {
+	var c *probity.Checkpoint
+	err := b.store.View(ctx, func(tx probity.ReadTx) error {
+		if err := knownLog(tx, log); err != nil {
+			return err
+		}
+		var err error
+		if c, err = tx.LatestCheckpoint(log); err == nil && c == nil {
+			err = probity.Errorf(probity.ENOTFOUND, "log %s is empty: no checkpoint yet", log)
 		}
 		return err
 	})
 	return c, err
 }
 
-// Entries returns the leaves with index in [start, end), at most
-// MaxAuditEntries of them.
-func (b *Bureau) Entries(ctx context.Context, start, end uint64) ([]probity.PublicEntry, error) {
+// Entries returns the public leaves of a log with index in [start, end),
+// at most MaxAuditEntries of them.
+func (b *Bureau) Entries(ctx context.Context, log string, start, end uint64) ([]probity.PublicEntry, error) {
 	if end < start {
 		return nil, probity.Errorf(probity.EINVALID, "end: %d is before start %d", end, start)
 	}
 	end = min(end, start+probity.MaxAuditEntries)
 	entries := []probity.PublicEntry{}
 	err := b.store.View(ctx, func(tx probity.ReadTx) error {
-		return tx.Leaves(start, end, func(e *probity.AuditEntry) error {
+		if err := knownLog(tx, log); err != nil {
+			return err
+		}
+		return tx.Leaves(log, start, end, func(e *probity.AuditEntry) error {
 			entries = append(entries, e.Public())
 			return nil
 		})
@@ -39,15 +78,18 @@ func (b *Bureau) Entries(ctx context.Context, start, end uint64) ([]probity.Publ
 }
 
 // InclusionProof proves that the leaf at index is in the tree of size.
-func (b *Bureau) InclusionProof(ctx context.Context, index, size uint64) (*probity.Proof, error) {
+func (b *Bureau) InclusionProof(ctx context.Context, log string, index, size uint64) (*probity.Proof, error) {
 	var p *probity.Proof
 	err := b.store.View(ctx, func(tx probity.ReadTx) error {
-		tree, err := b.log.Tree(tx)
+		if err := knownLog(tx, log); err != nil {
+			return err
+		}
+		tree, err := b.log.Tree(tx, log)
 		if err != nil {
 			return err
 		}
 		if size > tree.Size() || index >= size {
-			return probity.Errorf(probity.EINVALID, "index %d and size %d: want index < size <= %d, the size of the log", index, size, tree.Size())
+			return probity.Errorf(probity.EINVALID, "index %d and size %d: want index < size <= %d, the size of log %s", index, size, tree.Size(), log)
 		}
 		hashes, err := tree.InclusionProof(index, size)
 		p = &probity.Proof{Index: index, Size: size, Hashes: hashes}
@@ -58,15 +100,18 @@ func (b *Bureau) InclusionProof(ctx context.Context, index, size uint64) (*probi
 
 // ConsistencyProof proves that the tree of size from is a prefix of the
 // tree of size to.
-func (b *Bureau) ConsistencyProof(ctx context.Context, from, to uint64) (*probity.Proof, error) {
+func (b *Bureau) ConsistencyProof(ctx context.Context, log string, from, to uint64) (*probity.Proof, error) {
 	var p *probity.Proof
 	err := b.store.View(ctx, func(tx probity.ReadTx) error {
-		tree, err := b.log.Tree(tx)
+		if err := knownLog(tx, log); err != nil {
+			return err
+		}
+		tree, err := b.log.Tree(tx, log)
 		if err != nil {
 			return err
 		}
 		if from > to || to > tree.Size() {
-			return probity.Errorf(probity.EINVALID, "from %d and to %d: want from <= to <= %d, the size of the log", from, to, tree.Size())
+			return probity.Errorf(probity.EINVALID, "from %d and to %d: want from <= to <= %d, the size of log %s", from, to, tree.Size(), log)
 		}
 		hashes, err := tree.ConsistencyProof(from, to)
 		p = &probity.Proof{From: from, Size: to, Hashes: hashes}
@@ -75,8 +120,20 @@ func (b *Bureau) ConsistencyProof(ctx context.Context, from, to uint64) (*probit
 	return p, err
 }
 
-// PublicKey returns the note verifier key of the checkpoints.
-func (b *Bureau) PublicKey() string { return b.log.Signer().PublicKey() }
+// PublicKey returns the note verifier key of a log's checkpoints.
+func (b *Bureau) PublicKey(log string) string { return b.log.PublicKey(log) }
+
+// SealLogs records in the installation log the latest checkpoint of every
+// domain log that grew since; serve does it every few seconds.
+func (b *Bureau) SealLogs(ctx context.Context) (int, error) {
+	var n int
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		var err error
+		n, err = b.log.Seal(tx)
+		return err
+	})
+	return n, err
+}
 
 // DefaultOpenings and MaxOpenings bound one page of openings.
 const (
@@ -84,13 +141,13 @@ const (
 	MaxOpenings     = probity.MaxAuditEntries
 )
 
-// Openings returns a page of openings: every leaf's for the installation's
-// auditors and operators, a domain's for its admins. The read is a leaf of
-// its own, after the checkpoint the proofs lead to.
-func (b *Bureau) Openings(ctx context.Context, domain string, start uint64, limit int) (*probity.OpeningBundle, error) {
+// Openings returns a page of a log's openings: any log's for the
+// installation's auditors and operators, a domain's log's for its admins.
+// The read is a leaf of its own, after the checkpoint the proofs lead to.
+func (b *Bureau) Openings(ctx context.Context, log string, start uint64, limit int) (*probity.OpeningBundle, error) {
 	grants := []probity.Grant{operator(), {Role: probity.RoleAuditor}}
-	if domain != "" {
-		grants = append(grants, role(probity.RoleAdmin, domain))
+	if log != probity.InstallationLog {
+		grants = append(grants, role(probity.RoleAdmin, log))
 	}
 	if err := b.authorize(ctx, "reading the log's openings", grants...); err != nil {
 		return nil, err
@@ -103,21 +160,19 @@ func (b *Bureau) Openings(ctx context.Context, domain string, start uint64, limi
 	}
 	var bundle *probity.OpeningBundle
 	err := b.store.Update(ctx, func(tx probity.Tx) error {
-		if domain != "" {
-			if _, err := domainVersions(tx, domain); err != nil {
-				return err
-			}
+		if err := knownLog(tx, log); err != nil {
+			return err
 		}
-		proofs, err := b.openingProofs(tx)
+		bundle = b.newBundle()
+		proofs, err := b.openingProofs(tx, log, bundle)
 		if err != nil || proofs == nil {
 			if err == nil {
-				err = probity.Errorf(probity.ENOTFOUND, "the log is empty: no checkpoint yet")
+				err = probity.Errorf(probity.ENOTFOUND, "log %s is empty: no checkpoint yet", log)
 			}
 			return err
 		}
-		bundle = proofs.bundle()
 		last := start
-		err = tx.DomainLeaves(domain, start, limit, func(e *probity.AuditEntry) error {
+		err = tx.LogLeaves(log, start, limit, func(e *probity.AuditEntry) error {
 			if e.Index >= proofs.size {
 				return nil // written after the checkpoint
 			}
@@ -136,44 +191,49 @@ func (b *Bureau) Openings(ctx context.Context, domain string, start uint64, limi
 			next := last + 1
 			bundle.Next = &next
 		}
-		ref := fmt.Sprintf("%d-%d", start, last)
+		domain := log
+		if log == probity.InstallationLog {
+			domain = ""
+		}
 		return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionOpeningsRead,
-			Domain: domain, Ref: ref, Digest: audit.ReadDigest(bundle.Openings)})
+			Domain: domain, Ref: fmt.Sprintf("%s/%d-%d", log, start, last), Digest: audit.ReadDigest(bundle.Openings)})
 	})
 	return bundle, err
 }
 
-// openingProofs proves openings against the latest checkpoint.
-type openingProofs struct {
-	cp   *probity.Checkpoint
-	size uint64
-	tree *audit.Tree
-	key  string
+func (b *Bureau) newBundle() *probity.OpeningBundle {
+	return &probity.OpeningBundle{Checkpoints: map[string]string{}, Key: b.log.PublicKey(probity.InstallationLog), Openings: []probity.Opening{}}
 }
 
-// openingProofs returns the prover of the latest checkpoint as of tx, or
-// nil when the log is empty.
-func (b *Bureau) openingProofs(tx probity.ReadTx) (*openingProofs, error) {
-	cp, err := tx.LatestCheckpoint()
+// openingProofs proves openings of one log against its latest checkpoint.
+type openingProofs struct {
+	size uint64
+	tree *audit.Tree
+}
+
+// openingProofs returns the prover of a log's latest checkpoint as of tx,
+// adding the checkpoint to bundle, or nil when the log is empty.
+func (b *Bureau) openingProofs(tx probity.ReadTx, log string, bundle *probity.OpeningBundle) (*openingProofs, error) {
+	cp, err := tx.LatestCheckpoint(log)
 	if err != nil || cp == nil {
 		return nil, err
 	}
-	tree, err := b.log.Tree(tx)
+	tree, err := b.log.Tree(tx, log)
 	if err != nil {
 		return nil, err
 	}
-	return &openingProofs{cp: cp, size: cp.Size, tree: tree, key: b.log.Signer().PublicKey()}, nil
-}
-
-func (p *openingProofs) bundle() *probity.OpeningBundle {
-	return &probity.OpeningBundle{Checkpoint: p.cp.Note, Key: p.key, Openings: []probity.Opening{}}
+	if tree.Size() < cp.Size {
+		return nil, probity.Errorf(probity.EINTERNAL, "log %s: checkpoint %d is beyond its %d leaves: run probity audit verify", log, cp.Size, tree.Size())
+	}
+	bundle.Checkpoints[log] = cp.Note
+	return &openingProofs{size: cp.Size, tree: tree}, nil
 }
 
 // open returns an entry's opening with its inclusion proof; a shredded
 // entry's says which erasure shredded it.
 func (p *openingProofs) open(e *probity.AuditEntry) (*probity.Opening, error) {
 	if e.Invalid != "" {
-		return nil, probity.Errorf(probity.EINTERNAL, "leaf %d: %s: run probity audit verify", e.Index, e.Invalid)
+		return nil, probity.Errorf(probity.EINTERNAL, "leaf %s/%d: %s: run probity audit verify", e.Log, e.Index, e.Invalid)
 	}
 	o := e.Opening()
 	if o == nil {

@@ -24,6 +24,8 @@ type Bureau struct {
 	store probity.Store
 	keys  *identity.KeyRing
 	log   *audit.Log
+	// prefix is the logs' origin prefix asked for (SetOriginPrefix).
+	prefix string
 
 	mu       sync.Mutex
 	compiled map[string]*spec.Compiled // by spec digest
@@ -46,16 +48,32 @@ func New(store probity.Store, keys *identity.KeyRing, log *audit.Log) *Bureau {
 	return b
 }
 
-// Init records the installation's keys in the log the first time it is
-// opened: the log starts with them, so that a log signed by another key, or
-// pseudonyms made with another master key, show.
+// Init records the installation's keys in the installation log the first
+// time it is opened: the log starts with them, so that a log signed by
+// another key, or pseudonyms made with another master key, show. It fixes
+// the logs' origin prefix then (SetOriginPrefix, or the default) and
+// refuses another one later: origins never change.
 func (b *Bureau) Init(ctx context.Context) error {
 	return b.store.Update(ctx, func(tx probity.Tx) error {
-		size, err := tx.LogSize()
+		if v1, err := tx.HasV1Log(); err != nil {
+			return err
+		} else if v1 {
+			return errV1Log
+		}
+		origin, err := tx.LogOrigin(probity.InstallationLog)
 		if err != nil {
 			return err
-		} else if size > 0 {
+		}
+		if origin != "" {
+			prefix := strings.TrimSuffix(origin, "/"+probity.InstallationLog)
+			if b.prefix != "" && b.prefix != prefix {
+				return errOtherPrefix(b.prefix, prefix)
+			}
+			b.log.SetPrefix(prefix)
 			return b.checkKeys(tx)
+		}
+		if b.prefix != "" {
+			b.log.SetPrefix(b.prefix)
 		}
 		actor := probity.ActorFromContext(ctx).ID
 		batch := b.log.Begin(tx)
@@ -69,9 +87,44 @@ func (b *Bureau) Init(ctx context.Context) error {
 	})
 }
 
-// v1Leaf starts the leaves of the first audit log format, which published
-// actors, pseudonyms, keys and plain digests.
-const v1Leaf = "probity-leaf/1\t"
+// LoadOrigin reads the logs' origin prefix of an installation whose log
+// has begun, for the commands that only read it (Init does it for the
+// others); it refuses a store with a v1 log, and a prefix asked for that
+// differs.
+func (b *Bureau) LoadOrigin(ctx context.Context) error {
+	return b.store.View(ctx, func(tx probity.ReadTx) error {
+		if v1, err := tx.HasV1Log(); err != nil {
+			return err
+		} else if v1 {
+			return errV1Log
+		}
+		origin, err := tx.LogOrigin(probity.InstallationLog)
+		if err != nil || origin == "" {
+			return err
+		}
+		prefix := strings.TrimSuffix(origin, "/"+probity.InstallationLog)
+		if b.prefix != "" && b.prefix != prefix {
+			return errOtherPrefix(b.prefix, prefix)
+		}
+		b.log.SetPrefix(prefix)
+		return nil
+	})
+}
+
+func errOtherPrefix(asked, prefix string) error {
+	return probity.Errorf(probity.ECONFLICT, "--log-origin %s: this installation's logs have the origin prefix %s since they began, and origins never change (witnesses and auditors follow them by name); drop the flag or give that prefix", asked, prefix)
+}
+
+// SetOriginPrefix asks for the logs' origin prefix (a schema-less URL, see
+// audit.CheckPrefix); Init applies it to a new installation and refuses it
+// if the installation's logs already have another.
+func (b *Bureau) SetOriginPrefix(prefix string) error {
+	if err := audit.CheckPrefix(prefix); err != nil {
+		return probity.Errorf(probity.EINVALID, "--log-origin: %v", err)
+	}
+	b.prefix = prefix
+	return nil
+}
 
 // errV1Log refuses a store whose log is in the first format: mixing it with
 // v2 leaves would leave personal data in the public log.
@@ -86,10 +139,7 @@ var errV1Log = probity.Errorf(probity.EUNAVAILABLE, "this store's audit log is i
 // records and sign checkpoints no one can verify.
 func (b *Bureau) checkKeys(tx probity.ReadTx) error {
 	keys := b.KeyDigests()
-	return tx.Leaves(0, 2, func(e *probity.AuditEntry) error {
-		if strings.HasPrefix(e.Data, v1Leaf) {
-			return errV1Log
-		}
+	return tx.Leaves(probity.InstallationLog, 0, 2, func(e *probity.AuditEntry) error {
 		if e.Invalid != "" || e.Action != probity.ActionKeyCreated {
 			return nil // not a log this check can read: audit verify says why
 		}

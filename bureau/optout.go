@@ -76,7 +76,10 @@ func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
 			return err
 		}
 		// the erasure leaf comes next: it covers the openings shredded now
-		at, err := tx.LogSize()
+		if err := tx.LockLog(domain, b.log.Origin(domain)); err != nil {
+			return err
+		}
+		at, err := tx.LogSize(domain)
 		if err != nil {
 			return err
 		}

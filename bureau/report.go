@@ -27,13 +27,7 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 		if err != nil {
 			return err
 		}
-		proofs, err := b.openingProofs(tx) // before this read adds leaves
-		if err != nil {
-			return err
-		}
-		if proofs != nil {
-			r.Log = proofs.bundle()
-		}
+		r.Log = b.newBundle()
 		batch := b.log.Begin(tx)
 		for _, id := range ids {
 			d, err := b.domainReport(tx, batch, id, subject)
@@ -44,7 +38,7 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 				continue
 			}
 			pseudonym := b.keys.Pseudonym(id, subject)
-			if err := subjectOpenings(tx, proofs, id, pseudonym, r.Log); err != nil {
+			if err := b.subjectOpenings(tx, id, pseudonym, r.Log); err != nil {
 				return err
 			}
 			if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionReportRead, Domain: id, Subject: &pseudonym,
@@ -117,10 +111,11 @@ func subjectRows(tx probity.ReadTx, id string, p probity.Pseudonym, d *probity.D
 }
 
 // subjectOpenings adds to bundle the openings of the leaves about a subject
-// in a domain that the checkpoint of proofs covers.
-func subjectOpenings(tx probity.ReadTx, proofs *openingProofs, domain string, p probity.Pseudonym, bundle *probity.OpeningBundle) error {
-	if proofs == nil {
-		return nil
+// in a domain's log that its latest checkpoint covers.
+func (b *Bureau) subjectOpenings(tx probity.ReadTx, domain string, p probity.Pseudonym, bundle *probity.OpeningBundle) error {
+	proofs, err := b.openingProofs(tx, domain, bundle)
+	if err != nil || proofs == nil {
+		return err
 	}
 	return tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
 		if e.Index >= proofs.size {

@@ -226,11 +226,11 @@ func TestConcurrentReadsEachLeaveALeaf(t *testing.T) {
 	}
 	reads := 0
 	err := f.db.View(local(), func(tx probity.ReadTx) error {
-		size, err := tx.LogSize()
+		size, err := tx.LogSize("acme.lending")
 		if err != nil {
 			return err
 		}
-		return tx.Leaves(0, size, func(e *probity.AuditEntry) error {
+		return tx.Leaves("acme.lending", 0, size, func(e *probity.AuditEntry) error {
 			if e.Action == probity.ActionScoreRead {
 				reads++
 			}

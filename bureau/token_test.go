@@ -98,9 +98,9 @@ func TestAuthenticate(t *testing.T) {
 		}
 	})
 	t.Run("DeniedAttemptsAreLogged", func(t *testing.T) {
-		before, _ := f.Checkpoint(context.Background())
+		before, _ := f.Checkpoint(context.Background(), probity.InstallationLog)
 		f.Authenticate(context.Background(), "prb_nope")
-		after, _ := f.Checkpoint(context.Background())
+		after, _ := f.Checkpoint(context.Background(), probity.InstallationLog)
 		if after.Size != before.Size+1 {
 			t.Fatalf("log grew by %d leaves on a refused token, want 1", after.Size-before.Size)
 		}

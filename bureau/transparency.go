@@ -48,22 +48,30 @@ func (b *Bureau) Transparency(ctx context.Context) ([]probity.DomainTransparency
 
 // inquiriesByPurpose counts the read leaves of each domain by purpose.
 func inquiriesByPurpose(tx probity.ReadTx) (map[string]map[string]int, error) {
-	size, err := tx.LogSize()
+	logs, err := tx.Logs()
 	if err != nil {
 		return nil, err
 	}
 	counts := map[string]map[string]int{}
-	err = tx.Leaves(0, size, func(e *probity.AuditEntry) error {
-		if e.Invalid != "" || e.Domain == "" || !readActions[e.Action] {
+	for _, l := range logs {
+		if l.Name == probity.InstallationLog {
+			continue
+		}
+		err = tx.Leaves(l.Name, 0, l.Size, func(e *probity.AuditEntry) error {
+			if e.Invalid != "" || e.Domain == "" || !readActions[e.Action] {
+				return nil
+			}
+			if counts[e.Domain] == nil {
+				counts[e.Domain] = map[string]int{}
+			}
+			counts[e.Domain][e.Purpose]++
 			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		if counts[e.Domain] == nil {
-			counts[e.Domain] = map[string]int{}
-		}
-		counts[e.Domain][e.Purpose]++
-		return nil
-	})
-	return counts, err
+	}
+	return counts, nil
 }
 
 // namedFigures turns counts by name into figures sorted by name.

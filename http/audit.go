@@ -23,7 +23,7 @@ func (s *Server) auditRoutes(mux *http.ServeMux) {
 // handleCheckpoint serves the latest checkpoint as its C2SP signed note
 // (text/plain), or as JSON with ?format=json or Accept: application/json.
 func (s *Server) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Audit.Checkpoint(r.Context())
+	c, err := s.Audit.Checkpoint(r.Context(), logParam(r))
 	if err != nil {
 		Error(w, r, err)
 		return
@@ -52,7 +52,7 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	entries, err := s.Audit.Entries(r.Context(), start, end)
+	entries, err := s.Audit.Entries(r.Context(), logParam(r), start, end)
 	if err != nil {
 		Error(w, r, err)
 		return
@@ -64,9 +64,10 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-// handleOpenings serves a page of openings: ?domain= for one domain's
-// (its admins, the installation's auditors and operators), without it
-// every leaf's (auditors and operators); ?start= and ?limit= page.
+// handleOpenings serves a page of a log's openings: ?log= (or ?domain=) a
+// domain's log, for its admins and the installation's auditors and
+// operators; the installation log by default, for auditors and operators;
+// ?start= and ?limit= page.
 func (s *Server) handleOpenings(w http.ResponseWriter, r *http.Request) {
 	start, err := uintParam(r, "start", 0)
 	if err != nil {
@@ -82,7 +83,11 @@ func (s *Server) handleOpenings(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, probity.Errorf(probity.EINVALID, "limit: %d; allowed: 1 to %d", limit, probity.MaxAuditEntries))
 		return
 	}
-	b, err := s.Audit.Openings(r.Context(), r.URL.Query().Get("domain"), start, int(limit))
+	log := logParam(r)
+	if d := r.URL.Query().Get("domain"); d != "" {
+		log = d // a domain's log is named after it
+	}
+	b, err := s.Audit.Openings(r.Context(), log, start, int(limit))
 	if err != nil {
 		Error(w, r, err)
 		return
@@ -96,7 +101,7 @@ func (s *Server) handleInclusion(w http.ResponseWriter, r *http.Request) {
 		var size uint64
 		if size, err = uintParam(r, "size", ^uint64(0)); err == nil {
 			var p *probity.Proof
-			if p, err = s.Audit.InclusionProof(r.Context(), index, size); err == nil {
+			if p, err = s.Audit.InclusionProof(r.Context(), logParam(r), index, size); err == nil {
 				writeJSON(w, http.StatusOK, p)
 				return
 			}
@@ -111,7 +116,7 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) {
 		var to uint64
 		if to, err = uintParam(r, "to", ^uint64(0)); err == nil {
 			var p *probity.Proof
-			if p, err = s.Audit.ConsistencyProof(r.Context(), from, to); err == nil {
+			if p, err = s.Audit.ConsistencyProof(r.Context(), logParam(r), from, to); err == nil {
 				writeJSON(w, http.StatusOK, p)
 				return
 			}
@@ -124,11 +129,11 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) {
 // JSON like handleCheckpoint.
 func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]string{"key": s.Audit.PublicKey()})
+		writeJSON(w, http.StatusOK, map[string]string{"key": s.Audit.PublicKey(logParam(r))})
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte(s.Audit.PublicKey() + "\n"))
+	w.Write([]byte(s.Audit.PublicKey(logParam(r)) + "\n"))
 }
 
 // uintParam reads a non-negative integer query parameter; def ^0 makes it
@@ -146,4 +151,12 @@ func uintParam(r *http.Request, name string, def uint64) (uint64, error) {
 		return 0, probity.Errorf(probity.EINVALID, "%s: %s is not a non-negative integer", name, probity.Quote(v))
 	}
 	return n, nil
+}
+
+// logParam reads the ?log= parameter: the installation log by default.
+func logParam(r *http.Request) string {
+	if l := r.URL.Query().Get("log"); l != "" {
+		return l
+	}
+	return probity.InstallationLog
 }

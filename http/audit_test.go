@@ -11,17 +11,46 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"golang.org/x/mod/sumdb/note"
 )
 
-// logSize returns the size of the server's log from its checkpoint route.
+// lastSizes holds each log's size at the last logSize call.
+var lastSizes map[string]uint64
+
+// logSize returns the number of leaves of every log of the server, and the
+// last leaf of the log that grew since the last call (the installation
+// log's if none did): its public fields, served anonymously, and its
+// record's, read from the store as its opening shows it.
 func logSize(t *testing.T, u string) (uint64, map[string]any) {
 	t.Helper()
-	status, body := call(t, "GET", u+"/v1/audit/checkpoint?format=json", "", nil)
-	if status != 200 {
-		t.Fatalf("checkpoint = %d %v", status, body)
+	var logs []probity.LogInfo
+	err := store.View(context.Background(), func(tx probity.ReadTx) error {
+		var err error
+		logs, err = tx.Logs()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	size := uint64(body["size"].(float64))
-	_, page := call(t, "GET", fmt.Sprintf("%s/v1/audit/entries?start=%d&end=%d", u, size-1, size), "", nil)
+	total, grown := uint64(0), probity.InstallationLog
+	sizes := map[string]uint64{}
+	for _, l := range logs {
+		total += l.Size
+		sizes[l.Name] = l.Size
+		if l.Size > lastSizes[l.Name] {
+			grown = l.Name
+		}
+	}
+	lastSizes = sizes
+	size := sizes[grown]
+	if size == 0 {
+		return total, map[string]any{}
+	}
+	status, body := call(t, "GET", u+"/v1/audit/checkpoint?format=json&log="+grown, "", nil)
+	if status != 200 || uint64(body["size"].(float64)) != size {
+		t.Fatalf("checkpoint of log %s = %d %v, want size %d", grown, status, body, size)
+	}
+	_, page := call(t, "GET", fmt.Sprintf("%s/v1/audit/entries?log=%s&start=%d&end=%d", u, grown, size-1, size), "", nil)
 	public := page["entries"].([]any)[0].(map[string]any)
 	var keys []string
 	for k := range public {
@@ -32,8 +61,8 @@ func logSize(t *testing.T, u string) (uint64, map[string]any) {
 		t.Fatalf("a public leaf has fields %s, want only %s", got, want)
 	}
 	// The record behind the commitment, as its opening shows it.
-	err := store.View(context.Background(), func(tx probity.ReadTx) error {
-		return tx.Leaves(size-1, size, func(e *probity.AuditEntry) error {
+	err = store.View(context.Background(), func(tx probity.ReadTx) error {
+		return tx.Leaves(grown, size-1, size, func(e *probity.AuditEntry) error {
 			if e.Invalid != "" || e.Public().Data != public["data"] {
 				t.Fatalf("leaf %d: %s; stored %q, served %q", e.Index, e.Invalid, e.Data, public["data"])
 			}
@@ -47,7 +76,7 @@ func logSize(t *testing.T, u string) (uint64, map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return size, public
+	return total, public
 }
 
 // TestEveryRouteLeavesATrace calls each route that changes state or reads
@@ -120,15 +149,28 @@ func TestAuditRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, cp := call(t, "GET", u+"/v1/audit/checkpoint?format=json", "", nil)
-	signed, err := audit.OpenCheckpoint([]byte(cp["note"].(string)), verifier)
-	// Two keys, the operator, the spec, the lending desk, the event.
-	if err != nil || signed.Size != 6 {
-		t.Fatalf("checkpoint: %v, size %v; want a signed checkpoint of 6 leaves", err, signed)
+	signed, err := audit.OpenCheckpoint([]byte(cp["note"].(string)), note.VerifierList(verifier))
+	// The installation log: two keys, the operator, the lending desk.
+	if err != nil || signed.Size != 4 || !strings.HasSuffix(signed.Origin, "/_installation") {
+		t.Fatalf("checkpoint: %v, %+v; want a signed checkpoint of 4 leaves of the installation log", err, signed)
 	}
 	_, page := call(t, "GET", u+"/v1/audit/entries?start=0&end=100", "", nil)
 	entries := page["entries"].([]any)
-	if len(entries) != 6 {
-		t.Fatalf("entries = %d, want 6", len(entries))
+	if len(entries) != 4 {
+		t.Fatalf("entries = %d, want 4", len(entries))
+	}
+	// The domain's log: the spec and the event, under its own origin.
+	_, dcp := call(t, "GET", u+"/v1/audit/checkpoint?format=json&log=acme.lending", "", nil)
+	if ds, err := audit.OpenCheckpoint([]byte(dcp["note"].(string)), audit.KeyVerifiers{}); err == nil {
+		t.Fatalf("a domain checkpoint opened without its key: %+v", ds)
+	}
+	_, dkey := call(t, "GET", u+"/v1/audit/key?format=json&log=acme.lending", "", nil)
+	dv, err := audit.NewVerifier(dkey["key"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := audit.OpenCheckpoint([]byte(dcp["note"].(string)), note.VerifierList(dv)); err != nil || ds.Size != 2 || !strings.HasSuffix(ds.Origin, "/acme.lending") {
+		t.Fatalf("the domain log's checkpoint: %v, %+v; want 2 leaves under origin .../acme.lending", err, ds)
 	}
 	for i, e := range entries {
 		data := e.(map[string]any)["data"].(string)
@@ -141,17 +183,20 @@ func TestAuditRoutes(t *testing.T) {
 			t.Fatalf("leaf %d: served hash is not the hash of its data", i)
 		}
 	}
-	_, cons := call(t, "GET", u+"/v1/audit/proofs/consistency?from=2&to=6", "", nil)
+	_, cons := call(t, "GET", u+"/v1/audit/proofs/consistency?from=2&to=4", "", nil)
 	root2 := rootAt(t, u, 2)
-	if err := audit.VerifyConsistency(2, 6, decodeHashes(t, cons), root2, signed.Root); err != nil {
-		t.Fatalf("consistency 2 -> 6: %v", err)
+	if err := audit.VerifyConsistency(2, 4, decodeHashes(t, cons), root2, signed.Root); err != nil {
+		t.Fatalf("consistency 2 -> 4: %v", err)
 	}
 	resp, err := http.Get(u + "/v1/audit/checkpoint")
 	if err != nil || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
 		t.Fatalf("note format: %v %v", err, resp.Header)
 	}
 	resp.Body.Close()
-	for _, path := range []string{"/v1/audit/proofs/inclusion?index=6&size=6", "/v1/audit/proofs/inclusion?index=0", "/v1/audit/proofs/consistency?from=3&to=19", "/v1/audit/entries?start=x"} {
+	if status, body := call(t, "GET", u+"/v1/audit/checkpoint?log=no.such-log", "", nil); status != 404 || !strings.Contains(errMessage(body), "GET /logs") {
+		t.Errorf("an unknown log = %d %v, want 404 naming where the logs are listed", status, body)
+	}
+	for _, path := range []string{"/v1/audit/proofs/inclusion?index=4&size=4", "/v1/audit/proofs/inclusion?index=0", "/v1/audit/proofs/consistency?from=3&to=19", "/v1/audit/entries?start=x"} {
 		if status, body := call(t, "GET", u+path, "", nil); status != 400 || errCode(body) != "invalid" {
 			t.Errorf("GET %s = %d %v, want 400 invalid", path, status, body)
 		}

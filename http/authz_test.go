@@ -503,7 +503,7 @@ func startServerWith(tb testing.TB, logger *slog.Logger, rate float64) (*phttp.S
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, bearer, store = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db
+	svc, bearer, store, lastSizes = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db, nil
 	if err := svc.Init(local()); err != nil {
 		tb.Fatal(err)
 	}

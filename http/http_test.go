@@ -72,7 +72,7 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err := b.Init(local()); err != nil {
 		tb.Fatal(err)
 	}
-	svc, store = b, db
+	svc, store, lastSizes = b, db, nil
 	bearer = issue(tb, "operator", false, probity.Grant{Role: probity.RoleOperator})
 	srv := phttp.NewServer(b, nil)
 	if err := srv.Open("127.0.0.1:0"); err != nil {

@@ -56,20 +56,22 @@ func downloadPublic(t *testing.T, u string) publicView {
 		b.WriteByte('\n')
 		return body
 	}
-	for start := 0; ; start += probity.MaxAuditEntries {
-		var page struct {
-			Entries []probity.PublicEntry `json:"entries"`
+	for _, log := range []string{probity.InstallationLog, lending, rent, court} {
+		for start := 0; ; start += probity.MaxAuditEntries {
+			var page struct {
+				Entries []probity.PublicEntry `json:"entries"`
+			}
+			if err := json.Unmarshal(get(fmt.Sprintf("/v1/audit/entries?log=%s&start=%d", log, start)), &page); err != nil {
+				t.Fatal(err)
+			}
+			v.entries = append(v.entries, page.Entries...)
+			if len(page.Entries) < probity.MaxAuditEntries {
+				break
+			}
 		}
-		if err := json.Unmarshal(get(fmt.Sprintf("/v1/audit/entries?start=%d", start)), &page); err != nil {
-			t.Fatal(err)
-		}
-		v.entries = append(v.entries, page.Entries...)
-		if len(page.Entries) < probity.MaxAuditEntries {
-			break
-		}
+		get("/v1/audit/checkpoint?log=" + log)
+		get("/v1/audit/key?log=" + log)
 	}
-	get("/v1/audit/checkpoint")
-	get("/v1/audit/key")
 	for _, d := range []string{lending, rent, court} {
 		get("/v1/domains/" + d)
 		get("/v1/domains/" + d + "/disputes/figures")
@@ -188,7 +190,7 @@ func TestOutsiderConfirmsNothing(t *testing.T) {
 	// confirms, so the attack is real.
 	controls := 0
 	err := store.View(context.Background(), func(tx probity.ReadTx) error {
-		return tx.Leaves(0, uint64(len(pub.entries)), func(e *probity.AuditEntry) error {
+		return eachLeaf(tx, func(e *probity.AuditEntry) error {
 			if confirmable[e.Digest] {
 				controls++
 			}
@@ -206,11 +208,11 @@ func TestOutsiderConfirmsNothing(t *testing.T) {
 	// disclosed digest (who read, whom, why: side knowledge) and tries the
 	// dictionary against each read's commitment, with any salt it could
 	// guess (none, zeros). Only the random salt stops it.
-	records := map[uint64]probity.AuditLeaf{}
+	records := map[string]probity.AuditLeaf{}
 	err = store.View(context.Background(), func(tx probity.ReadTx) error {
-		return tx.Leaves(0, uint64(len(pub.entries)), func(e *probity.AuditEntry) error {
+		return eachLeaf(tx, func(e *probity.AuditEntry) error {
 			if e.Action == probity.ActionDecisionRead || e.Action == probity.ActionScoreRead {
-				records[e.Index] = e.AuditLeaf
+				records[e.Data] = e.AuditLeaf
 			}
 			return nil
 		})
@@ -219,7 +221,7 @@ func TestOutsiderConfirmsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range pub.entries {
-		r, ok := records[e.Index]
+		r, ok := records[e.Data]
 		if !ok {
 			continue
 		}
@@ -291,7 +293,7 @@ func TestPublicLogLinksNoOne(t *testing.T) {
 	parts := strings.Split(token, "_")
 	secrets := map[string]string{"her token's id": parts[2]}
 	err := store.View(context.Background(), func(tx probity.ReadTx) error {
-		return tx.Leaves(0, uint64(len(pub.entries)), func(e *probity.AuditEntry) error {
+		return eachLeaf(tx, func(e *probity.AuditEntry) error {
 			if e.Subject != nil {
 				secrets["pseudonym in "+e.Domain] = e.Subject.String()
 			}
@@ -318,21 +320,35 @@ func TestPublicLogLinksNoOne(t *testing.T) {
 
 	// No value repeats across public leaves but the format, the log's
 	// name, the action and the time: nothing ties two leaves together.
-	seen := map[string]uint64{}
+	seen := map[string]string{}
 	for _, e := range pub.entries {
 		f := strings.Split(e.Data, "\t")
 		if len(f) != 6 {
 			t.Fatalf("leaf %d has %d fields, want 6 (format, log, index, time, action, commitment)", e.Index, len(f))
 		}
-		if f[0] != probity.LeafFormat || f[1] != probity.InstallationLog || len(f[5]) != 64 {
+		if f[0] != probity.LeafFormat || f[1] != e.Log || len(f[5]) != 64 {
 			t.Fatalf("leaf %d = %q", e.Index, e.Data)
 		}
 		if at, err := time.Parse(time.RFC3339, e.At.Format(time.RFC3339)); err != nil || at.Nanosecond() != 0 {
 			t.Fatalf("leaf %d time %v, want whole seconds", e.Index, e.At)
 		}
 		if prev, ok := seen[f[5]]; ok {
-			t.Errorf("leaves %d and %d share commitment %s", prev, e.Index, f[5])
+			t.Errorf("leaves %s and %s/%d share commitment %s", prev, e.Log, e.Index, f[5])
 		}
-		seen[f[5]] = e.Index
+		seen[f[5]] = fmt.Sprintf("%s/%d", e.Log, e.Index)
 	}
+}
+
+// eachLeaf calls fn for every stored leaf of every log.
+func eachLeaf(tx probity.ReadTx, fn func(*probity.AuditEntry) error) error {
+	logs, err := tx.Logs()
+	if err != nil {
+		return err
+	}
+	for _, l := range logs {
+		if err := tx.Leaves(l.Name, 0, l.Size, fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }

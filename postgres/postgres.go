@@ -24,10 +24,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// writeLock makes writers take turns, across every server on the database:
-// each write transaction appends leaves numbered from the log's size and a
-// checkpoint over the previous one, which two writers at once would fork.
-// The key is arbitrary and fixed ("probity" in ASCII).
+// writeLock makes migrations take turns across every server on the
+// database. (Writers of the logs lock only the log they append to: see
+// LockLog.) The key is arbitrary and fixed ("probity" in ASCII).
 const writeLock = `SELECT pg_advisory_xact_lock(31654937311621497)`
 
 // Options tunes the connection pool.
@@ -119,7 +118,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	db, err := sqlstore.New(ctx, pool, pool, sqlstore.Dialect{
 		Name:          "postgres",
 		Numbered:      true,
-		LockWrites:    writeLock,
+		LockLog:       `SELECT log FROM log_heads WHERE log = ? FOR UPDATE`,
 		ViewIsolation: sql.LevelRepeatableRead,
 		CopyEvents:    copyEvents,
 		CopyPoints:    copyPoints,
@@ -225,7 +224,7 @@ func copyLeaves(ctx context.Context, conn *sql.Conn, rows [][]any) error {
 		if !ok {
 			return errors.New("postgres: the connection is not a pgx connection")
 		}
-		_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{"audit_leaves"}, sqlstore.LeafInsertColumns, pgx.CopyFromRows(rows))
+		_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{"log_leaves"}, sqlstore.LeafInsertColumns, pgx.CopyFromRows(rows))
 		return err
 	})
 }

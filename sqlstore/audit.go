@@ -4,22 +4,91 @@ import (
 	"bytes"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/probity-dev/probity"
 )
 
-// LogSize returns the number of audit leaves.
-func (tx *Tx) LogSize() (uint64, error) {
+// The log's hot queries, prepared once per pool.
+const (
+	queryLogSize          = `SELECT MAX(idx) FROM log_leaves WHERE log = ?`
+	queryLatestCheckpoint = `SELECT ` + checkpointColumns + ` FROM log_checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1`
+	queryInsertCheckpoint = `INSERT INTO log_checkpoints (log, size, at, root, note, range) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	queryLogHead          = `SELECT origin FROM log_heads WHERE log = ?`
+	queryInsertLogHead    = `INSERT INTO log_heads (log, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`
+)
+
+const checkpointColumns = `log, size, at, root, note, range`
+
+const leafColumns = `log, idx, domain, pseudonym, pseudonym IS NULL, action, data, hash, salt, record, erased_by`
+
+// LogOrigin returns a log's origin, or "" if the log does not exist.
+func (tx *Tx) LogOrigin(log string) (string, error) {
+	s, err := tx.stmt(queryLogHead)
+	if err != nil {
+		return "", err
+	}
+	var origin string
+	err = s.QueryRowContext(tx.ctx, log).Scan(&origin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return origin, err
+}
+
+// LockLog makes the transaction the only writer of a log until it ends,
+// creating the log with origin if it is new. SQLite has one writer already;
+// PostgreSQL locks the log's head row.
+func (tx *Tx) LockLog(log, origin string) error {
+	s, err := tx.stmt(queryInsertLogHead)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ExecContext(tx.ctx, log, origin); err != nil {
+		return err
+	}
+	if tx.db.dialect.LockLog == "" {
+		return nil
+	}
+	var name string
+	err = tx.tx.QueryRowContext(tx.ctx, tx.db.rebind(tx.db.dialect.LockLog), log).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return probity.Errorf(probity.EINTERNAL, "log %s has no head row to lock: it was not created", log)
+	}
+	return err
+}
+
+// Logs returns every log with its origin and size, in name order.
+func (tx *Tx) Logs() ([]probity.LogInfo, error) {
+	rows, err := tx.query(`SELECT h.log, h.origin, (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves l WHERE l.log = h.log) FROM log_heads h ORDER BY h.log`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []probity.LogInfo
+	for rows.Next() {
+		var l probity.LogInfo
+		var size int64
+		if err := rows.Scan(&l.Name, &l.Origin, &size); err != nil {
+			return nil, err
+		}
+		l.Size = uint64(size)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LogSize returns the number of leaves of a log.
+func (tx *Tx) LogSize(log string) (uint64, error) {
 	var n sql.NullInt64
 	s, err := tx.stmt(queryLogSize)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.QueryRowContext(tx.ctx).Scan(&n); err != nil {
+	if err := s.QueryRowContext(tx.ctx, log).Scan(&n); err != nil {
 		return 0, err
 	}
 	if !n.Valid {
@@ -28,11 +97,11 @@ func (tx *Tx) LogSize() (uint64, error) {
 	return uint64(n.Int64) + 1, nil
 }
 
-// AppendLeaves numbers and stores leaves, many rows per INSERT: for each,
-// a fresh random salt, the private record and the public leaf committing
-// to them.
-func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte) ([]probity.AuditEntry, error) {
-	size, err := tx.LogSize()
+// AppendLeaves numbers and stores leaves of a locked log, many rows per
+// INSERT: for each, a fresh random salt, the private record and the public
+// leaf committing to them.
+func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]byte) []byte) ([]probity.AuditEntry, error) {
+	size, err := tx.LogSize(log)
 	if err != nil {
 		return nil, err
 	}
@@ -43,12 +112,12 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 	entries := make([]probity.AuditEntry, len(leaves))
 	rows := make([][]any, len(leaves))
 	for i, l := range leaves {
-		l.Index = size + uint64(i)
+		l.Log, l.Index = log, size+uint64(i)
 		l.At = l.At.Truncate(time.Second).UTC()
-		if l.Log == "" {
-			l.Log = probity.InstallationLog
-		}
 		salt := salts[i*probity.SaltSize : (i+1)*probity.SaltSize : (i+1)*probity.SaltSize]
+		if l.Action == probity.ActionLogCheckpoint {
+			salt = make([]byte, probity.SaltSize) // public content: anyone may recompute it
+		}
 		record := l.Record()
 		pub := probity.PublicLeaf{Log: l.Log, Index: l.Index, At: l.At, Action: l.Action, Commitment: probity.Commitment(salt, record)}
 		data := pub.Data()
@@ -57,7 +126,7 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 		if l.Subject != nil {
 			subject = l.Subject[:]
 		}
-		rows[i] = []any{int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash, salt, record}
+		rows[i] = []any{log, int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash, salt, record}
 	}
 	if d := tx.db.dialect; d.CopyLeaves != nil && tx.conn != nil && len(leaves) >= d.CopyAtLeast {
 		return entries, d.CopyLeaves(tx.ctx, tx.conn, rows)
@@ -80,28 +149,26 @@ func (tx *Tx) AppendLeaves(leaves []probity.AuditLeaf, hash func([]byte) []byte)
 	return entries, nil
 }
 
-const leafColumns = `idx, domain, pseudonym, pseudonym IS NULL, action, data, hash, salt, record, erased_by`
-
-// Leaves calls fn for each stored leaf in [start, end); a row that is not a
-// valid leaf comes with Invalid set.
-func (tx *Tx) Leaves(start, end uint64, fn func(*probity.AuditEntry) error) error {
-	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, int64(start), int64(end))
+func insertLeavesQuery(n int) string {
+	return valuesQuery(`INSERT INTO log_leaves (log, idx, domain, pseudonym, action, data, hash, salt, record) VALUES `, 9, n, "")
 }
 
-// SubjectLeaves calls fn for every leaf about a subject in a domain whose
-// opening is kept, in index order.
+// Leaves calls fn for each stored leaf of a log in [start, end); a row
+// that is not a valid leaf comes with Invalid set.
+func (tx *Tx) Leaves(log string, start, end uint64, fn func(*probity.AuditEntry) error) error {
+	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`, log, int64(start), int64(end))
+}
+
+// LogLeaves calls fn for at most limit leaves of a log from index start.
+func (tx *Tx) LogLeaves(log string, start uint64, limit int, fn func(*probity.AuditEntry) error) error {
+	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves WHERE log = ? AND idx >= ? ORDER BY idx LIMIT ?`, log, int64(start), limit)
+}
+
+// SubjectLeaves calls fn for every leaf about a subject in a domain's log
+// whose opening is kept, in index order.
 func (tx *Tx) SubjectLeaves(domain string, subject probity.Pseudonym, fn func(*probity.AuditEntry) error) error {
-	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves INDEXED BY audit_by_subject
-		WHERE domain = ? AND pseudonym = ? ORDER BY idx`, domain, subject[:])
-}
-
-// DomainLeaves calls fn for at most limit leaves of a domain (every leaf
-// when domain is "") from index start, in index order.
-func (tx *Tx) DomainLeaves(domain string, start uint64, limit int, fn func(*probity.AuditEntry) error) error {
-	if domain == "" {
-		return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves WHERE idx >= ? ORDER BY idx LIMIT ?`, int64(start), limit)
-	}
-	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM audit_leaves WHERE domain = ? AND idx >= ? ORDER BY idx LIMIT ?`, domain, int64(start), limit)
+	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves INDEXED BY log_leaves_by_subject
+		WHERE domain = ? AND pseudonym = ? AND log = ? ORDER BY idx`, domain, subject[:], domain)
 }
 
 func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args ...any) error {
@@ -112,20 +179,20 @@ func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args 
 	defer rows.Close()
 	for rows.Next() {
 		var idx int64
-		var domain, action string
+		var log, domain, action string
 		var pseudonym []byte
 		var null bool
 		var erasedBy sql.NullInt64
 		e := &probity.AuditEntry{}
-		if err := rows.Scan(&idx, &domain, &pseudonym, &null, &action, &e.Data, &e.Hash, &e.Salt, &e.RecordData, &erasedBy); err != nil {
+		if err := rows.Scan(&log, &idx, &domain, &pseudonym, &null, &action, &e.Data, &e.Hash, &e.Salt, &e.RecordData, &erasedBy); err != nil {
 			return err
 		}
 		if !null && pseudonym == nil {
 			pseudonym = []byte{} // an empty blob, which only tampering writes
 		}
 		e.Shredded, e.ErasedBy = erasedBy.Valid, uint64(erasedBy.Int64)
-		if err := openEntry(e, idx, domain, pseudonym, action); err != nil {
-			e.Index, e.Invalid = uint64(idx), err.Error()
+		if err := openEntry(e, log, idx, domain, pseudonym, action); err != nil {
+			e.Log, e.Index, e.Invalid = log, uint64(idx), err.Error()
 		}
 		if err := fn(e); err != nil {
 			return err
@@ -136,14 +203,14 @@ func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args 
 
 // openEntry parses a leaf row's public data and, unless shredded, its
 // opening, and checks that they and the indexed columns agree.
-func openEntry(e *probity.AuditEntry, idx int64, domain string, pseudonym []byte, action string) error {
+func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseudonym []byte, action string) error {
 	pub, err := probity.ParsePublicLeaf([]byte(e.Data))
 	if err != nil {
 		return fmt.Errorf("data is not a leaf: %v", err)
 	}
 	e.Index, e.Log, e.At, e.Action, e.Commitment = pub.Index, pub.Log, pub.At, pub.Action, pub.Commitment
-	if uint64(idx) != pub.Index || action != pub.Action {
-		return fmt.Errorf("its columns (index %d, action %q) differ from its data", idx, action)
+	if uint64(idx) != pub.Index || log != pub.Log || action != pub.Action {
+		return fmt.Errorf("its columns (log %s, index %d, action %q) differ from its data", log, idx, action)
 	}
 	if e.Shredded {
 		if e.Salt != nil || e.RecordData != nil || pseudonym != nil {
@@ -169,6 +236,9 @@ func openEntry(e *probity.AuditEntry, idx int64, domain string, pseudonym []byte
 		return fmt.Errorf("its record names leaf %s/%d (%s), not this one", r.Log, r.Index, r.Action)
 	}
 	e.Actor, e.Domain, e.Subject, e.Purpose, e.Ref, e.Digest = r.Actor, r.Domain, r.Subject, r.Purpose, r.Ref, r.Digest
+	if want := probity.LogOf(&e.AuditLeaf); want != log {
+		return fmt.Errorf("a %s leaf of domain %q in log %s, which belongs in log %s", e.Action, e.Domain, log, want)
+	}
 	return columnsMatch(domain, pseudonym, &e.AuditLeaf)
 }
 
@@ -190,10 +260,10 @@ func columnsMatch(domain string, pseudonym []byte, l *probity.AuditLeaf) error {
 const kept = `action NOT IN ('order.issued', 'order.fulfilled', 'subject.erased')`
 
 // ShredLeaves deletes the openings of every leaf about a subject in a
-// domain, marking each shredded by the erasure leaf at erasedBy, and
+// domain's log, marking each shredded by the erasure leaf at erasedBy, and
 // returns their indexes in order.
 func (tx *Tx) ShredLeaves(domain string, subject probity.Pseudonym, erasedBy uint64) ([]uint64, error) {
-	rows, err := tx.query(`SELECT idx FROM audit_leaves INDEXED BY audit_by_subject WHERE domain = ? AND pseudonym = ? AND `+kept+` ORDER BY idx`, domain, subject[:])
+	rows, err := tx.query(`SELECT idx FROM log_leaves INDEXED BY log_leaves_by_subject WHERE domain = ? AND pseudonym = ? AND log = ? AND `+kept+` ORDER BY idx`, domain, subject[:], domain)
 	if err != nil {
 		return nil, err
 	}
@@ -210,8 +280,8 @@ func (tx *Tx) ShredLeaves(domain string, subject probity.Pseudonym, erasedBy uin
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if _, err := tx.exec(`UPDATE audit_leaves SET salt = NULL, record = NULL, pseudonym = NULL, erased_by = ? WHERE domain = ? AND pseudonym = ? AND `+kept,
-		int64(erasedBy), domain, subject[:]); err != nil {
+	if _, err := tx.exec(`UPDATE log_leaves SET salt = NULL, record = NULL, pseudonym = NULL, erased_by = ? WHERE domain = ? AND pseudonym = ? AND log = ? AND `+kept,
+		int64(erasedBy), domain, subject[:], domain); err != nil {
 		return nil, err
 	}
 	return idxs, nil
@@ -223,40 +293,27 @@ func (tx *Tx) InsertCheckpoint(c *probity.Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ExecContext(tx.ctx, int64(c.Size), c.At.UnixNano(), c.Root, c.Note, bytes.Join(c.Range, nil))
+	res, err := s.ExecContext(tx.ctx, c.Log, int64(c.Size), c.At.UnixNano(), c.Root, c.Note, bytes.Join(c.Range, nil))
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return probity.Errorf(probity.ECONFLICT, "a checkpoint of size %d exists", c.Size)
+		return probity.Errorf(probity.ECONFLICT, "log %s has a checkpoint of size %d", c.Log, c.Size)
 	}
 	return nil
-}
-
-const checkpointColumns = `size, at, root, note, range`
-
-// The log's hot queries, prepared once per pool.
-const (
-	queryLogSize          = `SELECT MAX(idx) FROM audit_leaves`
-	queryLatestCheckpoint = `SELECT ` + checkpointColumns + ` FROM audit_checkpoints ORDER BY size DESC LIMIT 1`
-	queryInsertCheckpoint = `INSERT INTO audit_checkpoints (size, at, root, note, range) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-)
-
-func insertLeavesQuery(n int) string {
-	return valuesQuery(`INSERT INTO audit_leaves (idx, domain, pseudonym, action, data, hash, salt, record) VALUES `, 8, n, "")
 }
 
 func scanCheckpoint(row scanner) (*probity.Checkpoint, error) {
 	c := &probity.Checkpoint{}
 	var size, at int64
 	var rng []byte
-	if err := row.Scan(&size, &at, &c.Root, &c.Note, &rng); err != nil {
+	if err := row.Scan(&c.Log, &size, &at, &c.Root, &c.Note, &rng); err != nil {
 		return nil, err
 	}
 	if len(rng)%32 != 0 {
-		return nil, probity.Errorf(probity.EINVALID, "checkpoint %d: compact range of %d bytes", size, len(rng))
+		return nil, probity.Errorf(probity.EINVALID, "checkpoint %d of log %s: compact range of %d bytes", size, c.Log, len(rng))
 	}
 	for i := 0; i < len(rng); i += 32 {
 		c.Range = append(c.Range, rng[i:i+32])
@@ -265,22 +322,31 @@ func scanCheckpoint(row scanner) (*probity.Checkpoint, error) {
 	return c, nil
 }
 
-// LatestCheckpoint returns the checkpoint of the largest size, or nil.
-func (tx *Tx) LatestCheckpoint() (*probity.Checkpoint, error) {
+// LatestCheckpoint returns a log's checkpoint of the largest size, or nil.
+func (tx *Tx) LatestCheckpoint(log string) (*probity.Checkpoint, error) {
 	s, err := tx.stmt(queryLatestCheckpoint)
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanCheckpoint(s.QueryRowContext(tx.ctx))
+	c, err := scanCheckpoint(s.QueryRowContext(tx.ctx, log))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return c, err
 }
 
-// Checkpoints calls fn for every checkpoint in size order.
-func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
-	rows, err := tx.query(`SELECT ` + checkpointColumns + ` FROM audit_checkpoints ORDER BY size`)
+// CheckpointAt returns a log's checkpoint of one size.
+func (tx *Tx) CheckpointAt(log string, size uint64) (*probity.Checkpoint, error) {
+	c, err := scanCheckpoint(tx.queryRow(`SELECT `+checkpointColumns+` FROM log_checkpoints WHERE log = ? AND size = ?`, log, int64(size)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, probity.Errorf(probity.ENOTFOUND, "log %s has no checkpoint of size %d", log, size)
+	}
+	return c, err
+}
+
+// Checkpoints calls fn for every checkpoint of a log in size order.
+func (tx *Tx) Checkpoints(log string, fn func(*probity.Checkpoint) error) error {
+	rows, err := tx.query(`SELECT `+checkpointColumns+` FROM log_checkpoints WHERE log = ? ORDER BY size`, log)
 	if err != nil {
 		return err
 	}
@@ -297,75 +363,37 @@ func (tx *Tx) Checkpoints(fn func(*probity.Checkpoint) error) error {
 	return rows.Err()
 }
 
-// LeafRows returns the count and the index range of the leaf rows.
-func (tx *Tx) LeafRows() (uint64, int64, int64, error) {
+// LeafRows returns the count and the index range of a log's leaf rows.
+func (tx *Tx) LeafRows(log string) (uint64, int64, int64, error) {
 	var n int64
 	var first, last sql.NullInt64
-	err := tx.queryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM audit_leaves`).Scan(&n, &first, &last)
+	err := tx.queryRow(`SELECT COUNT(*), MIN(idx), MAX(idx) FROM log_leaves WHERE log = ?`, log).Scan(&n, &first, &last)
 	return uint64(n), first.Int64, last.Int64, err
 }
 
-// SpecRows calls fn for every stored spec version, parsed afresh.
-func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
-	rows, err := tx.query(`SELECT domain, version, digest, applied_at, effective_at, spec FROM spec_versions ORDER BY domain, version`)
+// LastSeal returns the size of a domain log's latest checkpoint recorded
+// in the installation log.
+func (tx *Tx) LastSeal(log string) (uint64, error) {
+	var record []byte
+	err := tx.queryRow(`SELECT record FROM log_leaves INDEXED BY log_leaves_seals
+		WHERE log = ? AND action = 'log.checkpoint' AND domain = ? ORDER BY idx DESC LIMIT 1`, probity.InstallationLog, log).Scan(&record)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	r, err := probity.ParseRecord(record)
 	if err != nil {
-		return err
+		return 0, fmt.Errorf("the latest seal of log %s: %v", log, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r := &probity.SpecRow{}
-		v := &r.SpecVersion
-		var applied, effective int64
-		if err := rows.Scan(&v.Domain, &v.Version, &v.Digest, &applied, &effective, &r.SpecJSON); err != nil {
-			return err
-		}
-		v.AppliedAt, v.EffectiveAt = fromNanos(applied), fromNanos(effective)
-		v.Spec = new(probity.Spec)
-		if err := json.Unmarshal(r.SpecJSON, v.Spec); err != nil {
-			r.Invalid = fmt.Sprintf("stored spec is not a spec: %v", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return strconv.ParseUint(r.Ref, 10, 64)
 }
 
-// EventRows calls fn for every stored event with all its points.
-func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
-	rows, err := tx.query(`SELECT domain, ` + eventColumns + `, points, retracted_at FROM events ORDER BY domain, pseudonym, key`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r := &probity.EventRow{}
-		e := &r.Event
-		var pseudonym, points []byte
-		var occurred, recorded, retracted int64
-		var kind string
-		if err := rows.Scan(&e.Domain, &pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &r.FieldsJSON, &e.Cures, &points, &retracted); err != nil {
-			return err
-		}
-		r.RetractedAt = zeroOrTime(retracted)
-		e.Kind, e.OccurredAt, e.RecordedAt = probity.SubjectKind(kind), fromNanos(occurred), fromNanos(recorded)
-		if len(pseudonym) != len(e.Subject) {
-			r.Invalid = fmt.Sprintf("pseudonym of %d bytes, want %d", len(pseudonym), len(e.Subject))
-		}
-		copy(e.Subject[:], pseudonym)
-		dec := json.NewDecoder(bytes.NewReader(r.FieldsJSON))
-		dec.UseNumber()
-		if err := dec.Decode(&e.Fields); err != nil {
-			r.Invalid = fmt.Sprintf("fields are not JSON: %v", err)
-		}
-		if r.Points, err = decodePoints(points); err != nil {
-			r.Invalid = err.Error()
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+// HasV1Log reports whether the store holds leaves of the first log format.
+func (tx *Tx) HasV1Log() (bool, error) {
+	var n int64
+	err := tx.queryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM audit_leaves LIMIT 1) AS v1`).Scan(&n)
+	return n > 0, err
 }
 
 // Inquiries returns the read leaves of a subject's record in a domain.

@@ -31,10 +31,11 @@ type Dialect struct {
 	// without it each query goes to the driver as text (pgx caches the
 	// prepared statement per connection itself).
 	Prepare bool
-	// LockWrites is run first by every write transaction so that writers in
-	// several processes take turns and the audit log stays one sequence
-	// (PostgreSQL's advisory lock); empty where the engine has one writer.
-	LockWrites string
+	// LockLog, where set, locks a log's head row (its one parameter is
+	// the log's name) so that writers of one log in several processes take
+	// turns and each log stays one sequence, while writers of other logs go
+	// on; empty where the engine has one writer.
+	LockLog string
 	// ViewIsolation is the isolation level of read transactions.
 	ViewIsolation sql.IsolationLevel
 	// CopyEvents, where set, stores many events through the engine's bulk
@@ -57,7 +58,7 @@ type Dialect struct {
 var EventInsertColumns = []string{"domain", "pseudonym", "key", "type", "kind", "occurred_at", "recorded_at", "fields", "cures", "points"}
 
 // LeafInsertColumns are the columns AppendLeaves writes, in order.
-var LeafInsertColumns = []string{"idx", "domain", "pseudonym", "action", "data", "hash", "salt", "record"}
+var LeafInsertColumns = []string{"log", "idx", "domain", "pseudonym", "action", "data", "hash", "salt", "record"}
 
 // DB is a store over a write pool and a read pool (which may be the same).
 type DB struct {
@@ -142,13 +143,6 @@ func (db *DB) Update(ctx context.Context, fn func(tx probity.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	if db.dialect.LockWrites != "" {
-		if _, err := sqlTx.ExecContext(ctx, db.dialect.LockWrites); err != nil {
-			return fmt.Errorf("wait for the write lock: %w", err)
-		}
-	}
-	// The time is read once the lock is held, so that the transactions of
-	// several servers are stamped in the order they commit.
 	tx := &Tx{db: db, pool: db.write, conn: conn, ctx: ctx, tx: sqlTx, now: db.Now().UTC()}
 	defer tx.close()
 	if err := fn(tx); err != nil {

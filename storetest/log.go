@@ -30,23 +30,27 @@ func testInquiries(t *testing.T, open Open) {
 		0:  leaf(probity.ActionScoreRead, "a.test", &mine, 0),
 		1:  leaf(probity.ActionEventAccepted, "a.test", &mine, 1),
 		2:  leaf(probity.ActionScoreRead, "a.test", &theirs, 2),
-		3:  leaf(probity.ActionDecisionRead, "b.test", &mine, 3),
+		3:  leaf(probity.ActionDecisionRead, "a.test", &theirs, 3),
 		4:  leaf(probity.ActionDecisionRead, "a.test", &mine, 4),
 		5:  leaf(probity.ActionDisputeFiled, "a.test", &mine, 5),
 		6:  leaf(probity.ActionReportRead, "a.test", &mine, 6),
 		7:  leaf(probity.ActionRestrictionCheck, "a.test", &mine, 7),
-		8:  leaf(probity.ActionKeyCreated, "a.test", nil, 8),
-		9:  leaf(probity.ActionAccessDenied, "a.test", &mine, 9),
+		8:  leaf(probity.ActionTermRecorded, "a.test", nil, 8),
+		9:  leaf(probity.ActionOptOut, "a.test", &mine, 9),
 		10: leaf(probity.ActionConsentGranted, "a.test", &mine, 10),
 		11: leaf(probity.ActionSubjectErased, "a.test", &mine, 11),
 		12: leaf(probity.ActionScoreRead, "a.test", &mine, 12),
 	}
 	update(t, s, func(tx probity.Tx) error {
 		// Two appends, so that the reads span them.
-		if _, err := tx.AppendLeaves(leaves[:7], hash); err != nil {
+		if _, err := appendLeaves(tx, leaves[:7], hash); err != nil {
 			return err
 		}
-		_, err := tx.AppendLeaves(leaves[7:], hash)
+		if _, err := appendLeaves(tx, leaves[7:], hash); err != nil {
+			return err
+		}
+		// A read of the subject in another domain, in that domain's log.
+		_, err := appendLeaves(tx, []probity.AuditLeaf{leaf(probity.ActionDecisionRead, "b.test", &mine, 13)}, hash)
 		return err
 	})
 	view(t, s, func(tx probity.ReadTx) error {
@@ -67,8 +71,8 @@ func testInquiries(t *testing.T, open Open) {
 		if got, err := tx.Inquiries("a.test", p3); err != nil || len(got) != 0 {
 			t.Fatalf("Inquiries(never read) = %v, %v; want empty, nil", got, err)
 		}
-		if got, err := tx.Inquiries("b.test", p1); err != nil || joined(got, leafIndex) != "3" {
-			t.Fatalf("Inquiries(b.test) = %v, %v; want leaf 3", got, err)
+		if got, err := tx.Inquiries("b.test", p1); err != nil || joined(got, leafIndex) != "0" || got[0].Log != "b.test" {
+			t.Fatalf("Inquiries(b.test) = %v, %v; want leaf 0 of log b.test", got, err)
 		}
 		return nil
 	})
@@ -80,7 +84,7 @@ func testInquiries(t *testing.T, open Open) {
 func testLeaves(t *testing.T, open Open) {
 	s := open(t, fixed(t0))
 	view(t, s, func(tx probity.ReadTx) error {
-		if n, _, _, err := tx.LeafRows(); err != nil || n != 0 {
+		if n, _, _, err := tx.LeafRows("a.test"); err != nil || n != 0 {
 			t.Fatalf("LeafRows of a new store = %d, %v; want 0", n, err)
 		}
 		return nil
@@ -96,15 +100,15 @@ func testLeaves(t *testing.T, open Open) {
 		leaves[4] = leaves[3] // the same record twice: unrelated commitments
 		leaves[4].Ref = "3"
 		var err error
-		stored, err = tx.AppendLeaves(leaves, func([]byte) []byte { return bogus })
+		stored, err = appendLeaves(tx, leaves, func([]byte) []byte { return bogus })
 		return err
 	})
 	view(t, s, func(tx probity.ReadTx) error {
-		n, first, last, err := tx.LeafRows()
+		n, first, last, err := tx.LeafRows("a.test")
 		if err != nil || n != 5 || first != 0 || last != 4 {
 			t.Fatalf("LeafRows = %d, %d, %d, %v; want 5 rows, 0 to 4", n, first, last, err)
 		}
-		if size, err := tx.LogSize(); err != nil || size != 5 {
+		if size, err := tx.LogSize("a.test"); err != nil || size != 5 {
 			t.Fatalf("LogSize = %d, %v; want 5", size, err)
 		}
 		for _, tc := range []struct {
@@ -112,14 +116,14 @@ func testLeaves(t *testing.T, open Open) {
 			want       string
 		}{{1, 3, "1,2"}, {0, 5, "0,1,2,3,4"}, {4, 100, "4"}, {5, 10, ""}, {3, 3, ""}, {4, 2, ""}} {
 			var got []probity.AuditLeaf
-			if err := tx.Leaves(tc.start, tc.end, func(e *probity.AuditEntry) error { got = append(got, e.AuditLeaf); return nil }); err != nil {
+			if err := tx.Leaves("a.test", tc.start, tc.end, func(e *probity.AuditEntry) error { got = append(got, e.AuditLeaf); return nil }); err != nil {
 				t.Fatalf("Leaves(%d, %d) = %v", tc.start, tc.end, err)
 			}
 			if got := joined(got, leafIndex); got != tc.want {
 				t.Errorf("Leaves(%d, %d) = %q, want %q", tc.start, tc.end, got, tc.want)
 			}
 		}
-		return tx.Leaves(0, 5, func(e *probity.AuditEntry) error {
+		return tx.Leaves("a.test", 0, 5, func(e *probity.AuditEntry) error {
 			if !bytes.Equal(e.Hash, bogus) || e.Data != stored[e.Index].Data {
 				t.Fatalf("leaf %d = data %q hash %x; want them as stored, unchecked", e.Index, e.Data, e.Hash)
 			}
@@ -140,7 +144,7 @@ func testLeaves(t *testing.T, open Open) {
 // testCheckpointRoundTrip checks that a checkpoint reads back byte for byte.
 func testCheckpointRoundTrip(t *testing.T, open Open) {
 	s := open(t, fixed(t0))
-	want := &probity.Checkpoint{Size: 7, Root: hash([]byte("r")), At: t0.Add(time.Nanosecond), Note: "origin\n7\nroot\n\n— sig\n",
+	want := &probity.Checkpoint{Log: "a.test", Size: 7, Root: hash([]byte("r")), At: t0.Add(time.Nanosecond), Note: "origin\n7\nroot\n\n— sig\n",
 		Range: [][]byte{hash([]byte("x")), hash([]byte("y")), hash([]byte("z"))}}
 	update(t, s, func(tx probity.Tx) error {
 		if err := tx.InsertCheckpoint(want); err != nil {
@@ -152,7 +156,7 @@ func testCheckpointRoundTrip(t *testing.T, open Open) {
 		return nil
 	})
 	view(t, s, func(tx probity.ReadTx) error {
-		got, err := tx.LatestCheckpoint()
+		got, err := tx.LatestCheckpoint("a.test")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -229,10 +229,10 @@ func testRowsStop(t *testing.T, open Open) {
 			return tx.DisputeRows(func(*probity.Dispute) error { return fn() })
 		}},
 		{"Leaves", func(tx probity.ReadTx, fn func() error) error {
-			return tx.Leaves(0, 10, func(*probity.AuditEntry) error { return fn() })
+			return tx.Leaves("a.test", 0, 10, func(*probity.AuditEntry) error { return fn() })
 		}},
 		{"Checkpoints", func(tx probity.ReadTx, fn func() error) error {
-			return tx.Checkpoints(func(*probity.Checkpoint) error { return fn() })
+			return tx.Checkpoints("a.test", func(*probity.Checkpoint) error { return fn() })
 		}},
 		{"SpecRows", func(tx probity.ReadTx, fn func() error) error {
 			return tx.SpecRows(func(*probity.SpecRow) error { return fn() })
@@ -264,7 +264,7 @@ func populate(tx probity.Tx, subjects []probity.Pseudonym) error {
 		if err := tx.InsertSpecVersion(&probity.SpecVersion{Domain: d, Version: 1, Digest: "d", AppliedAt: t0, EffectiveAt: t0, Spec: testSpec(d)}); err != nil {
 			return err
 		}
-		if err := tx.InsertCheckpoint(&probity.Checkpoint{Size: uint64(i + 1), Root: hash([]byte(d)), At: t0, Note: d + "\n"}); err != nil {
+		if err := tx.InsertCheckpoint(&probity.Checkpoint{Log: "a.test", Size: uint64(i + 1), Root: hash([]byte(d)), At: t0, Note: d + "\n"}); err != nil {
 			return err
 		}
 	}
@@ -292,7 +292,7 @@ func populate(tx probity.Tx, subjects []probity.Pseudonym) error {
 			FiledAt: t0, DueAt: t0.Add(time.Hour), Status: probity.DisputeOpen}); err != nil {
 			return err
 		}
-		if _, err := tx.AppendLeaves([]probity.AuditLeaf{{At: t0, Actor: "x", Action: probity.ActionScoreRead, Domain: "a.test", Subject: &p}}, hash); err != nil {
+		if _, err := appendLeaves(tx, []probity.AuditLeaf{{At: t0, Actor: "x", Action: probity.ActionScoreRead, Domain: "a.test", Subject: &p}}, hash); err != nil {
 			return err
 		}
 	}

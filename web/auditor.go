@@ -18,6 +18,8 @@ type auditorView struct {
 	Key        string
 	Chart      []byte
 	Report     *audit.Report
+	// Logs are the installation log and every domain's.
+	Logs []probity.LogInfo
 }
 
 // handleAuditor shows the latest signed checkpoint, the log's growth and
@@ -30,7 +32,12 @@ func (p *Pages) handleAuditor(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) auditor(w http.ResponseWriter, r *http.Request, report *audit.Report) {
 	ctx, a, signed := p.actor(w, r)
 	r = r.WithContext(ctx)
-	c, err := p.svc.Checkpoint(ctx)
+	c, err := p.svc.Checkpoint(ctx, probity.InstallationLog)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	logs, err := p.svc.Logs(ctx)
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -40,7 +47,7 @@ func (p *Pages) auditor(w http.ResponseWriter, r *http.Request, report *audit.Re
 		p.fail(w, r, err)
 		return
 	}
-	av := auditorView{Checkpoint: c, Key: p.svc.PublicKey(), Report: report}
+	av := auditorView{Checkpoint: c, Key: p.svc.PublicKey(probity.InstallationLog), Logs: logs, Report: report}
 	if av.Chart, err = growthChart(points); err != nil {
 		p.fail(w, r, err)
 		return
@@ -60,7 +67,7 @@ func (p *Pages) growth(r *http.Request, size uint64) (plotter.XYs, error) {
 		if len(xys) > 0 && float64(idx+1) <= xys[len(xys)-1].Y {
 			continue // a small log: this leaf was read already
 		}
-		entries, err := p.svc.Entries(r.Context(), idx, idx+1)
+		entries, err := p.svc.Entries(r.Context(), probity.InstallationLog, idx, idx+1)
 		if err != nil {
 			return nil, err
 		}

@@ -145,7 +145,7 @@ func TestPortalActions(t *testing.T) {
 			t.Fatal("the downloaded record has no openings")
 		}
 		// Offline: the file and the log's published key, nothing else.
-		verifier, err := audit.NewVerifier(f.svc.PublicKey())
+		verifier, err := audit.VerifiersOf(f.svc.PublicKey(probity.InstallationLog))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,16 +27,19 @@ log, sealed by signed checkpoints (C2SP signed notes).
 	verify [--data DIR]                         check the whole store against its log
 	verify --url URL --checkpoint FILE [--key K] prove, from a server alone, that the
 	                                             log only grew since the checkpoint you kept
-	show [--data DIR] INDEX                     print one public leaf
-	openings [--data DIR] [--domain D] [--from N] [--limit N]
+	show [--data DIR] [--log L] INDEX           print one public leaf (of the installation
+	                                            log, or of domain L's)
+	openings [--data DIR] [--log L] [--from N] [--limit N]
 	                                            print openings (salt and private record) with
 	                                            inclusion proofs; the read is itself logged
 	check-opening [--key K] FILE                check, offline, the openings in a report or
 	                                            bundle (JSON): commitments, inclusion proofs,
 	                                            the checkpoint's signature
 	tail [--data DIR] [--from N]                print leaves as they arrive (Ctrl-C stops)
-	checkpoint [--data DIR]                     print the latest signed checkpoint (keep it)
-	key [--data DIR]                            print the public key of the checkpoints
+	checkpoint [--data DIR] [--log L]           print a log's latest signed checkpoint (keep it)
+	key [--data DIR] [--log L]                  print the note verifier key of a log's checkpoints
+	seal [--data DIR]                           record every domain log's checkpoint in the
+	                                            installation log now
 `
 
 // Run dispatches a subcommand.
@@ -48,6 +52,7 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 		"key":           c.key,
 		"openings":      c.openings,
 		"check-opening": c.checkOpening,
+		"seal":          c.seal,
 	})
 }
 
@@ -58,6 +63,7 @@ func (c *AuditCommand) verify(ctx context.Context, args []string) error {
 	cpFile := fs.String("checkpoint", "", "with --url: a checkpoint note you kept earlier")
 	key := fs.String("key", "", "with --url: the log's public key (default: ask the server, and trust it)")
 	index := fs.Int64("index", -1, "with --url: the leaf to prove included (default: the last leaf of the kept checkpoint)")
+	log := logFlag(fs)
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
@@ -66,7 +72,7 @@ func (c *AuditCommand) verify(ctx context.Context, args []string) error {
 		return fmt.Errorf("audit verify: unexpected argument %q (see probity audit -h)", args[0])
 	}
 	if *url != "" {
-		return c.verifyRemote(ctx, *url, *cpFile, *key, *index)
+		return c.verifyRemote(ctx, *url, *log, *cpFile, *key, *index)
 	}
 	needed := []string{identity.MasterKeyFile, audit.KeyFile}
 	if *data.db == "" {
@@ -111,6 +117,7 @@ func (c *AuditCommand) verify(ctx context.Context, args []string) error {
 func (c *AuditCommand) show(ctx context.Context, args []string) error {
 	fs := newFlagSet("audit show", auditUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
+	log := logFlag(fs)
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -127,11 +134,11 @@ func (c *AuditCommand) show(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
-	entries, err := in.bureau.Entries(ctx, index, index+1)
+	entries, err := in.bureau.Entries(ctx, *log, index, index+1)
 	if err != nil {
 		return err
 	} else if len(entries) == 0 {
-		return fmt.Errorf("audit show: no leaf %d", index)
+		return fmt.Errorf("audit show: log %s has no leaf %d", *log, index)
 	}
 	return printJSON(c.m.Stdout, entries[0])
 }
@@ -139,6 +146,7 @@ func (c *AuditCommand) show(ctx context.Context, args []string) error {
 func (c *AuditCommand) tail(ctx context.Context, args []string) error {
 	fs := newFlagSet("audit tail", auditUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
+	log := logFlag(fs)
 	from := fs.Int64("from", -1, "first leaf to print (default: the next one)")
 	args, err := parseArgs(fs, args)
 	if err != nil {
@@ -154,12 +162,12 @@ func (c *AuditCommand) tail(ctx context.Context, args []string) error {
 	next := uint64(0)
 	if *from >= 0 {
 		next = uint64(*from)
-	} else if cp, err := in.bureau.Checkpoint(ctx); err == nil {
+	} else if cp, err := in.bureau.Checkpoint(ctx, *log); err == nil {
 		next = cp.Size
 	}
 	enc := json.NewEncoder(c.m.Stdout)
 	for {
-		entries, err := in.bureau.Entries(ctx, next, next+probity.MaxAuditEntries)
+		entries, err := in.bureau.Entries(ctx, *log, next, next+probity.MaxAuditEntries)
 		if err != nil {
 			return err
 		}
@@ -180,6 +188,7 @@ func (c *AuditCommand) tail(ctx context.Context, args []string) error {
 func (c *AuditCommand) checkpoint(ctx context.Context, args []string) error {
 	fs := newFlagSet("audit checkpoint", auditUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
+	log := logFlag(fs)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -188,7 +197,7 @@ func (c *AuditCommand) checkpoint(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
-	cp, err := in.bureau.Checkpoint(ctx)
+	cp, err := in.bureau.Checkpoint(ctx, *log)
 	if err != nil {
 		return err
 	}
@@ -199,13 +208,41 @@ func (c *AuditCommand) checkpoint(ctx context.Context, args []string) error {
 func (c *AuditCommand) key(ctx context.Context, args []string) error {
 	fs := newFlagSet("audit key", auditUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
+	log := logFlag(fs)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	signer, _, err := audit.LoadOrCreateSigner(data.Dir())
+	in, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.m.Stdout, signer.PublicKey())
+	defer in.Close()
+	fmt.Fprintln(c.m.Stdout, in.bureau.PublicKey(*log))
 	return nil
+}
+
+// seal records every domain log's latest checkpoint in the installation
+// log now (serve does it every few seconds).
+func (c *AuditCommand) seal(ctx context.Context, args []string) error {
+	fs := newFlagSet("audit seal", auditUsage, c.m.Stdout)
+	data := c.m.dataFlag(fs)
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	in, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	n, err := in.bureau.SealLogs(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.m.Stdout, "recorded the checkpoints of %d domain logs in the installation log\n", n)
+	return nil
+}
+
+// logFlag declares --log, the log a command reads.
+func logFlag(fs *flag.FlagSet) *string {
+	return fs.String("log", probity.InstallationLog, "the log: "+probity.InstallationLog+" or a domain's id")
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/probity-dev/probity"
@@ -16,7 +18,8 @@ import (
 func (c *AuditCommand) openings(ctx context.Context, args []string) error {
 	fs := newFlagSet("audit openings", auditUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
-	domain := fs.String("domain", "", "only the leaves of this domain (default: every leaf)")
+	log := logFlag(fs)
+	domain := fs.String("domain", "", "the log of this domain (the same as --log DOMAIN)")
 	from := fs.Uint64("from", 0, "first leaf index")
 	limit := fs.Int("limit", 100, "at most this many openings (1 to 1000)")
 	args, err := parseArgs(fs, args)
@@ -33,7 +36,10 @@ func (c *AuditCommand) openings(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
-	b, err := in.bureau.Openings(cliContext(ctx), *domain, *from, *limit)
+	if *domain != "" {
+		*log = *domain
+	}
+	b, err := in.bureau.Openings(cliContext(ctx), *log, *from, *limit)
 	if err != nil {
 		return err
 	}
@@ -66,11 +72,11 @@ func (c *AuditCommand) checkOpening(ctx context.Context, args []string) error {
 		vkey = bundle.Key
 		fmt.Fprintf(c.m.Stdout, "key (as the file states it; pin it with --key, from probity audit key or GET /v1/audit/key): %s\n", vkey)
 	}
-	verifier, err := audit.NewVerifier(vkey)
+	verifiers, err := audit.VerifiersOf(vkey)
 	if err != nil {
-		return fmt.Errorf("audit check-opening: the key %q is not a note verifier key: %v", vkey, err)
+		return fmt.Errorf("audit check-opening: --key: %v", err)
 	}
-	cp, records, err := audit.CheckBundle(bundle, verifier)
+	cps, records, err := audit.CheckBundle(bundle, verifiers)
 	if err != nil {
 		return fmt.Errorf("audit check-opening: %s: %v", args[0], err)
 	}
@@ -82,11 +88,16 @@ func (c *AuditCommand) checkOpening(ctx context.Context, args []string) error {
 			fmt.Fprintf(w, "%d\t\t(shredded by erasure leaf %d)\t\t\t\n", o.Index, *o.ErasedBy)
 			continue
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", o.Index, r.At.Format("2006-01-02 15:04:05"), r.Action, r.Domain, r.Actor, r.Purpose)
+		fmt.Fprintf(w, "%s/%d\t%s\t%s\t%s\t%s\t%s\n", r.Log, o.Index, r.At.Format("2006-01-02 15:04:05"), r.Action, r.Domain, r.Actor, r.Purpose)
 	}
 	w.Flush()
-	fmt.Fprintf(c.m.Stdout, "OK: %d openings open their leaves' commitments, and every leaf is in the signed checkpoint of %d leaves (%s)\n",
-		len(records), cp.Size, cp.Origin)
+	var logs []string
+	for log, cp := range cps {
+		logs = append(logs, fmt.Sprintf("%s at %d leaves", log, cp.Size))
+	}
+	sort.Strings(logs)
+	fmt.Fprintf(c.m.Stdout, "OK: %d openings open their leaves' commitments, and every leaf is in its log's signed checkpoint (%s)\n",
+		len(records), strings.Join(logs, ", "))
 	return nil
 }
 
@@ -103,8 +114,8 @@ func readBundle(buf []byte) (*probity.OpeningBundle, error) {
 	if doc.Log != nil {
 		b = doc.Log
 	}
-	if b.Checkpoint == "" {
-		return nil, fmt.Errorf("no openings: want a report (with its \"log\") or a bundle with \"checkpoint\", \"key\" and \"openings\"")
+	if len(b.Checkpoints) == 0 {
+		return nil, fmt.Errorf("no openings: want a report (with its \"log\") or a bundle with \"checkpoints\", \"key\" and \"openings\"")
 	}
 	return b, nil
 }

@@ -46,7 +46,7 @@ func TestCheckOpening(t *testing.T) {
 			b.Openings[0].Salt, b.Openings[0].Record = b.Openings[1].Salt, b.Openings[1].Record
 		}, key, "do not open its commitment"},
 		{"ErrProof", func(b *probity.OpeningBundle) { b.Openings[1].Inclusion[0][0] ^= 1 }, key, "not included in the checkpoint"},
-		{"ErrKey", func(b *probity.OpeningBundle) {}, otherKey(t), "checkpoint: signature"},
+		{"ErrKey", func(b *probity.OpeningBundle) {}, otherKey(t), "signature"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var c probity.Report

@@ -17,7 +17,7 @@ import (
 // verifyRemote proves, from a server alone, that its log has only grown
 // since a checkpoint the auditor kept (consistency) and that a leaf of that
 // checkpoint is in the current tree (inclusion).
-func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key string, index int64) error {
+func (c *AuditCommand) verifyRemote(ctx context.Context, base, log, cpFile, key string, index int64) error {
 	if cpFile == "" {
 		return fmt.Errorf("audit verify --url: --checkpoint FILE is required (save one with probity audit checkpoint, or GET /v1/audit/checkpoint)")
 	}
@@ -32,13 +32,13 @@ func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key strin
 	client := &remote{base: strings.TrimSuffix(base, "/"), http: &http.Client{Timeout: 30 * time.Second}, ctx: ctx}
 	if key == "" {
 		var k struct{ Key string }
-		if err := client.get("/v1/audit/key?format=json", &k); err != nil {
+		if err := client.get("/v1/audit/key?format=json&log="+log, &k); err != nil {
 			return err
 		}
 		key = k.Key
 		fmt.Fprintf(c.m.Stdout, "key (as the server states it; pin it with --key): %s\n", key)
 	}
-	verifier, err := audit.NewVerifier(key)
+	verifier, err := audit.VerifiersOf(key)
 	if err != nil {
 		return fmt.Errorf("--key: %v", err)
 	}
@@ -47,7 +47,7 @@ func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key strin
 		return fmt.Errorf("%s: %v", cpFile, err)
 	}
 	var cur probity.Checkpoint
-	if err := client.get("/v1/audit/checkpoint?format=json", &cur); err != nil {
+	if err := client.get("/v1/audit/checkpoint?format=json&log="+log, &cur); err != nil {
 		return err
 	}
 	now, err := audit.OpenCheckpoint([]byte(cur.Note), verifier)
@@ -61,7 +61,7 @@ func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key strin
 		return fmt.Errorf("the server's log has %d leaves, fewer than the %d of the kept checkpoint: it was rolled back", now.Size, old.Size)
 	}
 	var cons probity.Proof
-	if err := client.get(fmt.Sprintf("/v1/audit/proofs/consistency?from=%d&to=%d", old.Size, now.Size), &cons); err != nil {
+	if err := client.get(fmt.Sprintf("/v1/audit/proofs/consistency?log=%s&from=%d&to=%d", log, old.Size, now.Size), &cons); err != nil {
 		return err
 	}
 	if err := audit.VerifyConsistency(old.Size, now.Size, cons.Hashes, old.Root, now.Root); err != nil {
@@ -74,15 +74,15 @@ func (c *AuditCommand) verifyRemote(ctx context.Context, base, cpFile, key strin
 	if index < 0 {
 		return nil
 	}
-	return c.verifyInclusion(client, uint64(index), now)
+	return c.verifyInclusion(client, log, uint64(index), now)
 }
 
-func (c *AuditCommand) verifyInclusion(client *remote, index uint64, now *audit.SignedCheckpoint) error {
+func (c *AuditCommand) verifyInclusion(client *remote, log string, index uint64, now *audit.SignedCheckpoint) error {
 	if index >= now.Size {
 		return fmt.Errorf("--index %d: the log has %d leaves", index, now.Size)
 	}
 	var page struct{ Entries []probity.PublicEntry }
-	if err := client.get(fmt.Sprintf("/v1/audit/entries?start=%d&end=%d", index, index+1), &page); err != nil {
+	if err := client.get(fmt.Sprintf("/v1/audit/entries?log=%s&start=%d&end=%d", log, index, index+1), &page); err != nil {
 		return err
 	}
 	if len(page.Entries) != 1 {
@@ -90,7 +90,7 @@ func (c *AuditCommand) verifyInclusion(client *remote, index uint64, now *audit.
 	}
 	hash := audit.HashLeaf([]byte(page.Entries[0].Data))
 	var incl probity.Proof
-	if err := client.get(fmt.Sprintf("/v1/audit/proofs/inclusion?index=%d&size=%d", index, now.Size), &incl); err != nil {
+	if err := client.get(fmt.Sprintf("/v1/audit/proofs/inclusion?log=%s&index=%d&size=%d", log, index, now.Size), &incl); err != nil {
 		return err
 	}
 	if err := audit.VerifyInclusion(index, now.Size, hash, incl.Hashes, now.Root); err != nil {

@@ -49,10 +49,10 @@ func TestRemoteVerify(t *testing.T) {
 	data := t.TempDir()
 	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
 	kept := filepath.Join(t.TempDir(), "kept.note")
-	if err := os.WriteFile(kept, []byte(mustRun(t, "audit", "checkpoint", "--data", data)), 0o600); err != nil {
+	if err := os.WriteFile(kept, []byte(mustRun(t, "audit", "checkpoint", "--data", data, "--log", "acme.lending")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	key := strings.TrimSpace(mustRun(t, "audit", "key", "--data", data))
+	key := strings.TrimSpace(mustRun(t, "audit", "key", "--data", data, "--log", "acme.lending"))
 
 	// A fork: a copy of the installation that goes its own way.
 	fork := t.TempDir()
@@ -60,8 +60,8 @@ func TestRemoteVerify(t *testing.T) {
 
 	in, url := serveInstallation(t, data)
 	ingestVia(t, in, "grow")
-	out := mustRun(t, "audit", "verify", "--url", url, "--checkpoint", kept, "--key", key)
-	for _, want := range []string{"consistent: the log grew from 3 to 5 leaves", "included: leaf 2 (spec.applied)", "OK"} {
+	out := mustRun(t, "audit", "verify", "--url", url, "--log", "acme.lending", "--checkpoint", kept, "--key", key)
+	for _, want := range []string{"consistent: the log grew from 1 to 3 leaves", "included: leaf 0 (spec.applied)", "OK"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("remote verify lacks %q:\n%s", want, out)
 		}
@@ -71,13 +71,13 @@ func TestRemoteVerify(t *testing.T) {
 	forked, _ := serveInstallation(t, fork)
 	ingestVia(t, forked, "fork")
 	forkKept := filepath.Join(t.TempDir(), "fork.note")
-	cp, err := forked.bureau.Checkpoint(context.Background())
+	cp, err := forked.bureau.Checkpoint(context.Background(), "acme.lending")
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(forkKept, []byte(cp.Note), 0o600)
 	ingestVia(t, in, "more")
-	_, _, err = run(t, nil, "", "audit", "verify", "--url", url, "--checkpoint", forkKept, "--key", key)
+	_, _, err = run(t, nil, "", "audit", "verify", "--url", url, "--log", "acme.lending", "--checkpoint", forkKept, "--key", key)
 	if err == nil || !strings.Contains(err.Error(), "rewritten") {
 		t.Fatalf("verify against a forked checkpoint: %v, want a consistency failure", err)
 	}
@@ -85,8 +85,8 @@ func TestRemoteVerify(t *testing.T) {
 	other := t.TempDir()
 	mustRun(t, "domain", "apply", "--data", other, lendingSpec)
 	otherKept := filepath.Join(t.TempDir(), "other.note")
-	os.WriteFile(otherKept, []byte(mustRun(t, "audit", "checkpoint", "--data", other)), 0o600)
-	if _, _, err := run(t, nil, "", "audit", "verify", "--url", url, "--checkpoint", otherKept, "--key", key); err == nil {
+	os.WriteFile(otherKept, []byte(mustRun(t, "audit", "checkpoint", "--data", other, "--log", "acme.lending")), 0o600)
+	if _, _, err := run(t, nil, "", "audit", "verify", "--url", url, "--log", "acme.lending", "--checkpoint", otherKept, "--key", key); err == nil {
 		t.Fatal("a checkpoint of another log verified")
 	}
 }

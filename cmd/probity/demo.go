@@ -98,7 +98,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.m.Stdout, "\nserving %s on %s; Ctrl-C stops\n", *data, srv.URL())
 	fmt.Fprintf(c.m.Stdout, "the web pages: %s/ (the public registry); sign in at %s/signin with a token above\n", srv.URL(), srv.URL())
-	return c.m.serveUntilDone(ctx, srv)
+	return c.m.serveUntilDone(ctx, srv, in)
 }
 
 func (c *DemoCommand) applyDomains(ctx context.Context, in *installation) ([]*probity.Spec, error) {

@@ -65,6 +65,9 @@ type location struct {
 	maxConns  *int
 	maxIdle   *int
 	noMigrate *bool
+	// logOrigin is the logs' origin prefix asked for; nil or "" keeps the
+	// installation's (or, on a new one, the default).
+	logOrigin *string
 }
 
 // Dir is the data directory.
@@ -92,6 +95,7 @@ func (m *Main) dataFlag(fs *flag.FlagSet) *location {
 		maxConns:  fs.Int("db-max-conns", 16, "with --db: most connections this process opens"),
 		maxIdle:   fs.Int("db-max-idle", 0, "with --db: most idle connections kept (default: --db-max-conns)"),
 		noMigrate: fs.Bool("no-migrate", false, "with --db: refuse to start if migrations are pending instead of applying them (probity migrate applies them)"),
+		logOrigin: fs.String("log-origin", m.Getenv("PROBITY_LOG_ORIGIN"), "the logs' origin prefix, a schema-less URL such as example.org/probity, fixed when the installation's log begins; each log's origin is prefix/log (default localhost/<key name>; env PROBITY_LOG_ORIGIN)"),
 	}
 }
 

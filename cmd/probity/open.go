@@ -52,7 +52,18 @@ func openStore(ctx context.Context, loc location) (*installation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &installation{db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}, nil
+	in := &installation{db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}
+	if loc.logOrigin != nil && *loc.logOrigin != "" {
+		if err := in.bureau.SetOriginPrefix(*loc.logOrigin); err != nil {
+			in.Close()
+			return nil, err
+		}
+	}
+	if err := in.bureau.LoadOrigin(ctx); err != nil {
+		in.Close()
+		return nil, err
+	}
+	return in, nil
 }
 
 // openDB opens the shared database --db names, or the embedded one in the

@@ -74,7 +74,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if opts.tlsCert == "" && !srv.Loopback() {
 		fmt.Fprintln(c.m.Stderr, "warning: serving without TLS on a non-loopback address: tokens travel in clear text; use --tls-cert and --tls-key")
 	}
-	return c.m.serveUntilDone(ctx, srv)
+	return c.m.serveUntilDone(ctx, srv, in)
 }
 
 func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.Server, error) {
@@ -91,9 +91,32 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	return srv, nil
 }
 
-func (m *Main) serveUntilDone(ctx context.Context, srv *http.Server) error {
+// SealInterval is how often a serving installation records every domain
+// log's latest checkpoint in the installation log.
+const SealInterval = 5 * time.Second
+
+func (m *Main) serveUntilDone(ctx context.Context, srv *http.Server, in *installation) error {
+	go m.seal(ctx, in, SealInterval)
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Close(shutdown)
+}
+
+// seal records the domain logs' checkpoints in the installation log every
+// interval until ctx ends, so that following the installation log (and its
+// witnesses) commits to every domain log.
+func (m *Main) seal(ctx context.Context, in *installation, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := in.bureau.SealLogs(ctx); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(m.Stderr, "recording the domain logs' checkpoints: %v\n", err)
+			}
+		}
+	}
 }

@@ -193,10 +193,20 @@ func TestSeveralServers(t *testing.T) {
 	}
 	actions := map[string]int{}
 	err = in.db.View(context.Background(), func(tx probity.ReadTx) error {
-		return tx.Leaves(0, uint64(r.Leaves), func(e *probity.AuditEntry) error {
-			actions[e.Action]++
-			return nil
-		})
+		logs, err := tx.Logs()
+		if err != nil {
+			return err
+		}
+		for _, l := range logs {
+			err := tx.Leaves(l.Name, 0, l.Size, func(e *probity.AuditEntry) error {
+				actions[e.Action]++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func TestV1StoreRefused(t *testing.T) {
 	}
 	// The first leaf as a v1 store holds it.
 	v1 := "probity-leaf/1\t0\t2026-01-02T03:04:05Z\tcli:alice\tkey.created\t\t\t\tmaster.key\t" + strings.Repeat("ab", 32)
-	if _, err := db.Exec(`UPDATE audit_leaves SET data = `+placeholder(driver, 1)+`, salt = NULL, record = NULL WHERE idx = 0`, []byte(v1)); err != nil {
+	if _, err := db.Exec(`INSERT INTO audit_leaves (idx, domain, action, data, hash) VALUES (0, '', 'key.created', `+placeholder(driver, 1)+`, '')`, []byte(v1)); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
