@@ -4,17 +4,20 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/eventfile"
 )
 
 // Body size limits. A larger body is refused with 413 before it is read.
@@ -245,15 +248,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON decodes a small JSON request body strictly: unknown fields and
-// trailing data are errors naming what is allowed.
+// trailing data are errors naming what is allowed, and so is text that is
+// not valid UTF-8 (a byte of another encoding, or half a surrogate pair in a
+// \u escape), which encoding/json would silently store as U+FFFD: that
+// error names the key and the byte where it is.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowed string) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		return err
+	} else if err != nil {
+		return probity.Errorf(probity.EINVALID, "request body: %v; want a JSON object with %s", err, allowed)
+	}
+	if e := eventfile.CheckJSONUTF8(string(body)); e != nil {
+		switch {
+		case e.InKey:
+			return probity.Errorf(probity.EINVALID, "request body: a key is %v", e)
+		case e.Key != "":
+			return probity.Errorf(probity.EINVALID, "request body: %s is %v", probity.Quote(e.Key), e)
+		}
+		return probity.Errorf(probity.EINVALID, "request body is %v", e)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return err
-		}
 		return probity.Errorf(probity.EINVALID, "request body: %v; want a JSON object with %s", err, allowed)
 	}
 	if dec.More() {
