@@ -20,10 +20,13 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -159,7 +162,10 @@ func (p *Pages) withSameOrigin(next http.Handler) http.Handler {
 }
 
 // parseForm reads a form, a multipart one (an upload) included, up to
-// MaxUploadBytes.
+// MaxUploadBytes, and refuses one with a field name or value that is not
+// valid UTF-8 (%E9 for é in Latin-1), naming the field: the pages' forms
+// send UTF-8, and a service would otherwise store or echo bytes no page can
+// show.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
 	var err error
@@ -174,6 +180,16 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 		return probity.Errorf(probity.ETOOLARGE, "the form exceeds %d MB; send larger files through the API (POST /v1/domains/{id}/events takes up to 256 MB)", MaxUploadBytes>>20)
 	case err != nil:
 		return probity.Errorf(probity.EINVALID, "form: %v", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Form)) {
+		if !utf8.ValidString(name) {
+			return probity.Errorf(probity.EINVALID, "form: the field name %s is not valid UTF-8; the pages' forms send UTF-8: reload the page and try again", probity.Quote(name))
+		}
+		for _, v := range r.Form[name] {
+			if !utf8.ValidString(v) {
+				return probity.Errorf(probity.EINVALID, "%s: not valid UTF-8 text; the pages' forms send UTF-8: reload the page and try again", probity.Quote(name))
+			}
+		}
 	}
 	return nil
 }
