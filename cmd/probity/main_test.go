@@ -62,6 +62,7 @@ func writeFile(tb testing.TB, dir, name, content string) string {
 
 const (
 	lendingSpec = "../../examples/domains/acme-lending.yaml"
+	rentSpec    = "../../examples/domains/city-rent-utilities.yaml"
 	alice       = "cn-rid:11010519491231002X"
 	acmeCo      = "uscc:91350100M000100Y43"
 )
