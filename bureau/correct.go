@@ -32,6 +32,7 @@ func (b *Bureau) Correct(ctx context.Context, domain, oldKey string, input probi
 		if err != nil {
 			return err
 		}
+		in.tx, in.rtx = tx, tx
 		old, err := tx.EventByKey(domain, oldKey)
 		if err != nil {
 			return prefixed("key", err)

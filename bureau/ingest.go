@@ -22,45 +22,63 @@ const MaxKeyLength = 128
 var errRejected = errors.New("input rejected")
 
 // Ingest validates every input line and applies the good ones in one
-// transaction; see probity.EventService.
+// transaction; see probity.EventService. It reads, parses, validates,
+// pseudonymises and points the whole input before it takes any lock (a
+// slow or huge upload holds up nobody), and holds the store only to store.
 func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReader, opts probity.IngestOptions) (*probity.IngestSummary, error) {
 	if err := b.authorize(ctx, "reporting events", role(probity.RoleReporter, domain)); err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	sum := &probity.IngestSummary{Errors: []probity.LineError{}}
-	err := b.store.Update(ctx, func(tx probity.Tx) error {
-		in, err := b.newIntake(tx, domain)
+	var in *intake
+	err := b.store.View(ctx, func(tx probity.ReadTx) error {
+		var err error
+		in, err = b.newIntake(tx, domain)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sp := &spool{}
+	defer sp.close()
+	if err := in.prepareInput(ctx, r, sp, sum, opts.Progress); err != nil {
+		return nil, err
+	}
+	if sum.Rejected > 0 && !opts.SkipInvalid {
+		// Nothing will be stored: say what else is wrong (cures, keys
+		// taken) from a snapshot, holding no lock.
+		err := b.store.View(ctx, func(tx probity.ReadTx) error {
+			in.rtx = tx
+			return sp.each(func(line int, e *probity.Event, _ []probity.Points) error { return in.check(line, e, sum) })
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.SliceStable(sum.Errors, func(i, j int) bool { return sum.Errors[i].Line < sum.Errors[j].Line })
+		sum.Elapsed = time.Since(start)
+		return sum, errRejectedLines(sum)
+	}
+	err = b.store.Update(ctx, func(tx probity.Tx) error {
+		versions, err := domainVersions(tx, domain)
 		if err != nil {
 			return err
 		}
-		in.batchLog, in.actor = b.log.Begin(tx), probity.ActorFromContext(ctx).ID
-		stop := make(chan struct{})
-		defer close(stop)
-		lines := 0
-		for batch := range in.prepareAll(r, stop) {
-			for _, p := range batch {
-				if p.readErr != nil {
-					return fmt.Errorf("reading input after line %d: %w", lines, p.readErr)
-				}
-				lines++
-				if opts.Progress != nil && lines%1000 == 0 {
-					opts.Progress(lines)
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-				}
-				if err := in.take(p, sum); err != nil {
-					return err
-				}
+		if len(versions) != in.known {
+			return probity.Errorf(probity.EUNAVAILABLE, "a new spec version of %s was applied while this upload was read; nothing was applied: send it again", domain)
+		}
+		in.tx, in.rtx, in.batchLog, in.actor = tx, tx, b.log.Begin(tx), probity.ActorFromContext(ctx).ID
+		err = sp.each(func(line int, e *probity.Event, points []probity.Points) error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
+			return in.take(line, e, points, sum)
+		})
+		if err != nil {
+			return err
 		}
 		if err := in.flush(sum); err != nil {
 			return err
-		}
-		sort.SliceStable(sum.Errors, func(i, j int) bool { return sum.Errors[i].Line < sum.Errors[j].Line })
-		if opts.Progress != nil {
-			opts.Progress(lines)
 		}
 		if sum.Rejected > 0 && !opts.SkipInvalid {
 			return errRejected
@@ -68,19 +86,78 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 		sum.Applied = true
 		return in.batchLog.Commit()
 	})
+	sort.SliceStable(sum.Errors, func(i, j int) bool { return sum.Errors[i].Line < sum.Errors[j].Line })
 	sum.Elapsed = time.Since(start)
 	if errors.Is(err, errRejected) {
-		return sum, probity.Errorf(probity.EINVALID, "%d of %d lines rejected; nothing was applied (fix them, or skip them with --skip-invalid / ?skip_invalid=true)",
-			sum.Rejected, sum.Accepted+sum.Duplicates+sum.Rejected)
+		sum.Applied = false
+		return sum, errRejectedLines(sum)
 	} else if err != nil {
 		return nil, err
 	}
 	return sum, nil
 }
 
+func errRejectedLines(sum *probity.IngestSummary) error {
+	return probity.Errorf(probity.EINVALID, "%d of %d lines rejected; nothing was applied (fix them, or skip them with --skip-invalid / ?skip_invalid=true)",
+		sum.Rejected, sum.Accepted+sum.Duplicates+sum.Rejected)
+}
+
+// prepareInput reads and prepares every line of the input, with no
+// transaction open: invalid lines are counted in sum, valid events spooled.
+// Only an input that cannot be read (or a cancelled request) is an error.
+func (in *intake) prepareInput(ctx context.Context, r probity.EventReader, sp *spool, sum *probity.IngestSummary, progress func(int)) error {
+	stop := make(chan struct{})
+	defer close(stop)
+	lines := 0
+	for batch := range in.prepareAll(r, stop) {
+		for _, p := range batch {
+			if p.readErr != nil {
+				return fmt.Errorf("reading input after line %d: %w", lines, p.readErr)
+			}
+			lines++
+			if progress != nil && lines%1000 == 0 {
+				progress(lines)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			switch {
+			case p.input.Err != nil:
+				reject(sum, p.input.Line, p.input.Key, p.input.Err.Error())
+			case p.err != nil:
+				if probity.ErrorCode(p.err) == probity.EINTERNAL {
+					return p.err
+				}
+				key := p.input.Key
+				if errors.As(p.err, new(keyScreenedError)) {
+					key = "" // it holds the subject's identifier: the answer does not echo it
+				}
+				reject(sum, p.input.Line, key, probity.ErrorMessage(p.err))
+			default:
+				if err := sp.add(p.input.Line, p.event, p.points); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(lines)
+	}
+	return nil
+}
+
 // intake validates and stores the events of one input in one transaction.
 type intake struct {
-	tx      probity.Tx
+	// tx stores; rtx reads (the same transaction, or a snapshot for a
+	// check that stores nothing).
+	tx  probity.Tx
+	rtx probity.ReadTx
+	// known is how many spec versions the domain had when the input was
+	// prepared: a version applied since would miss the events' points.
+	known   int
 	keys    *identity.KeyRing
 	domain  string
 	now     time.Time
@@ -112,12 +189,14 @@ type pendingEvent struct {
 // faster there; SQLite does not mind either way.
 const batchSize = 5000
 
-func (b *Bureau) newIntake(tx probity.Tx, domain string) (*intake, error) {
+// newIntake reads the domain's versions in tx; a write transaction sets
+// the intake's tx before it stores.
+func (b *Bureau) newIntake(tx probity.ReadTx, domain string) (*intake, error) {
 	versions, err := domainVersions(tx, domain)
 	if err != nil {
 		return nil, err
 	}
-	in := &intake{tx: tx, keys: b.keys, domain: domain, now: tx.Now(), batchKey: make(map[string]int)}
+	in := &intake{keys: b.keys, domain: domain, now: tx.Now(), known: len(versions), batchKey: make(map[string]int)}
 	cur := probity.VersionAt(versions, in.now)
 	for i := range versions {
 		v := &versions[i]
@@ -191,35 +270,48 @@ func (in *intake) prepareAll(r probity.EventReader, stop <-chan struct{}) <-chan
 	return out
 }
 
-// take settles one prepared line: it checks what needs the store (a cure's
-// target) and queues the event for storing, counting it in sum once its
-// fate is known. Only a store failure is returned.
-func (in *intake) take(p prepared, sum *probity.IngestSummary) error {
-	input, e, err := p.input, p.event, p.err
-	if input.Err != nil {
-		reject(sum, input.Line, input.Key, input.Err.Error())
-		return nil
-	}
-	if err == nil {
-		err = in.checkCure(e)
-	}
-	if err != nil {
+// check counts one prepared event of an input that will not be stored:
+// rejected if its cure or its key says so, a duplicate if the store holds
+// it, accepted otherwise (as it would have been).
+func (in *intake) check(line int, e *probity.Event, sum *probity.IngestSummary) error {
+	if err := in.checkCure(e); err != nil {
 		if probity.ErrorCode(err) == probity.EINTERNAL {
 			return err
 		}
-		key := input.Key
-		if errors.As(err, new(keyScreenedError)) {
-			key = "" // it holds the subject's identifier: the answer does not echo it
+		reject(sum, line, e.Key, probity.ErrorMessage(err))
+		return nil
+	}
+	prev, err := in.lookup(e.Key)
+	switch {
+	case err == nil:
+		in.settle(sum, line, prev, e)
+	case probity.ErrorCode(err) == probity.ENOTFOUND:
+		in.batchKey[e.Key] = len(in.batch)
+		in.batch = append(in.batch, pendingEvent{line: line, event: e})
+		sum.Accepted++
+	default:
+		return err
+	}
+	return nil
+}
+
+// take settles one prepared event: it checks what needs the store (a
+// cure's target) and queues the event for storing, counting it in sum once
+// its fate is known. Only a store failure is returned.
+func (in *intake) take(line int, e *probity.Event, points []probity.Points, sum *probity.IngestSummary) error {
+	if err := in.checkCure(e); err != nil {
+		if probity.ErrorCode(err) == probity.EINTERNAL {
+			return err
 		}
-		reject(sum, input.Line, key, probity.ErrorMessage(err))
+		reject(sum, line, e.Key, probity.ErrorMessage(err))
 		return nil
 	}
 	if i, ok := in.batchKey[e.Key]; ok {
-		in.settle(sum, input.Line, in.batch[i].event, e)
+		in.settle(sum, line, in.batch[i].event, e)
 		return nil
 	}
 	in.batchKey[e.Key] = len(in.batch)
-	in.batch = append(in.batch, pendingEvent{line: input.Line, event: e, points: p.points})
+	in.batch = append(in.batch, pendingEvent{line: line, event: e, points: points})
 	if len(in.batch) >= batchSize {
 		return in.flush(sum)
 	}
@@ -398,7 +490,7 @@ func (in *intake) validate(input probity.EventInput) (*probity.Event, []probity.
 // comes first: a batch event whose key the store already holds is a
 // duplicate or a conflict, never the event its key names.
 func (in *intake) lookup(key string) (*probity.Event, error) {
-	e, err := in.tx.EventByKey(in.domain, key)
+	e, err := in.rtx.EventByKey(in.domain, key)
 	if probity.ErrorCode(err) != probity.ENOTFOUND {
 		return e, err
 	}
