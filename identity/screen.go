@@ -17,21 +17,28 @@ import (
 // and key before anything is stored, so that no identifier reaches the
 // store through a reason, a name or an event key. What counts:
 //
-//   - any 18 characters in a row, after upper-casing and dropping spaces and
-//     the separators - . _ / : (full-width forms included), that are a valid
-//     cn-rid or uscc, exactly as Parse checks them (region, date, structure
-//     and check character);
-//   - any 17 digits in a row whose region and birth date are those of a
-//     valid cn-rid, whatever follows: a resident ID without (or with a
-//     mistyped) check digit still names its holder, and the two checks
-//     leave about one chance in 300,000 for random digits (a uscc's
-//     structure is too loose for the same rule: only its check tells it
-//     from other codes);
+//   - a valid cn-rid or uscc, exactly as Parse checks them (region, date,
+//     structure and check character), in any spelling: upper or lower
+//     case, its characters grouped by spaces or the separators - . _ / :
+//     (full-width forms and zero-width characters included). It must stand
+//     on its own: start and end where a word does (at a space, a separator
+//     or other punctuation, or the text's start or end; a cn-rid also where
+//     its digits meet a letter, a uscc also right after the word uscc). An identifier glued inside a longer run of
+//     letters and digits is not looked for, because such runs are what
+//     machines write into keys: about one 19-digit number in 60 and one
+//     UUID in 300 hold a valid uscc somewhere by chance (its check is one
+//     character in 31), so looking inside them would refuse honest keys;
+//   - 17 digits standing on their own, or followed by one more character,
+//     whose region and birth date are those of a valid cn-rid: a resident
+//     ID without (or with a mistyped) check digit still names its holder,
+//     and the two checks leave about one chance in 300,000 for random
+//     digits (a uscc's structure is too loose for the same rule);
 //   - a scheme followed by a colon, in any case: cn-rid: and uscc: always,
 //     person:, org: and gov: when a value follows without a space (so
 //     "contact person: the branch" is prose, "person:p-17" an identifier);
 //     the scheme must start a word ("example.org:8080" is an address);
-//   - the value of an own subject, spelled the same loose way: a cn-rid or
+//   - the value of an own subject, spelled the same loose way and
+//     anywhere, even inside a longer word: a cn-rid or
 //     uscc by its first 17 characters (with or without its check
 //     character) and by the older identifier it holds (a 15-digit resident
 //     ID, a 9-character organisation code), an opaque value if it keeps at
@@ -50,14 +57,15 @@ func ScreenText(field, text string, own ...probity.Subject) error {
 		return screenError(field, "written "+scheme+":value", first, first+utf8.RuneCountInString(scheme))
 	}
 	var stack [256]byte
-	norm := normalize(stack[:0], text)
+	var bounds [256/64 + 1]uint64
+	norm, words := normalize(stack[:0], bounds[:0], text)
 	for _, s := range own {
 		if at, n := ownIn(norm, s); at >= 0 {
 			first, last := origSpan(text, at, at+n)
 			return screenError(field, "the subject's own", first, last)
 		}
 	}
-	if at, kind, n := findIdentifier(norm); at >= 0 {
+	if at, kind, n := findIdentifier(norm, words); at >= 0 {
 		first, last := origSpan(text, at, at+n)
 		return screenError(field, kind, first, last)
 	}
@@ -112,13 +120,24 @@ func normChar(s string, i int) (byte, int) {
 // normalize returns the normalised form of s, in dst's array if it is
 // large enough: upper-case letters and digits, separators dropped, and one
 // breakChar for each stretch of other characters between them. It is never
-// longer than s.
-func normalize(dst []byte, s string) []byte {
+// longer than s. It also returns, in bounds' array if it is large enough,
+// where words start and end: bit k is set when position k of the
+// normalised text is the start or the end of the text, or a separator or
+// breakChar lies between bytes k-1 and k.
+func normalize(dst []byte, bounds []uint64, s string) ([]byte, wordBounds) {
 	if cap(dst) < len(s) {
 		dst = make([]byte, 0, len(s))
 	}
+	if words := len(s)/64 + 1; cap(bounds) < words {
+		bounds = make([]uint64, words)
+	} else {
+		bounds = bounds[:words]
+		clear(bounds)
+	}
 	out, n := dst[:len(s)], 0
-	broken := true // no breakChar at the start
+	bounds[0] = 1     // the start
+	broken := true    // no breakChar at the start
+	separated := true // a separator since the last byte out
 	for i := 0; i < len(s); {
 		c, w := s[i], 1
 		if c < utf8.RuneSelf {
@@ -129,16 +148,30 @@ func normalize(dst []byte, s string) []byte {
 		i += w
 		switch {
 		case c == 0:
+			separated = true
+			continue
 		case c != breakChar:
 			out[n], broken = c, false
-			n++
 		case !broken:
 			out[n], broken = breakChar, true
-			n++
+		default:
+			continue
 		}
+		if separated || c == breakChar {
+			bounds[n/64] |= 1 << (n % 64)
+		}
+		n++
+		separated = c == breakChar
 	}
-	return out[:n]
+	bounds[n/64] |= 1 << (n % 64) // the end
+	return out[:n], bounds
 }
+
+// wordBounds holds the word boundaries of normalised text, a bit for each
+// position from 0 to its length.
+type wordBounds []uint64
+
+func (b wordBounds) at(k int) bool { return b[k/64]&(1<<(k%64)) != 0 }
 
 // origSpan returns the characters of s (counted from 1) that became the
 // normalised bytes from a to b-1.
@@ -163,8 +196,9 @@ func origSpan(s string, a, b int) (first, last int) {
 }
 
 // findIdentifier returns where in normalised text a cn-rid or uscc
-// starts, what it is, and how many bytes it takes, or -1.
-func findIdentifier(norm []byte) (int, string, int) {
+// standing on its own starts, what it is, and how many bytes it takes, or
+// -1 (see ScreenText).
+func findIdentifier(norm []byte, words wordBounds) (int, string, int) {
 	// d and u are the first non-digits at or after the window's first
 	// character and its third: a cn-rid needs 17 digits from the first, a
 	// uscc 6 from the third. Keeping them makes a long run linear.
@@ -176,14 +210,20 @@ func findIdentifier(norm []byte) (int, string, int) {
 		for d < len(norm) && isDigit(norm[d]) {
 			d++
 		}
-		if d-i >= 17 && isBirthDate(norm[i+6:i+14]) && isCNRegion(norm[i:]) {
-			if i+18 <= len(norm) && cnridCheck(norm[i:i+17]) == norm[i+17] {
-				return i, "a " + SchemeCNRID, 18
+		// A cn-rid's digits also end where a letter starts ("ID1101...").
+		if d-i >= 17 && (words.at(i) || !isDigit(norm[i-1])) && isBirthDate(norm[i+6:i+14]) && isCNRegion(norm[i:]) {
+			if i+18 <= len(norm) && (words.at(i+18) || !isDigit(norm[i+18])) && (isDigit(norm[i+17]) || norm[i+17] == 'X') {
+				if cnridCheck(norm[i:i+17]) == norm[i+17] {
+					return i, "a " + SchemeCNRID, 18
+				}
+				return i, "a " + SchemeCNRID + " without its check digit", 18
 			}
-			return i, "a " + SchemeCNRID + " without its check digit", 17
+			if words.at(i+17) || (d == i+17 && norm[i+17] != 'X') {
+				return i, "a " + SchemeCNRID + " without its check digit", 17
+			}
 		}
-		if i+18 > len(norm) {
-			break
+		if i+18 > len(norm) || !words.at(i+18) || !(words.at(i) || bytes.HasSuffix(norm[:i], []byte("USCC"))) {
+			continue // a uscc stands on its own, or right after its scheme's name ("uscc9135...")
 		}
 		w := norm[i : i+18]
 		if cats := usccCategories[w[0]]; cats != "" && strings.IndexByte(cats, w[1]) >= 0 {
@@ -213,7 +253,9 @@ func ownIn(norm []byte, s probity.Subject) (int, int) {
 		return ownCodeIn(norm, s)
 	}
 	var buf [MaxOpaqueLen]byte
-	needle := bytes.Trim(normalize(buf[:0], s.Value), string(breakChar))
+	var bounds [MaxOpaqueLen/64 + 1]uint64
+	norm1, _ := normalize(buf[:0], bounds[:0], s.Value)
+	needle := bytes.Trim(norm1, string(breakChar))
 	if alnum := len(needle) - bytes.Count(needle, []byte{breakChar}); alnum < minOwnOpaque {
 		return -1, 0
 	}

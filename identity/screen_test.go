@@ -39,7 +39,8 @@ func TestScreenText(t *testing.T) {
 		{name: "ErrCNRIDZeroWidth", text: "110105\u200b19491231\u200d002X", kind: "a cn-rid"},
 		{name: "ErrCNRIDNewlines", text: "110105\n19491231\r\n002X", kind: "a cn-rid"},
 		{name: "ErrCNRIDOtherOfAny", text: "440305199001011248", own: []probity.Subject{alice}, kind: "a cn-rid"},
-		{name: "ErrCNRIDInLongDigits", text: "000011010519491231002X0000", kind: "a cn-rid"},
+		{name: "ErrCNRIDGluedToLetters", text: "ID11010519491231002Xok", kind: "a cn-rid"},
+		{name: "ErrCNRIDBetweenDigitGroups", text: "0000 11010519491231002X 0000", kind: "a cn-rid"},
 		{name: "ErrUSCC", text: "91350100M000100Y43", kind: "a uscc"},
 		{name: "ErrUSCCLower", text: "company 91350100m000100y43 in arrears", kind: "a uscc"},
 		{name: "ErrUSCCSpaced", text: "9135 0100 M000 100Y 43", kind: "a uscc"},
@@ -78,6 +79,11 @@ func TestScreenText(t *testing.T) {
 		{name: "OKGovDomain", text: "filed at tax.gov:443"},
 		{name: "OKSchemeInWord", text: "reorg:2024"},
 		{name: "OKPersonColonSpace", text: "person: unknown"},
+		{name: "OKCNRIDInLongerDigits", text: "000011010519491231002X0000"},
+		{name: "OKUSCCInLongerWord", text: "loan91350100M000100Y43"},
+		{name: "ErrUSCCAfterItsSchemeName", text: "r_uscc91350100m000100y43", kind: "a uscc"},
+		{name: "OKNumericKey", text: "demo-1796491157840608030"}, // holds a valid uscc from its 5th character
+		{name: "OKUUIDKey", text: "c2d0c7e3-9a4b-4f21-8d8e-112233445566"},
 		{name: "OKLongDigitsInvalid", text: "314159265358979323846264338327950288"},
 		{name: "OKLongDigitsInvalidSpaced", text: "2718 2818 2845 9045 2353 6028 7471 3526 6249"},
 		{name: "OKPhoneAndAccount", text: "call 0755-8888 8888, account 6222 0202 0000 1234 567"},
@@ -200,7 +206,8 @@ func TestScreenTextAgreesWithParse(t *testing.T) {
 		for range r.IntN(3) { // mutate, so that most are invalid
 			b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
 		}
-		run := string(randomDigits(r, r.IntN(4))) + string(b) + string(randomDigits(r, r.IntN(4)))
+		seps := []string{"", "", " ", "-", "x"}
+		run := string(randomDigits(r, r.IntN(4))) + seps[r.IntN(len(seps))] + string(b) + seps[r.IntN(len(seps))] + string(randomDigits(r, r.IntN(4)))
 		want := holdsIdentifier(run)
 		err := identity.ScreenText("reason", run)
 		if got := err != nil; got != want {
@@ -210,7 +217,7 @@ func TestScreenTextAgreesWithParse(t *testing.T) {
 			refused++
 		}
 	}
-	if refused < 5000 || refused > 15000 {
+	if refused < 2000 || refused > 15000 {
 		t.Fatalf("%d of 20000 runs refused: the mutations do not test both sides", refused)
 	}
 }
@@ -260,33 +267,53 @@ func FuzzScreenText(f *testing.F) {
 }
 
 // holdsIdentifier is the screen's rule for cn-rid and uscc written plainly:
-// normalise, split into runs, and Parse every window of 18 as a uscc and
-// every window of 17 as a cn-rid given its right check digit.
+// normalise into runs, note where words meet, and Parse every window that
+// stands on its own: 18 characters as a uscc, 17 digits as a cn-rid given
+// its right check digit.
 func holdsIdentifier(text string) bool {
-	var runs []string
-	var run strings.Builder
+	type run struct {
+		s     []byte
+		bound []bool // bound[k]: a word starts or ends at k
+	}
+	var runs []run
+	cur := run{bound: []bool{true}}
+	sep := false
 	for _, r := range text {
 		if r >= 0xFF01 && r <= 0xFF5E {
 			r -= 0xFEE0
 		}
 		switch {
 		case unicode.IsSpace(r), unicode.Is(unicode.Cf, r), strings.ContainsRune("-._/:", r), r >= 0x2010 && r <= 0x2015, r == 0x2212:
+			sep = true
 		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			run.WriteRune(unicode.ToUpper(r))
+			cur.bound[len(cur.bound)-1] = cur.bound[len(cur.bound)-1] || sep
+			cur.s = append(cur.s, byte(unicode.ToUpper(r)))
+			cur.bound = append(cur.bound, false)
+			sep = false
 		default:
-			runs = append(runs, run.String())
-			run.Reset()
+			cur.bound[len(cur.bound)-1] = true
+			runs = append(runs, cur)
+			cur, sep = run{bound: []bool{true}}, false
 		}
 	}
-	for _, s := range append(runs, run.String()) {
+	cur.bound[len(cur.bound)-1] = true
+	runs = append(runs, cur)
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	for _, r := range runs {
+		s, b := string(r.s), r.bound
 		for i := 0; i+17 <= len(s); i++ {
 			first17 := s[i : i+17]
-			if c := identity.CNRIDCheck(first17); c != 0 {
+			if c := identity.CNRIDCheck(first17); c != 0 && (b[i] || !digit(s[i-1])) {
 				if _, err := identity.Parse("cn-rid:" + first17 + string(c)); err == nil {
-					return true // a cn-rid, with or without its check digit
+					if i+18 <= len(s) && (b[i+18] || !digit(s[i+18])) && (digit(s[i+17]) || s[i+17] == 'X') {
+						return true // a cn-rid, its check digit right or wrong
+					}
+					if b[i+17] || (!digit(s[i+17]) && s[i+17] != 'X') {
+						return true // a cn-rid without its check digit
+					}
 				}
 			}
-			if i+18 > len(s) {
+			if i+18 > len(s) || !b[i+18] || !(b[i] || strings.HasSuffix(s[:i], "USCC")) {
 				continue
 			}
 			if _, err := identity.Parse("uscc:" + s[i:i+18]); err == nil {
