@@ -47,6 +47,10 @@ type Options struct {
 	Duration time.Duration
 	// Timeout, if set, bounds the whole run.
 	Timeout time.Duration
+	// LoadEvents is about how many events the score-under-load scenario
+	// ingests into the bench domain while it reads (0: as many as the
+	// population has, at most 1,000,000).
+	LoadEvents int
 	// Sizes are the subject counts of the latency against size scenario;
 	// none skips it.
 	Sizes []int
@@ -78,6 +82,7 @@ func (o Options) withDefaults(now time.Time) (Options, error) {
 	o.Concurrency = cmpOr(o.Concurrency, DefaultConcurrency)
 	o.Duration = cmpOr(o.Duration, DefaultDuration)
 	o.Seed = cmpOr(o.Seed, DefaultSeed)
+	o.LoadEvents = cmpOr(o.LoadEvents, min(o.Subjects*o.EventsPerSubject, 1_000_000))
 	if o.Anchor.IsZero() {
 		o.Anchor = now.UTC().Truncate(24 * time.Hour)
 	}
@@ -93,6 +98,7 @@ func (o Options) withDefaults(now time.Time) (Options, error) {
 	check(o.Subjects > 0 && o.Subjects <= 100_000_000, "--subjects %d: want 1 to 100000000", o.Subjects)
 	check(o.EventsPerSubject > 0 && o.EventsPerSubject <= 1000, "--events-per-subject %d: want 1 to 1000", o.EventsPerSubject)
 	check(o.Domains > 0 && o.Domains <= 100, "--domains %d: want 1 to 100", o.Domains)
+	check(o.LoadEvents > 0 && o.LoadEvents <= 100_000_000, "--load-events %d: want 1 to 100000000", o.LoadEvents)
 	check(o.Concurrency > 0 && o.Concurrency <= 1024, "--concurrency %d: want 1 to 1024", o.Concurrency)
 	check(o.Duration > 0, "--duration %s: want more than 0", o.Duration)
 	check(o.Timeout >= 0, "--timeout %s: want 0 (none) or more", o.Timeout)
@@ -219,7 +225,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res.Rows = append(res.Rows, row)
 	r.main.settle()
 	res.AsOf = r.main.asOf
-	scenarios := []func(context.Context) ([]Row, error){r.score, r.sizes, one(r.rescore), one(r.verify)}
+	// underLoad comes last: it adds the file it ingests to the store.
+	scenarios := []func(context.Context) ([]Row, error){r.score, r.sizes, one(r.rescore), one(r.verify), r.underLoad}
 	for _, scenario := range scenarios {
 		rows, err := scenario(ctx)
 		if err != nil {

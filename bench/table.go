@@ -50,6 +50,7 @@ var Baselines = map[string]string{
 	baselineInsert: "the same rows, pseudonymised and pointed beforehand, stored with one bulk insert (tx.InsertEvents) per chunk into a fresh store of the same engine: no validation, no audit leaves",
 	baselineSQL:    "one hand-written SQL query per score on the same events table (points from the fields by CASE, decay, expiry, cap, clamp, rounding), by pseudonym, N clients; no explanation, no audit leaf, no authentication",
 	baselineGo:     "the same version 2 rules written in plain Go over every row's fields JSON, rows loaded in memory beforehand; nothing written",
+	baselineRest:   "the same score, the same callers, with no ingest running",
 	baselineHash:   "bare RFC 6962 hashing of the same leaves into a compact range (transparency-dev/merkle), leaves loaded in memory beforehand; no row checks, no checkpoints",
 }
 
@@ -59,6 +60,7 @@ const (
 	baselineSQL    = "SQL query"
 	baselineGo     = "plain Go"
 	baselineHash   = "bare hashing"
+	baselineRest   = "at rest"
 )
 
 // Machine describes where the bench ran.

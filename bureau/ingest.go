@@ -68,11 +68,14 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 			return probity.Errorf(probity.EUNAVAILABLE, "a new spec version of %s was applied while this upload was read; nothing was applied: send it again", domain)
 		}
 		in.tx, in.rtx, in.batchLog, in.actor = tx, tx, b.log.Begin(tx), probity.ActorFromContext(ctx).ID
+		in.inserted = make([]bool, sp.len())
+		pos := 0
 		err = sp.each(func(line int, e *probity.Event, points []probity.Points) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return in.take(line, e, points, sum)
+			pos++
+			return in.take(pos-1, line, e, points, sum)
 		})
 		if err != nil {
 			return err
@@ -82,6 +85,9 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 		}
 		if sum.Rejected > 0 && !opts.SkipInvalid {
 			return errRejected
+		}
+		if err := in.appendLeaves(sp); err != nil {
+			return err
 		}
 		sum.Applied = true
 		return in.batchLog.Commit()
@@ -171,14 +177,17 @@ type intake struct {
 	// and repeated keys within the batch are seen before it is flushed.
 	batch    []pendingEvent
 	batchKey map[string]int
-	// batchLog holds the leaves of the accepted events.
+	// batchLog holds the leaves of the accepted events, appended at the end.
 	batchLog *audit.Batch
+	// inserted says, by spool position, which events were stored.
+	inserted []bool
 	actor    string
 }
 
 // pendingEvent is a validated event waiting for its batch to be stored.
 type pendingEvent struct {
 	line   int
+	pos    int // in the spool
 	event  *probity.Event
 	points []probity.Points
 }
@@ -298,7 +307,7 @@ func (in *intake) check(line int, e *probity.Event, sum *probity.IngestSummary) 
 // take settles one prepared event: it checks what needs the store (a
 // cure's target) and queues the event for storing, counting it in sum once
 // its fate is known. Only a store failure is returned.
-func (in *intake) take(line int, e *probity.Event, points []probity.Points, sum *probity.IngestSummary) error {
+func (in *intake) take(pos, line int, e *probity.Event, points []probity.Points, sum *probity.IngestSummary) error {
 	if err := in.checkCure(e); err != nil {
 		if probity.ErrorCode(err) == probity.EINTERNAL {
 			return err
@@ -311,7 +320,7 @@ func (in *intake) take(line int, e *probity.Event, points []probity.Points, sum 
 		return nil
 	}
 	in.batchKey[e.Key] = len(in.batch)
-	in.batch = append(in.batch, pendingEvent{line: line, event: e, points: points})
+	in.batch = append(in.batch, pendingEvent{line: line, pos: pos, event: e, points: points})
 	if len(in.batch) >= batchSize {
 		return in.flush(sum)
 	}
@@ -333,13 +342,10 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 	if err != nil {
 		return err
 	}
-	leaves := make([]probity.AuditLeaf, 0, len(events))
 	for i, ok := range inserted {
 		if ok {
 			sum.Accepted++
-			e := events[i]
-			leaves = append(leaves, probity.AuditLeaf{Actor: in.actor, Action: probity.ActionEventAccepted, Domain: e.Domain,
-				Subject: &e.Subject, Ref: e.Key, Digest: audit.EventDigest(e)})
+			in.inserted[in.batch[i].pos] = true
 			continue
 		}
 		prev, err := in.tx.EventByKey(in.domain, events[i].Key)
@@ -348,12 +354,35 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 		}
 		in.settle(sum, in.batch[i].line, prev, events[i])
 	}
-	if err := in.batchLog.Add(leaves...); err != nil {
-		return err
-	}
 	in.batch = in.batch[:0]
 	clear(in.batchKey)
 	return nil
+}
+
+// appendLeaves appends the leaves of the stored events, read again from the
+// spool, at the end of the transaction: the domain's log is locked (and its
+// readers wait) only for the append and the commit, not for the whole store.
+func (in *intake) appendLeaves(sp *spool) error {
+	leaves := make([]probity.AuditLeaf, 0, batchSize)
+	pos := 0
+	err := sp.each(func(_ int, e *probity.Event, _ []probity.Points) error {
+		defer func() { pos++ }()
+		if !in.inserted[pos] {
+			return nil
+		}
+		leaves = append(leaves, probity.AuditLeaf{Actor: in.actor, Action: probity.ActionEventAccepted, Domain: e.Domain,
+			Subject: &e.Subject, Ref: e.Key, Digest: audit.EventDigest(e)})
+		if len(leaves) == batchSize {
+			err := in.batchLog.Add(leaves...)
+			leaves = leaves[:0]
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return in.batchLog.Add(leaves...)
 }
 
 // settle counts an event whose key is taken by prev.

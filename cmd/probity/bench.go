@@ -16,7 +16,7 @@ import (
 type BenchCommand struct{ m *Main }
 
 const benchUsage = `Usage: probity bench [--subjects N] [--events-per-subject N] [--domains N]
-                     [--concurrency N] [--duration D] [--sizes N,N,...]
+                     [--concurrency N] [--duration D] [--sizes N,N,...] [--load-events N]
                      [--db postgres://SERVER] [--data DIR] [--json FILE] [--cpuprofile FILE]
 
 Generate a deterministic population, store it, then measure each scenario
@@ -26,7 +26,9 @@ explanation (in-process and over HTTP, N concurrent clients with tokens and
 purposes) against a hand-written SQL query, whose scores must agree with
 Probity's or the run fails; the score's p99 at each of --sizes subjects;
 rescoring after a spec change against the same rules in plain Go; audit
-verification against bare RFC 6962 hashing; and the peak heap of each.
+verification against bare RFC 6962 hashing; the score's latency while one
+file of --load-events events is ingested into the same domain, against the
+same at rest; and the peak heap of each.
 
 It works in a temporary directory unless --data names a new or empty one to
 keep. With --db it runs on that PostgreSQL server, in scratch databases it
@@ -44,6 +46,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	fs.DurationVar(&opts.Duration, "duration", bench.DefaultDuration, "how long each timed loop of the score scenarios runs")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "stop the whole run after this long (default: no limit)")
 	fs.Uint64Var(&opts.Seed, "seed", bench.DefaultSeed, "seed of the population")
+	fs.IntVar(&opts.LoadEvents, "load-events", 0, "events of the file ingested while scores are read (default: as many as the population, at most 1000000)")
 	sizes := fs.String("sizes", "", "subject counts of the latency-against-size scenario, e.g. 10k,100k,1M (default: skip it)")
 	fs.StringVar(&opts.DB, "db", "", "PostgreSQL server to run on, postgres://user@host:port/db (default: embedded SQLite)")
 	fs.StringVar(&opts.Data, "data", "", "directory to work in and keep, new or empty (default: a temporary one)")
