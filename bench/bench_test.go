@@ -32,6 +32,7 @@ var scenarios = []string{
 	"score over HTTP p50 (ms)", "score over HTTP p95 (ms)", "score over HTTP p99 (ms)", "score over HTTP (queries/s)",
 	"rescoring after a spec change (events/s)",
 	"audit verification (leaves/s)",
+	"score during a large ingest p50 (ms)", "score during a large ingest p99 (ms)",
 }
 
 // checkRows checks that a result has a row for every scenario, with both
