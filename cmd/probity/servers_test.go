@@ -95,19 +95,20 @@ func post(t *testing.T, url, token, contentType, body string, out any) int {
 }
 
 // TestSeveralServers runs three probity serve processes on one PostgreSQL
-// database, drives concurrent ingest (every batch sent to two servers at
-// once) and reads through all of them, then checks that every accepted
-// event is stored once, every read left one leaf, and the log verifies.
+// database, drives concurrent ingest into two domains (every batch of one
+// sent to two servers at once) and reads through all of them, then checks
+// that every accepted event is stored once, every read left one leaf, and
+// every log verifies: one history per log, no gaps, no forks.
 func TestSeveralServers(t *testing.T) {
 	dsn := storetest.NewPostgres(t)
 	env := map[string]string{"PROBITY_DB": dsn}
 	first := t.TempDir()
-	for _, args := range [][]string{{"domain", "apply", "--data", first, lendingSpec}} {
+	for _, args := range [][]string{{"domain", "apply", "--data", first, lendingSpec}, {"domain", "apply", "--data", first, rentSpec}} {
 		if out, _, err := run(t, env, "", args...); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
 	}
-	out, _, err := run(t, env, "", "token", "create", "--data", first, "--name", "desk", "--grant", "reporter:acme.lending", "--grant", "reader:acme.lending")
+	out, _, err := run(t, env, "", "token", "create", "--data", first, "--name", "desk", "--grant", "reporter:acme.lending", "--grant", "reader:acme.lending", "--grant", "reporter:city.rent-utilities")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +160,25 @@ func TestSeveralServers(t *testing.T) {
 			})
 		}
 	}
+	// Meanwhile another domain's batches, through every server: its log is
+	// its own, and its writers do not wait for acme.lending's.
+	var rentAccepted int
+	for b := range 6 {
+		var body strings.Builder
+		for i := range perBatch {
+			n := b*perBatch + i
+			fmt.Fprintf(&body, `{"key":"rent-%05d","type":"rent_paid","subject":"person:m%03d","occurred_at":"2025-%02d-05","fields":{"amount":%d}}`+"\n", n, n%subjects, 1+n%12, 500+n)
+		}
+		wg.Go(func() {
+			var sum probity.IngestSummary
+			if code := post(t, urls[b%3]+"/v1/domains/city.rent-utilities/events", token, "application/x-ndjson", body.String(), &sum); code != http.StatusOK {
+				t.Errorf("rent ingest through server %d: %d %+v", b%3, code, sum)
+			}
+			mu.Lock()
+			rentAccepted += sum.Accepted
+			mu.Unlock()
+		})
+	}
 	for r := range 3 {
 		wg.Go(func() {
 			for i := range 20 {
@@ -181,6 +201,9 @@ func TestSeveralServers(t *testing.T) {
 	if got, want := duplicates, batches*perBatch; got != want {
 		t.Errorf("%d duplicates, want %d (each batch's second copy)", got, want)
 	}
+	if got, want := rentAccepted, 6*perBatch; got != want {
+		t.Errorf("accepted %d events in the other domain, want %d", got, want)
+	}
 
 	r := verifyLocation(t, testLocationDB(t, first, dsn))
 	in, err := openStore(context.Background(), testLocationDB(t, first, dsn))
@@ -188,7 +211,7 @@ func TestSeveralServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	if got, want := r.Events, batches*perBatch; got != want {
+	if got, want := r.Events, batches*perBatch+6*perBatch; got != want {
 		t.Errorf("%d events stored, want %d", got, want)
 	}
 	actions := map[string]int{}
@@ -211,10 +234,13 @@ func TestSeveralServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if actions[probity.ActionEventAccepted] != batches*perBatch || actions[probity.ActionScoreRead] != reads || reads != 60 {
-		t.Errorf("leaves by action %v; want %d events accepted and %d score reads (of 60)", actions, batches*perBatch, reads)
+	if actions[probity.ActionEventAccepted] != batches*perBatch+6*perBatch || actions[probity.ActionScoreRead] != reads || reads != 60 {
+		t.Errorf("leaves by action %v; want %d events accepted and %d score reads (of 60)", actions, batches*perBatch+6*perBatch, reads)
 	}
-	t.Logf("three servers: %d events accepted once, %d duplicates, %d reads; %d leaves and %d checkpoints verify", accepted, duplicates, reads, r.Leaves, r.Checkpoints)
+	if r.Logs != 3 {
+		t.Errorf("%d logs verified, want 3 (the installation's and two domains')", r.Logs)
+	}
+	t.Logf("three servers: %d + %d events accepted once in two domains, %d duplicates, %d reads; %d logs, %d leaves and %d checkpoints verify", accepted, rentAccepted, duplicates, reads, r.Logs, r.Leaves, r.Checkpoints)
 }
 
 // TestKillServerMidIngest kills a server while it stores a large batch
