@@ -99,6 +99,21 @@ type ReadTx interface {
 	// LeafRows returns how many leaf rows there are and their smallest and
 	// largest index, to tell a numbered log from one with rows outside it.
 	LeafRows(log string) (count uint64, first, last int64, err error)
+	// PublicLeaves calls fn with the public data and the stored leaf hash
+	// of each leaf of a log with index in [start, end), in index order, as
+	// stored and unchecked: what entry bundles and level-0 tiles (C2SP
+	// tlog-tiles) are made of. A missing row is skipped, not reported:
+	// callers that need every leaf must check the indexes.
+	PublicLeaves(log string, start, end uint64, fn func(index uint64, data, hash []byte) error) error
+	// Tiles calls fn with each stored full tile of a log's tree at level
+	// with index in [start, end), in index order: 256 hashes of 32 bytes
+	// (C2SP tlog-tiles). A tile not stored is skipped, not reported.
+	Tiles(log string, level, start, end uint64, fn func(index uint64, hashes []byte) error) error
+	// TileRoots calls fn with the root of each stored full tile of a log at
+	// level with index in [start, end), in index order, without reading
+	// the tiles: the hashes of the tile at level+1 that covers them. A tile
+	// not stored is skipped, not reported.
+	TileRoots(log string, level, start, end uint64, fn func(index uint64, root []byte) error) error
 	// Leaves calls fn for each leaf with index in [start, end) in index
 	// order, as stored: the public data parsed, the opening checked
 	// against its commitment and parsed, the hash unchecked; a row that is
@@ -150,6 +165,12 @@ type Tx interface {
 	// AppendLeaves appends leaves to a locked log, numbering them from its
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(log string, leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// InsertTile stores a full tile of a log's tree (256 hashes of 32
+	// bytes, C2SP tlog-tiles) with its root, the Merkle tree hash of those
+	// hashes. Full tiles never change: storing one that is stored already
+	// does nothing. It must return EINVALID for hashes that are not 8,192
+	// bytes or a root that is not 32.
+	InsertTile(log string, level, index uint64, hashes, root []byte) error
 	// ShredLeaves deletes the openings (salt, record) and subject column
 	// of every leaf about a subject in a domain (but those of court orders
 	// and of earlier erasures), marking each shredded by

@@ -19,13 +19,12 @@ type Log struct {
 
 	mu     sync.Mutex
 	prefix string
-	trees  map[string]*Tree
 }
 
 // NewLog returns the logs signing their checkpoints with signer, under
 // origins made from the default prefix (see DefaultPrefix) until SetPrefix.
 func NewLog(signer *Signer) *Log {
-	return &Log{signer: signer, prefix: DefaultPrefix(signer), trees: map[string]*Tree{}}
+	return &Log{signer: signer, prefix: DefaultPrefix(signer)}
 }
 
 // DefaultPrefix is the origin prefix of an installation whose operator set
@@ -170,15 +169,18 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return b.tx.InsertCheckpoint(c)
+	if err := b.tx.InsertCheckpoint(c); err != nil {
+		return err
+	}
+	return storeTiles(b.tx, name, prev.Size, hashes)
 }
 
-// Tree returns a log's tree, brought up to its latest checkpoint in tx.
-// Leaves beyond it are left out: in a write transaction they may not be
-// committed yet, and no proof leads to them.
+// Tree returns a log's tree as of its latest checkpoint in tx. Leaves
+// beyond it are left out: in a write transaction they may not be committed
+// yet, and no proof leads to them. The tree reads the log's stored tiles
+// from tx as proofs need them (a few rows a proof, however large the log,
+// the first proof after a restart too): use it only while tx is open.
 func (l *Log) Tree(tx probity.ReadTx, log string) (*Tree, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	cp, err := tx.LatestCheckpoint(log)
 	if err != nil {
 		return nil, err
@@ -187,20 +189,7 @@ func (l *Log) Tree(tx probity.ReadTx, log string) (*Tree, error) {
 	if cp != nil {
 		size = cp.Size
 	}
-	t := l.trees[log]
-	if t == nil || size < t.Size() {
-		t = &Tree{} // new, or the store was replaced (a test, a restore): start over
-		l.trees[log] = t
-	}
-	err = tx.Leaves(log, t.Size(), size, func(e *probity.AuditEntry) error {
-		t.Append(e.Hash)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	snapshot := *t // shares node slices: appends never change existing nodes
-	return &snapshot, nil
+	return &Tree{tiles: newTileReader(tx, log, size)}, nil
 }
 
 // Record appends one leaf and seals its log with a checkpoint: the whole

@@ -23,22 +23,32 @@ func HashLeaf(data []byte) []byte { return hasher.HashLeaf(data) }
 // EmptyRoot is the root hash of the empty log.
 func EmptyRoot() []byte { return hasher.EmptyRoot() }
 
-// Tree holds every node hash of a log in memory, so that roots and proofs at
-// any size are a few lookups. It costs 64 bytes a leaf.
+// Tree is a log's tree, for its roots and proofs at any size. Built with
+// Append, it holds every node hash in memory, 64 bytes a leaf; from
+// Log.Tree, it reads the log's stored tiles instead (see tileReader), a few
+// rows a proof.
 type Tree struct {
 	levels [][][32]byte
+	tiles  *tileReader
 }
 
 // Size returns the number of leaves.
 func (t *Tree) Size() uint64 {
+	if t.tiles != nil {
+		return t.tiles.size
+	}
 	if len(t.levels) == 0 {
 		return 0
 	}
 	return uint64(len(t.levels[0]))
 }
 
-// Append adds a leaf hash and every node it completes.
+// Append adds a leaf hash and every node it completes, to a tree built in
+// memory (not one from Log.Tree).
 func (t *Tree) Append(leafHash []byte) {
+	if t.tiles != nil {
+		panic("audit: Append to a tree read from the store")
+	}
 	var h [32]byte
 	copy(h[:], leafHash)
 	for level := 0; ; level++ {
@@ -55,6 +65,9 @@ func (t *Tree) Append(leafHash []byte) {
 }
 
 func (t *Tree) node(id compact.NodeID) ([]byte, error) {
+	if t.tiles != nil {
+		return t.tiles.node(id)
+	}
 	if int(id.Level) >= len(t.levels) || id.Index >= uint64(len(t.levels[id.Level])) {
 		return nil, fmt.Errorf("node %d/%d is not in a tree of %d leaves", id.Level, id.Index, t.Size())
 	}

@@ -48,3 +48,18 @@ CREATE TABLE log_cosignatures (
 	at        BIGINT NOT NULL,
 	PRIMARY KEY (log, size, witness)
 );
+
+-- Full tiles of each log's tree (C2SP tlog-tiles), stored in the
+-- transaction that completes them; root is the tile's hash in the level
+-- above.
+CREATE TABLE log_tiles (
+	log    TEXT COLLATE "C" NOT NULL,
+	level  BIGINT NOT NULL,
+	idx    BIGINT NOT NULL,
+	root   BYTEA  NOT NULL,
+	hashes BYTEA  NOT NULL,
+	PRIMARY KEY (log, level, idx)
+);
+
+-- Hashes do not compress: store them out of line without trying.
+ALTER TABLE log_tiles ALTER COLUMN hashes SET STORAGE EXTERNAL;

@@ -49,3 +49,17 @@ CREATE TABLE log_cosignatures (
 	at        INTEGER NOT NULL,
 	PRIMARY KEY (log, size, witness)
 ) WITHOUT ROWID;
+
+-- Full tiles of each log's tree (C2SP tlog-tiles): 256 hashes of one
+-- level, stored in the transaction that completes them, so that proofs and
+-- tiles read a few rows however large the log. root is the Merkle tree
+-- hash of the 256 hashes: the tile's hash in the level above. A rowid
+-- table, not WITHOUT ROWID: its rows are 8 KB.
+CREATE TABLE log_tiles (
+	log    TEXT    NOT NULL,
+	level  INTEGER NOT NULL, -- 0: leaf hashes; L: the roots of tiles of level L-1
+	idx    INTEGER NOT NULL, -- the tile's index in its level
+	root   BLOB    NOT NULL,
+	hashes BLOB    NOT NULL, -- 256 concatenated 32-byte hashes
+	PRIMARY KEY (log, level, idx)
+);
