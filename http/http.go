@@ -95,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/domains/{id}/scores", s.handleScore)
 	mux.HandleFunc("POST /v1/domains/{id}/decisions", s.handleDecision)
 	s.auditRoutes(mux)
+	s.tileRoutes(mux)
 	s.principalRoutes(mux)
 	mux.HandleFunc("GET /v1/me/report", s.handleReport)
 	mux.HandleFunc("GET /v1/me/export", s.handleExport)
