@@ -25,8 +25,10 @@ Every change and every read of personal data is a leaf of an RFC 6962 Merkle
 log, sealed by signed checkpoints (C2SP signed notes).
 
 	verify [--data DIR]                         check the whole store against its log
-	verify --url URL --checkpoint FILE [--key K] prove, from a server alone, that the
-	                                             log only grew since the checkpoint you kept
+	verify --url URL [--log L] [--key K]        follow a server's logs as tlog-tiles: rebuild
+	                                            each from its tiles, check it only grew since
+	                                            the checkpoint you kept, keep the new one
+	                                            (probity audit verify --url URL -h)
 	show [--data DIR] [--log L] INDEX           print one public leaf (of the installation
 	                                            log, or of domain L's)
 	openings [--data DIR] [--log L] [--from N] [--limit N]
@@ -57,22 +59,17 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 }
 
 func (c *AuditCommand) verify(ctx context.Context, args []string) error {
+	if isRemoteVerify(args) {
+		return c.verifyRemote(ctx, args)
+	}
 	fs := newFlagSet("audit verify", auditUsage, c.m.Stdout)
 	data := c.m.dataFlag(fs)
-	url := fs.String("url", "", "verify a remote server's log instead of a data directory")
-	cpFile := fs.String("checkpoint", "", "with --url: a checkpoint note you kept earlier")
-	key := fs.String("key", "", "with --url: the log's public key (default: ask the server, and trust it)")
-	index := fs.Int64("index", -1, "with --url: the leaf to prove included (default: the last leaf of the kept checkpoint)")
-	log := logFlag(fs)
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	} else if len(args) > 0 {
 		return fmt.Errorf("audit verify: unexpected argument %q (see probity audit -h)", args[0])
-	}
-	if *url != "" {
-		return c.verifyRemote(ctx, *url, *log, *cpFile, *key, *index)
 	}
 	needed := []string{identity.MasterKeyFile, audit.KeyFile}
 	if *data.db == "" {
