@@ -161,7 +161,8 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 	if want := prev.Size + uint64(len(hashes)); size != want {
 		return probity.Errorf(probity.EINTERNAL, "log %s has %d leaves, but its latest checkpoint covers %d and this transaction added %d: run probity audit verify", name, size, prev.Size, len(hashes))
 	}
-	rng, root, err := Extend(prev.Size, prev.Range, hashes)
+	roots := tileRoots{}
+	rng, root, err := extend(prev.Size, prev.Range, hashes, roots.visit)
 	if err != nil {
 		return fmt.Errorf("extend checkpoint %d of log %s: %w", prev.Size, name, err)
 	}
@@ -172,7 +173,7 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 	if err := b.tx.InsertCheckpoint(c); err != nil {
 		return err
 	}
-	return storeTiles(b.tx, name, prev.Size, hashes)
+	return storeTiles(b.tx, name, prev.Size, hashes, roots)
 }
 
 // Tree returns a log's tree as of its latest checkpoint in tx. Leaves

@@ -308,13 +308,34 @@ func EntryBundle(tx probity.ReadTx, log string, index uint64, width int) ([]byte
 	return bundle, err
 }
 
+// tileRoots holds the roots of the tiles an append completes, as the
+// compact range that extends the checkpoint makes them: the nodes at
+// levels 8, 16, ... (the root of tile L/N is node 8(L+1)/N). Storing tiles
+// then hashes nothing more.
+type tileRoots map[compact.NodeID][]byte
+
+func (r tileRoots) visit(id compact.NodeID, h []byte) {
+	if id.Level > 0 && id.Level%TileHeight == 0 {
+		r[id] = h
+	}
+}
+
+// root returns the root of a full tile: made by the append, or hashed.
+func (r tileRoots) root(level, index uint64, tile []byte) []byte {
+	if h, ok := r[compact.NewNodeID(uint(level+1)*TileHeight, index)]; ok && len(h) == 32 {
+		return h
+	}
+	return perfectRoot(tile)
+}
+
 // storeTiles stores, in the transaction that appends them, the full tiles
 // that leaf hashes appended to a log of oldSize leaves complete, at every
-// level. Most appends complete none and read nothing; one that completes a
-// level-0 tile reads the at most 255 hashes before it. A level whose
-// earlier tiles are not stored (a store older than its tiles) is left to
-// the readers, which build what is missing.
-func storeTiles(tx probity.Tx, log string, oldSize uint64, added [][]byte) error {
+// level, with their roots from the append's compact range. Most appends
+// complete none and read nothing; one that completes a level-0 tile reads
+// the at most 255 hashes before it. A level whose earlier tiles are not
+// stored (a store older than its tiles) is left to the readers, which
+// build what is missing.
+func storeTiles(tx probity.Tx, log string, oldSize uint64, added [][]byte, made tileRoots) error {
 	newSize := oldSize + uint64(len(added))
 	a, b := oldSize/TileWidth, newSize/TileWidth // level-0 tiles [a, b) are completed
 	if a == b {
@@ -332,7 +353,7 @@ func storeTiles(tx probity.Tx, log string, oldSize uint64, added [][]byte) error
 			buf = append(buf, added[0]...)
 			added = added[1:]
 		}
-		root := perfectRoot(buf)
+		root := made.root(0, t, buf)
 		if err := tx.InsertTile(log, 0, t, buf, root); err != nil {
 			return err
 		}
@@ -360,7 +381,7 @@ func storeTiles(tx probity.Tx, log string, oldSize uint64, added [][]byte) error
 			for _, h := range all[(t-na)*TileWidth : (t-na+1)*TileWidth] {
 				tile = append(tile, h...)
 			}
-			root := perfectRoot(tile)
+			root := made.root(level, t, tile)
 			if err := tx.InsertTile(log, level, t, tile, root); err != nil {
 				return err
 			}

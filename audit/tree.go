@@ -162,12 +162,17 @@ func VerifyConsistency(from, to uint64, p [][]byte, root1, root2 []byte) error {
 // Extend returns the compact range and root after appending leaf hashes to a
 // compact range of size leaves.
 func Extend(size uint64, rng [][]byte, leafHashes [][]byte) ([][]byte, []byte, error) {
+	return extend(size, rng, leafHashes, nil)
+}
+
+// extend is Extend, reporting every node it makes to visit (if not nil).
+func extend(size uint64, rng [][]byte, leafHashes [][]byte, visit compact.VisitFn) ([][]byte, []byte, error) {
 	r, err := rangeFactory.NewRange(0, size, rng)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, h := range leafHashes {
-		if err := r.Append(h, nil); err != nil {
+		if err := r.Append(h, visit); err != nil {
 			return nil, nil, err
 		}
 	}
