@@ -192,7 +192,7 @@ func (v *remoteVerify) run(ctx context.Context, stdout io.Writer) (*remoteResult
 	switch len(failed) {
 	case 0:
 		res.OK = true
-		fmt.Fprintf(out, "OK: %d logs verified\n", len(logs))
+		fmt.Fprintf(out, "OK: %s verified\n", count(len(logs), "log", "logs"))
 		return res, nil
 	case 1:
 		return res, errors.New(failed[0])
@@ -240,7 +240,7 @@ func (v *remoteVerify) verifyLog(ctx context.Context, client *tileClient, verifi
 		return fail("the server's checkpoint is of origin %q, but the log is listed with origin %q (want PREFIX/%s)", cp.Origin, want, l.Name)
 	}
 	r.Size, r.Root = cp.Size, base64.StdEncoding.EncodeToString(cp.Root)
-	fmt.Fprintf(out, "log %s (%s): checkpoint of %d leaves, root %s, signature verified\n", l.Name, cp.Origin, cp.Size, r.Root)
+	fmt.Fprintf(out, "log %s (%s): checkpoint of %s, root %s, signature verified\n", l.Name, cp.Origin, count(cp.Size, "leaf", "leaves"), r.Root)
 	kept, from, err := v.keptCheckpoint(cp.Origin, verifiers)
 	if err != nil {
 		return fail("%v", err)
@@ -248,7 +248,7 @@ func (v *remoteVerify) verifyLog(ctx context.Context, client *tileClient, verifi
 	if kept != nil {
 		r.KeptSize, r.KeptFrom = &kept.Size, from
 		if kept.Size > cp.Size {
-			return fail("the server's checkpoint has %d leaves, fewer than the %d you kept (%s): it was rolled back", cp.Size, kept.Size, from)
+			return fail("the server's checkpoint has %s, fewer than the %d you kept (%s): it was rolled back", count(cp.Size, "leaf", "leaves"), kept.Size, from)
 		}
 	}
 	sizes := []uint64{cp.Size}
@@ -270,9 +270,11 @@ func (v *remoteVerify) verifyLog(ctx context.Context, client *tileClient, verifi
 		return fail("its %d leaves, as served in entry bundles, have root %s, but its checkpoint says %s: the tiles do not match the checkpoint",
 			cp.Size, base64.StdEncoding.EncodeToString(rebuilt.roots[cp.Size]), r.Root)
 	}
-	fmt.Fprintf(out, "  rebuilt from %d entry bundles and %d tiles: every tile and the root match the checkpoint\n", r.Bundles, r.Tiles)
+	fmt.Fprintf(out, "  rebuilt from %s and %s: every tile and the root match the checkpoint\n", count(r.Bundles, "entry bundle", "entry bundles"), count(r.Tiles, "tile", "tiles"))
 	if kept == nil {
 		fmt.Fprintf(out, "  no checkpoint kept from before: trusting this one from now on\n")
+	} else if kept.Size == cp.Size {
+		fmt.Fprintf(out, "  the same %s as the checkpoint you kept (%s)\n", count(cp.Size, "leaf", "leaves"), from)
 	} else {
 		fmt.Fprintf(out, "  consistent with the checkpoint you kept (%s): grew from %d to %d leaves without changing the first %d\n", from, kept.Size, cp.Size, kept.Size)
 	}
@@ -481,6 +483,14 @@ func (c *tileClient) resource(ctx context.Context, prefix, path string, width in
 		}
 	}
 	return body, err
+}
+
+// count says how many of a thing there are: "1 leaf", "3 leaves".
+func count[N int | uint64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // snippet returns the start of an answer, for errors.

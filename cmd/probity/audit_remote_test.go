@@ -95,7 +95,7 @@ func TestRemoteVerify(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first verify: %v\n%s", err, out)
 	}
-	for _, want := range []string{"as the server states it (pin it with --key)", "log acme.lending (", "checkpoint of 1 leaves",
+	for _, want := range []string{"as the server states it (pin it with --key)", "log acme.lending (", "checkpoint of 1 leaf,",
 		"no checkpoint kept from before", "OK: 2 logs verified"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first verify lacks %q:\n%s", want, out)
@@ -127,7 +127,7 @@ func TestRemoteVerify(t *testing.T) {
 	t.Run("ErrRolledBack", func(t *testing.T) {
 		inFork, forkURL := serveInstallation(t, fork)
 		out, err := verifyURL(t, "--url", forkURL, "--state", state, "--key", key, "--log", "acme.lending")
-		want := "log acme.lending: the server's checkpoint has 1 leaves, fewer than the 3 you kept (" + keptFile + "): it was rolled back"
+		want := "log acme.lending: the server's checkpoint has 1 leaf, fewer than the 3 you kept (" + keptFile + "): it was rolled back"
 		if err == nil || err.Error() != want {
 			t.Fatalf("verify of a rolled-back log: %v, want %q\n%s", err, want, out)
 		}
