@@ -128,6 +128,20 @@ type ReadTx interface {
 	LatestCheckpoint(log string) (*Checkpoint, error)
 	// Checkpoints calls fn for every checkpoint of a log in size order.
 	Checkpoints(log string, fn func(*Checkpoint) error) error
+	// Cosignatures returns the witnesses' cosignatures of a log's
+	// checkpoint of size, in witness name order; none (not an error) if it
+	// has none. They are returned as stored: the caller verifies them (with
+	// the witnesses' keys) before it counts them towards a quorum.
+	Cosignatures(log string, size uint64) ([]Cosignature, error)
+	// CosignedSize returns the largest size of a log whose checkpoint the
+	// witness (its key's name) cosigned, or 0 if it cosigned none: the old
+	// size to submit the log's next checkpoint to that witness from.
+	CosignedSize(log, witness string) (uint64, error)
+	// QuorumSizes returns the sizes of a log's checkpoints that at least k
+	// of the named witnesses cosigned, largest first, at most limit of them;
+	// none (not an error) if there are none. Cosignatures of witnesses not
+	// named do not count.
+	QuorumSizes(log string, witnesses []string, k, limit int) ([]uint64, error)
 	// CheckpointAt returns a log's checkpoint of size; ENOTFOUND if there
 	// is none.
 	CheckpointAt(log string, size uint64) (*Checkpoint, error)
@@ -214,6 +228,11 @@ type Tx interface {
 	RevokePrincipal(id string) error
 	// InsertCheckpoint stores a checkpoint; ECONFLICT if one of that size exists.
 	InsertCheckpoint(c *Checkpoint) error
+	// InsertCosignature stores a witness's verified cosignature of a log's
+	// checkpoint, stamped with the transaction's time. If the witness has
+	// one of that checkpoint already, the first stays and the call does
+	// nothing: both verify, and a checkpoint needs one per witness.
+	InsertCosignature(c *Cosignature) error
 	// AddPoints stores the raw points of many events under a version they
 	// have no points under yet (a version being applied); ENOTFOUND if one
 	// of the events does not exist, after which the transaction must be
@@ -222,4 +241,21 @@ type Tx interface {
 	// SetPoints stores (or replaces) an event's raw points under a version;
 	// ENOTFOUND if the subject has no event with the key.
 	SetPoints(domain string, subject Pseudonym, key string, p Points) error
+}
+
+// Cosignature is a witness's cosignature of one checkpoint of a log (C2SP
+// tlog-cosignature): the note signature lines of the witness's key over the
+// checkpoint's note text. Merged into the checkpoint's note, it lets anyone
+// holding the witness's key check that the witness saw this tree, and so
+// that the operator showed everyone the same history.
+type Cosignature struct {
+	Log  string
+	Size uint64
+	// Witness is the name of the witness's key, as in its signature lines.
+	Witness string
+	// Signature is one or more note signature lines, each ending in a
+	// newline, as the witness returned them.
+	Signature string
+	// At is when it was stored.
+	At time.Time
 }

@@ -41,7 +41,12 @@ func knownLog(tx probity.ReadTx, log string) error {
 	return err
 }
 
-// Checkpoint returns the latest signed checkpoint of a log.
+// Checkpoint returns the latest signed checkpoint of a log, with the
+// witnesses' cosignatures of it that are stored merged into its note after
+// the log's signature: every route serving a checkpoint serves it as
+// cosigned as it is. The latest checkpoint may have none yet (witnesses
+// cosign it within seconds); WitnessedCheckpoint is the one that met the
+// quorum.
 func (b *Bureau) Checkpoint(ctx context.Context, log string) (*probity.Checkpoint, error) {
 	var c *probity.Checkpoint
 	err := b.store.View(ctx, func(tx probity.ReadTx) error {
@@ -51,6 +56,9 @@ func (b *Bureau) Checkpoint(ctx context.Context, log string) (*probity.Checkpoin
 		var err error
 		if c, err = tx.LatestCheckpoint(log); err == nil && c == nil {
 			err = probity.Errorf(probity.ENOTFOUND, "log %s is empty: no checkpoint yet", log)
+		}
+		if err == nil {
+			c.Note, err = cosignedNote(tx, c)
 		}
 		return err
 	})

@@ -2,9 +2,11 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -12,12 +14,35 @@ import (
 	"github.com/probity-dev/probity/eventfile"
 )
 
+// witnessHealth is a service whose installation checkpoints witnesses
+// cosign (the bureau): /healthz adds its detail, and says "degraded" while
+// the latest checkpoint lacks the witnesses' quorum.
+type witnessHealth interface {
+	WitnessHealth(ctx context.Context) (degraded bool, detail map[string]any, err error)
+}
+
+// handleHealth answers 200 while the store answers, with status "ok", or
+// "degraded" when the witnesses' quorum has not cosigned the latest
+// installation checkpoint (the witnesses' detail says which refused and
+// why); 503 when the store does not answer.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.Domains.Domains(r.Context()); err != nil {
 		Error(w, r, probity.Errorf(probity.EUNAVAILABLE, "store unavailable"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	body := map[string]any{"status": "ok"}
+	if wh, ok := s.Audit.(witnessHealth); ok {
+		degraded, detail, err := wh.WitnessHealth(r.Context())
+		if err != nil {
+			Error(w, r, probity.Errorf(probity.EUNAVAILABLE, "store unavailable"))
+			return
+		}
+		maps.Copy(body, detail)
+		if degraded {
+			body["status"] = "degraded"
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) handleDomains(w http.ResponseWriter, r *http.Request) {

@@ -2,24 +2,37 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/web"
+	"github.com/probity-dev/probity/witness"
 )
 
 // ServeCommand serves the JSON API.
 type ServeCommand struct{ m *Main }
 
 const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert FILE --tls-key FILE]
+                     [--witness URL=VKEY ... [--witness-quorum K]]
 
 Serve the JSON API under /v1/ and the web pages (the public registry at /,
 the subjects' portal, the institutions' console, the audit log) beside it. Callers authenticate with bearer tokens (probity token
 create); the first serve of a new data directory creates the operator's token
 and prints it once. Use TLS on any address other than loopback: tokens travel
 in the Authorization header.
+
+Every --seal-every the installation log records each domain log that grew;
+each new installation checkpoint then goes to every --witness (a C2SP
+tlog-witness: its submission URL and the vkey it prints), with a consistency
+proof from the size it cosigned last. Their cosignatures are stored and
+served with the checkpoint; subjects and auditors are shown the latest
+checkpoint that --witness-quorum of them cosigned. A witness that refuses is
+logged at ERROR and shown in /healthz.
 `
 
 // DefaultAddr is where the API listens by default.
@@ -32,6 +45,45 @@ type serveOptions struct {
 	burst           int
 }
 
+// witnessOptions are the witness flags: the witnesses, the quorum (0: all)
+// and the time each request to a witness may take.
+type witnessOptions struct {
+	witnesses []*witness.Witness
+	quorum    int
+	timeout   time.Duration
+}
+
+// witnessFlags registers --witness (repeatable), --witness-quorum and
+// --witness-timeout.
+func witnessFlags(fs *flag.FlagSet) *witnessOptions {
+	o := &witnessOptions{}
+	fs.Func("witness", "a C2SP tlog-witness that cosigns the installation log's checkpoints: URL=VKEY, its submission URL and the vkey it prints (repeatable)", func(v string) error {
+		w, err := witness.ParseWitness(v)
+		if err == nil {
+			o.witnesses = append(o.witnesses, w)
+		}
+		return err
+	})
+	fs.IntVar(&o.quorum, "witness-quorum", 0, "how many --witness must cosign a checkpoint before subjects and auditors are shown it (default: all)")
+	fs.DurationVar(&o.timeout, "witness-timeout", bureau.DefaultWitnessTimeout, "the longest one request to a witness may take")
+	return o
+}
+
+// policy checks the witness flags and returns the policy they make.
+func (o *witnessOptions) policy(fs *flag.FlagSet, logger *slog.Logger) (bureau.WitnessPolicy, error) {
+	quorumSet := false
+	fs.Visit(func(f *flag.Flag) { quorumSet = quorumSet || f.Name == "witness-quorum" })
+	switch n := len(o.witnesses); {
+	case quorumSet && n == 0:
+		return bureau.WitnessPolicy{}, fmt.Errorf("--witness-quorum %d: no --witness given; name the witnesses first (--witness URL=VKEY, repeatable)", o.quorum)
+	case quorumSet && (o.quorum < 1 || o.quorum > n):
+		return bureau.WitnessPolicy{}, fmt.Errorf("--witness-quorum %d: want 1 to %d, the number of --witness flags", o.quorum, n)
+	case o.timeout <= 0:
+		return bureau.WitnessPolicy{}, fmt.Errorf("--witness-timeout %v: want a positive duration, e.g. 10s", o.timeout)
+	}
+	return bureau.WitnessPolicy{Witnesses: o.witnesses, Quorum: o.quorum, Timeout: o.timeout, Logger: logger}, nil
+}
+
 // Run serves until the context ends (Ctrl-C).
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("serve", serveUsage, c.m.Stdout)
@@ -42,6 +94,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.Float64Var(&opts.rate, "rate", http.DefaultRate, "requests per second allowed to each principal (or anonymous address)")
 	fs.IntVar(&opts.burst, "burst", http.DefaultBurst, "requests a principal may make at once before the rate applies")
+	sealEvery := fs.Duration("seal-every", SealInterval, "how often the installation log records the domain logs that grew, and the new installation checkpoint goes to the witnesses")
+	wopts := witnessFlags(fs)
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -52,11 +106,21 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if (opts.tlsCert == "") != (opts.tlsKey == "") {
 		return fmt.Errorf("serve: --tls-cert and --tls-key go together")
 	}
+	if *sealEvery <= 0 {
+		return fmt.Errorf("serve: --seal-every %v: want a positive duration, e.g. 5s", *sealEvery)
+	}
+	policy, err := wopts.policy(fs, c.m.logger())
+	if err != nil {
+		return fmt.Errorf("serve: %v", err)
+	}
 	in, err := open(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	if err := in.bureau.SetWitnesses(policy); err != nil {
+		return err
+	}
 	srv, err := c.m.listen(in, *addr, opts)
 	if err != nil {
 		return err
@@ -74,11 +138,17 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if opts.tlsCert == "" && !srv.Loopback() {
 		fmt.Fprintln(c.m.Stderr, "warning: serving without TLS on a non-loopback address: tokens travel in clear text; use --tls-cert and --tls-key")
 	}
-	return c.m.serveUntilDone(ctx, srv, in)
+	for _, w := range policy.Witnesses {
+		fmt.Fprintf(c.m.Stdout, "witness %s at %s\n", w.Name(), w.URL)
+	}
+	return c.m.serveSealing(ctx, srv, in, *sealEvery)
 }
 
+// logger is the server's structured log, on standard error.
+func (m *Main) logger() *slog.Logger { return slog.New(slog.NewTextHandler(m.Stderr, nil)) }
+
 func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.Server, error) {
-	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
+	logger := m.logger()
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey = opts.tlsCert, opts.tlsKey
 	srv.Pages = web.New(in.bureau, in.bureau.FormKey(), logger).Handler()
@@ -92,21 +162,38 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 }
 
 // SealInterval is how often a serving installation records every domain
-// log's latest checkpoint in the installation log.
+// log's latest checkpoint in the installation log (--seal-every).
 const SealInterval = 5 * time.Second
 
+// serveUntilDone serves, sealing every SealInterval, until ctx ends.
 func (m *Main) serveUntilDone(ctx context.Context, srv *http.Server, in *installation) error {
-	go m.seal(ctx, in, SealInterval)
+	return m.serveSealing(ctx, srv, in, SealInterval)
+}
+
+// serveSealing serves until ctx ends while two loops run beside the
+// server: one seals the logs every interval, the other submits each new
+// installation checkpoint to the witnesses (at start, then after every
+// seal), so that a slow witness never delays a seal. It returns once both
+// loops have ended and the server is closed: nothing outlives it.
+func (m *Main) serveSealing(ctx context.Context, srv *http.Server, in *installation, interval time.Duration) error {
+	sealed := make(chan struct{}, 1)
+	sealed <- struct{}{} // the latest checkpoint, at start
+	var wg sync.WaitGroup
+	wg.Go(func() { m.seal(ctx, in, interval, sealed) })
+	wg.Go(func() { m.witness(ctx, in, sealed) })
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Close(shutdown)
+	err := srv.Close(shutdown)
+	wg.Wait()
+	return err
 }
 
 // seal records the domain logs' checkpoints in the installation log every
 // interval until ctx ends, so that following the installation log (and its
-// witnesses) commits to every domain log.
-func (m *Main) seal(ctx context.Context, in *installation, interval time.Duration) {
+// witnesses) commits to every domain log, and tells the witness loop after
+// each.
+func (m *Main) seal(ctx context.Context, in *installation, interval time.Duration, sealed chan<- struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -116,6 +203,26 @@ func (m *Main) seal(ctx context.Context, in *installation, interval time.Duratio
 		case <-t.C:
 			if _, err := in.bureau.SealLogs(ctx); err != nil && ctx.Err() == nil {
 				fmt.Fprintf(m.Stderr, "recording the domain logs' checkpoints: %v\n", err)
+			}
+			select {
+			case sealed <- struct{}{}:
+			default: // the witness loop has one waiting already
+			}
+		}
+	}
+}
+
+// witness submits the installation log's latest checkpoint to the
+// witnesses each time the seal loop says so, until ctx ends. Witnesses'
+// failures are logged by the bureau; this reports the store's.
+func (m *Main) witness(ctx context.Context, in *installation, sealed <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sealed:
+			if err := in.bureau.WitnessCheckpoints(ctx); err != nil && ctx.Err() == nil {
+				fmt.Fprintf(m.Stderr, "submitting the installation checkpoint to the witnesses: %v\n", err)
 			}
 		}
 	}
