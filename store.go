@@ -81,7 +81,9 @@ type ReadTx interface {
 	// subject's record in a domain, oldest first, from their openings.
 	Inquiries(domain string, subject Pseudonym) ([]AuditLeaf, error)
 	// SubjectLeaves calls fn for every leaf about a subject in a domain's
-	// log whose opening is kept (not shredded), in index order.
+	// log whose opening is kept (not shredded), in index order. The rows
+	// are read before fn is called: fn may use the transaction (to prove
+	// the leaf, say).
 	SubjectLeaves(domain string, subject Pseudonym, fn func(*AuditEntry) error) error
 	// Logs returns the name, origin and size of every log, in name order.
 	Logs() ([]LogInfo, error)
@@ -121,7 +123,8 @@ type ReadTx interface {
 	// Invalid set rather than an error.
 	Leaves(log string, start, end uint64, fn func(*AuditEntry) error) error
 	// LogLeaves calls fn for at most limit leaves of a log from index
-	// start, in index order, like Leaves.
+	// start, in index order, like Leaves. The rows are read before fn is
+	// called: fn may use the transaction (to prove the leaf, say).
 	LogLeaves(log string, start uint64, limit int, fn func(*AuditEntry) error) error
 	// LatestCheckpoint returns the checkpoint of the largest size, or nil
 	// if there is none.

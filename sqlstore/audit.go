@@ -161,14 +161,35 @@ func (tx *Tx) Leaves(log string, start, end uint64, fn func(*probity.AuditEntry)
 
 // LogLeaves calls fn for at most limit leaves of a log from index start.
 func (tx *Tx) LogLeaves(log string, start uint64, limit int, fn func(*probity.AuditEntry) error) error {
-	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves WHERE log = ? AND idx >= ? ORDER BY idx LIMIT ?`, log, int64(start), limit)
+	return tx.readLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves WHERE log = ? AND idx >= ? ORDER BY idx LIMIT ?`, log, int64(start), limit)
 }
 
 // SubjectLeaves calls fn for every leaf about a subject in a domain's log
 // whose opening is kept, in index order.
 func (tx *Tx) SubjectLeaves(domain string, subject probity.Pseudonym, fn func(*probity.AuditEntry) error) error {
-	return tx.scanLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves INDEXED BY log_leaves_by_subject
+	return tx.readLeaves(fn, `SELECT `+leafColumns+` FROM log_leaves INDEXED BY log_leaves_by_subject
 		WHERE domain = ? AND pseudonym = ? AND log = ? ORDER BY idx`, domain, subject[:], domain)
+}
+
+// readLeaves reads every row of a leaf query, then calls fn for each: fn
+// may then use the transaction (proving a leaf reads the log's tiles), which
+// PostgreSQL refuses while another query's rows are open on its connection.
+// For queries of a bounded number of rows.
+func (tx *Tx) readLeaves(fn func(*probity.AuditEntry) error, query string, args ...any) error {
+	var entries []*probity.AuditEntry
+	err := tx.scanLeaves(func(e *probity.AuditEntry) error {
+		entries = append(entries, e)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args ...any) error {
