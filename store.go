@@ -122,6 +122,13 @@ type ReadTx interface {
 	// not a valid leaf (or whose opening does not open it) comes with
 	// Invalid set rather than an error.
 	Leaves(log string, start, end uint64, fn func(*AuditEntry) error) error
+	// VerifyLeaves calls fn for each leaf with index in [start, end) in
+	// index order, as Leaves does, for a reader of every leaf: the store
+	// opens the leaves (the parsing and the commitments' hashes, the costly
+	// part) on a goroutine of its own, which calls fn, while the caller's
+	// reads the next rows. fn is never called concurrently with itself and
+	// must not call the store; its first error ends the call.
+	VerifyLeaves(log string, start, end uint64, fn func(*AuditEntry) error) error
 	// LogLeaves calls fn for at most limit leaves of a log from index
 	// start, in index order, like Leaves. The rows are read before fn is
 	// called: fn may use the transaction (to prove the leaf, say).
@@ -131,6 +138,12 @@ type ReadTx interface {
 	LatestCheckpoint(log string) (*Checkpoint, error)
 	// Checkpoints calls fn for every checkpoint of a log in size order.
 	Checkpoints(log string, fn func(*Checkpoint) error) error
+	// LogCheckpoints calls fn for at most limit checkpoints of a log whose
+	// size is from or more, in size order, stopping at fn's first error. A
+	// stored checkpoint that cannot be read (a compact range not made of
+	// 32-byte hashes) ends the call with an EINVALID error naming it, after
+	// fn has seen the ones before it.
+	LogCheckpoints(log string, from uint64, limit int, fn func(*Checkpoint) error) error
 	// Cosignatures returns the witnesses' cosignatures of a log's
 	// checkpoint of size, in witness name order; none (not an error) if it
 	// has none. They are returned as stored: the caller verifies them (with
