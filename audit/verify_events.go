@@ -2,30 +2,73 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/spec"
 )
 
-// eventRows checks every event row against its leaf, and its stored points
-// against the points recomputed under every version that must have them.
-func (v *verifier) eventRows() error {
+// Event rows are read in the table's order (domain, subject, key) and
+// matched with the event.accepted and event.retracted leaves sorted the
+// same way, by the subject and key their records name. A row and a leaf
+// that do not meet there (the row's subject changed, say) meet again in a
+// second, small sort by domain and key alone (late), as a map by key would
+// have matched them.
+
+// Flags of the entries of the late sort: what each is, in the order they
+// are needed within one key.
+const (
+	lateAccepted uint8 = iota
+	lateRetraction
+	lateRow     // a valid row: digest, and extra the retraction digest if retracted
+	lateInvalid // a row that cannot be read: its leaf is not reported missing
+)
+
+// cmpLate orders the late sort by domain, key, flag and leaf.
+func cmpLate(a, b *entry) int {
+	return cmp.Or(strings.Compare(a.domain, b.domain), strings.Compare(a.ref, b.ref), cmp.Compare(a.flag, b.flag), cmp.Compare(a.index, b.index))
+}
+
+// eventRows checks every event row against its leaf and its retraction
+// leaf, and its stored points against the points recomputed under every
+// version that must have them.
+func (v *verifier) eventRows(accepted *binder) error {
+	late := newSpool(cmpLate, smallBudget)
+	defer late.close()
+	retractions, err := v.retractions.sorted()
+	if err != nil {
+		return err
+	}
+	retracted := &binder{v: v, c: retractions, group: groupEvent}
+	accepted.leftover = func(e *entry) error { e.flag = lateAccepted; return late.add(*e) }
+	retracted.leftover = func(e *entry) error { e.flag = lateRetraction; return late.add(*e) }
 	compiled := map[string]*spec.Compiled{}
 	noSpec := map[string]bool{}
-	return pipelined(v.tx.EventRows, func(r *probity.EventRow) {
+	var lateErr error
+	err = pipelined(v.tx.EventRows, func(r *probity.EventRow) {
 		e := &r.PointedEvent
 		v.report.Events++
 		row := fmt.Sprintf("event %s/%s", e.Domain, e.Key)
+		key := entry{group: groupEvent, domain: e.Domain, subject: string(e.Subject[:]), ref: e.Key}
 		if r.Invalid != "" {
 			v.report.problem("%s: %s", row, r.Invalid)
-			delete(v.rows, rowRef{probity.ActionEventAccepted, e.Domain, e.Key})
+			if _, ok := accepted.take(&key); !ok {
+				lateErr = cmp.Or(lateErr, late.add(entry{flag: lateInvalid, domain: e.Domain, ref: e.Key}))
+			}
 			return
 		}
-		v.claim(rowRef{probity.ActionEventAccepted, e.Domain, e.Key}, EventDigest(&e.Event), row)
-		v.checkRetraction(r, row)
+		digest := EventDigest(&e.Event)
+		if l, ok := accepted.take(&key); ok {
+			v.matchEvent(row, digest, &l, true)
+			t, ok := retracted.take(&key)
+			v.checkRetraction(row, retractionDigest(r), &t, ok)
+		} else {
+			lateErr = cmp.Or(lateErr, late.add(entry{flag: lateRow, domain: e.Domain, ref: e.Key, digest: digest, extra: retractionDigest(r)}))
+		}
 		if canonical, err := json.Marshal(e.Fields); err != nil || !bytes.Equal(canonical, r.FieldsJSON) {
 			v.report.problem("%s: stored fields are not the fields Probity wrote (not in canonical form)", row)
 		}
@@ -38,6 +81,80 @@ func (v *verifier) eventRows() error {
 		}
 		v.checkPoints(e, row, compiled)
 	})
+	if err = cmp.Or(err, lateErr, accepted.rest(), retracted.rest()); err != nil {
+		return err
+	}
+	return v.lateEvents(late)
+}
+
+// retractionDigest is what the retraction leaf of a row must hold, or ""
+// if the row is not retracted.
+func retractionDigest(r *probity.EventRow) string {
+	if r.RetractedAt.IsZero() {
+		return ""
+	}
+	return RetractionDigest(r.Domain, r.Key, r.RetractedAt)
+}
+
+// matchEvent checks an event row's digest against its leaf, if found.
+func (v *verifier) matchEvent(row, digest string, l *entry, ok bool) {
+	switch {
+	case !ok:
+		v.report.problem("%s: no leaf records it; it was not written by Probity", row)
+	case l.digest != digest:
+		v.report.problem("%s: does not match %s (changed behind Probity's back)", row, l.leaf())
+	}
+}
+
+// checkRetraction checks that an entry is retracted exactly when, and since
+// when, a leaf says so; want is "" if the row is not retracted.
+func (v *verifier) checkRetraction(row, want string, t *entry, ok bool) {
+	switch {
+	case want == "" && ok:
+		v.report.problem("%s: %s retracted it, but the row counts again", row, t.leaf())
+	case want != "" && !ok:
+		v.report.problem("%s: retracted, but no leaf records its retraction", row)
+	case ok && t.digest != want:
+		v.report.problem("%s: its retraction does not match %s", row, t.leaf())
+	}
+}
+
+// lateEvents matches the rows and leaves that did not meet in the table's
+// order, by domain and key, one key at a time.
+func (v *verifier) lateEvents(late *spool) error {
+	c, err := late.sorted()
+	if err != nil {
+		return err
+	}
+	for p := c.peek(); p != nil; p = c.peek() {
+		domain, key := p.domain, p.ref
+		var accepted, retraction *entry
+		var rows []entry
+		for ; p != nil && p.domain == domain && p.ref == key; p = c.peek() {
+			e := *p
+			switch e.flag {
+			case lateAccepted:
+				accepted = &e // the latest leaf binds the row
+			case lateRetraction:
+				retraction = &e
+			default:
+				rows = append(rows, e)
+			}
+			c.next()
+		}
+		row := fmt.Sprintf("event %s/%s", domain, key)
+		for _, r := range rows {
+			if r.flag == lateRow {
+				v.matchEvent(row, r.digest, accepted, accepted != nil)
+				v.checkRetraction(row, r.extra, retraction, retraction != nil)
+			}
+			accepted = nil // claimed, or its row cannot be read
+		}
+		if accepted != nil {
+			v.report.problem("%s: its row (%s %s %s) is missing", accepted.leaf(), groupNames[groupEvent], domain, key)
+		}
+	}
+	return c.err
 }
 
 // checkPoints recomputes an event's points: it must have points under the
@@ -90,20 +207,4 @@ func compiledSpec(cache map[string]*spec.Compiled, sv *probity.SpecVersion) (*sp
 	}
 	cache[key] = c
 	return c, err
-}
-
-// checkRetraction checks that an entry is retracted exactly when, and since
-// when, a leaf says so.
-func (v *verifier) checkRetraction(r *probity.EventRow, row string) {
-	key := r.Domain + "/" + r.Key
-	b, ok := v.retractions[key]
-	delete(v.retractions, key)
-	switch {
-	case r.RetractedAt.IsZero() && ok:
-		v.report.problem("%s: %s retracted it, but the row counts again", row, b.name())
-	case !r.RetractedAt.IsZero() && !ok:
-		v.report.problem("%s: retracted, but no leaf records its retraction", row)
-	case ok && b.digest != RetractionDigest(r.Domain, r.Key, r.RetractedAt):
-		v.report.problem("%s: its retraction does not match %s", row, b.name())
-	}
 }
