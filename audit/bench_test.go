@@ -3,17 +3,28 @@ package audit_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/population"
+	"github.com/probity-dev/probity/spec"
 )
 
 // BenchmarkVerify measures a full verification: leaves, tree, checkpoints,
 // and every row with its recomputed points (DESIGN.md target: >= 1,000,000
 // leaves/s).
 func BenchmarkVerify(b *testing.B) {
+	audit.ReleaseBudgets()
 	dir := populated(b, 3000)
 	in := openInstallation(b, dir)
 	b.ResetTimer()
@@ -97,4 +108,203 @@ func BenchmarkLogAppend(b *testing.B) {
 		}
 		b.ReportMetric(float64(time.Since(start).Nanoseconds())/n, "ns/leaf")
 	}
+}
+
+// The environment of BenchmarkVerifyStore.
+const (
+	// verifyStoreEnv names a data directory to verify; an empty or missing
+	// one is populated first (SQLite, or the test backend).
+	verifyStoreEnv = "PROBITY_VERIFY_STORE"
+	// verifyEventsEnv is how many events to populate it with (default
+	// 1,000,000): one leaf each, plus a few hundred reads and seals.
+	verifyEventsEnv = "PROBITY_VERIFY_EVENTS"
+)
+
+// BenchmarkVerifyStore verifies a large store built once, outside the test
+// suite's defaults, and reports leaves/s, the peak of the Go heap and the
+// process's peak resident memory (VmHWM) of the verification alone. It is
+// skipped unless $PROBITY_VERIFY_STORE names a directory; if that directory
+// is empty, the run builds the store and stops there, so that the next
+// measures a process that did nothing else. BENCHMARKS.md has the commands.
+func BenchmarkVerifyStore(b *testing.B) {
+	dir := os.Getenv(verifyStoreEnv)
+	if dir == "" {
+		b.Skipf("%s is not set: no large store to verify", verifyStoreEnv)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) == 0 {
+		events := 1_000_000
+		if s := os.Getenv(verifyEventsEnv); s != "" {
+			var err error
+			if events, err = strconv.Atoi(s); err != nil || events <= 0 {
+				b.Fatalf("%s=%q: want a number of events", verifyEventsEnv, s)
+			}
+		}
+		buildVerifyStore(b, dir, events)
+		b.Skipf("built the store in %s; run again to verify it in a process of its own", dir)
+	}
+	audit.ReleaseBudgets()
+	in := openInstallation(b, dir)
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS(b)
+	b.Logf("before verifying: %d MiB resident", peakRSS(b)>>10)
+	for b.Loop() {
+		var peak heapPeak
+		var r *audit.Report
+		err := peak.measure(func() error {
+			var err error
+			r, err = auditVerify(context.Background(), in)
+			return err
+		})
+		if err != nil || !r.OK() {
+			b.Fatal(err, r.Problems)
+		}
+		b.ReportMetric(float64(r.Leaves), "leaves")
+		b.ReportMetric(float64(r.Leaves)/r.Elapsed.Seconds(), "leaves/s")
+		b.ReportMetric(float64(peak.max)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(peak.runtime)/(1<<20), "peak-Go-MiB")
+		b.ReportMetric(float64(peakRSS(b))/(1<<10), "peak-RSS-MiB")
+		b.Logf("%d leaves, %d events, %d checkpoints in %s (%s on the log)", r.Leaves, r.Events, r.Checkpoints,
+			r.Elapsed.Round(time.Millisecond), r.LogElapsed.Round(time.Millisecond))
+	}
+}
+
+// buildVerifyStore populates dir with the lending domain and about events
+// events (the population package's subjects, ingested 100,000 at a time),
+// a seal of the domain log and a few hundred score reads.
+func buildVerifyStore(tb testing.TB, dir string, events int) {
+	tb.Helper()
+	start := time.Now()
+	in := openInstallation(tb, dir)
+	ctx := probity.NewContextWithActor(context.Background(), probity.Actor{ID: "bench", Local: true})
+	if err := in.bureau.Init(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	src, err := os.ReadFile("../examples/domains/acme-lending.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := in.bureau.ApplySpec(ctx, "", src); err != nil {
+		tb.Fatal(err)
+	}
+	s, err := spec.Parse(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts := population.Options{Subjects: 100_000_000, Seed: 9, Now: time.Now().Add(-48 * time.Hour)}
+	d, err := population.NewDomain(s, "L", opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stored, subject := 0, 0
+	for stored < events {
+		chunk := &subjectRange{d: d, next: subject, limit: min(100_000, events-stored)}
+		sum, err := in.bureau.Ingest(ctx, s.ID, chunk, probity.IngestOptions{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		stored, subject = stored+sum.Accepted, chunk.next
+		tb.Logf("%d events stored (%s)", stored, time.Since(start).Round(time.Second))
+	}
+	if _, err := in.bureau.SealLogs(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range 500 {
+		id, _ := opts.Subject(i * 7)
+		if _, err := in.bureau.Score(ctx, probity.ScoreRequest{Domain: s.ID, Subject: id, Purpose: "account_review"}); err != nil && probity.ErrorCode(err) != probity.EINVALID {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := in.bureau.SealLogs(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	in.db.Close()
+	tb.Logf("store of %d events built in %s", stored, time.Since(start).Round(time.Second))
+}
+
+// subjectRange reads a domain's events subject by subject from subject
+// next, stopping before the first subject that would take it past limit
+// events (but for the first).
+type subjectRange struct {
+	d           *population.Domain
+	next, limit int
+	line        int
+	buf         []probity.EventInput
+}
+
+func (r *subjectRange) Next() (probity.EventInput, error) {
+	for len(r.buf) == 0 {
+		events := r.d.SubjectEvents(r.next)
+		if r.line > 0 && r.line+len(events) > r.limit {
+			return probity.EventInput{}, io.EOF
+		}
+		r.buf = events
+		r.next++
+	}
+	e := r.buf[0]
+	r.buf = r.buf[1:]
+	r.line++
+	e.Line = r.line
+	return e, nil
+}
+
+// heapPeak is the largest Go heap in use seen while measured code ran, and
+// the largest memory the Go runtime held from the system (mapped, less what
+// it released), sampled every 10 ms (runtime/metrics does not stop the
+// world).
+type heapPeak struct{ max, runtime uint64 }
+
+func (h *heapPeak) measure(fn func() error) error {
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	sample := func() {
+		metrics.Read(samples)
+		h.max = max(h.max, samples[0].Value.Uint64()+samples[1].Value.Uint64())
+		h.runtime = max(h.runtime, samples[2].Value.Uint64()-samples[3].Value.Uint64())
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			sample()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	err := fn()
+	close(done)
+	wg.Wait()
+	return err
+}
+
+// resetPeakRSS resets the process's peak resident memory (Linux: writing 5
+// to /proc/self/clear_refs), so that VmHWM counts from here.
+func resetPeakRSS(tb testing.TB) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		tb.Logf("cannot reset the peak resident memory: %v", err)
+	}
+}
+
+// peakRSS returns VmHWM, the process's peak resident memory, in KiB.
+func peakRSS(tb testing.TB) uint64 {
+	buf, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(string(buf)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return n
+		}
+	}
+	tb.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
