@@ -299,17 +299,51 @@ type Opening struct {
 	Inclusion [][]byte `json:"inclusion,omitempty"`
 }
 
-// OpeningBundle is openings with the signed checkpoints (by log) their
-// inclusion proofs lead to: all anyone needs to check them offline (see
-// audit.CheckBundle).
+// OpeningBundle is openings with every proof they lead through, up to one
+// installation checkpoint: all anyone needs to check them offline (see
+// audit.CheckBundle). A leaf of a domain's log is included in a checkpoint
+// of that log, which a leaf of the installation log records, which is
+// included in the installation checkpoint, which witnesses cosigned.
 type OpeningBundle struct {
-	Checkpoints map[string]string `json:"checkpoints"`
+	Installation InstallationCheckpoint `json:"installation"`
+	// Logs holds, by log, the checkpoint the openings of that log are
+	// proved against, and where the installation log records it.
+	Logs map[string]LogProof `json:"logs"`
 	// Key is the note verifier key of the installation log; every log is
 	// signed by the same key, each under its own origin.
 	Key      string    `json:"key"`
 	Openings []Opening `json:"openings"`
 	// Next is the index to ask from for the next page, if there may be one.
 	Next *uint64 `json:"next,omitempty"`
+}
+
+// InstallationCheckpoint is the installation checkpoint a bundle's proofs
+// lead to.
+type InstallationCheckpoint struct {
+	// Checkpoint is its signed note, with the witnesses' cosignatures.
+	Checkpoint string `json:"checkpoint"`
+	// Witnessed says the witness policy's quorum cosigned it; false where
+	// the installation has no witnesses (only the operator signed it).
+	Witnessed bool `json:"witnessed"`
+	// Behind is how many leaves the installation log holds beyond it.
+	Behind uint64 `json:"behind"`
+}
+
+// LogProof ties one log's checkpoint to the installation checkpoint.
+type LogProof struct {
+	// Checkpoint is the log's signed checkpoint the openings are proved
+	// against (for the installation log, the installation checkpoint).
+	Checkpoint string `json:"checkpoint"`
+	// Seal is the public line of the installation log's leaf that records
+	// this checkpoint, at index SealIndex; its record is public (zero
+	// salt: audit.SealRecord), so its commitment can be recomputed from
+	// the checkpoint. Empty for the installation log itself.
+	Seal      string   `json:"seal,omitempty"`
+	SealIndex uint64   `json:"seal_index,omitempty"`
+	Inclusion [][]byte `json:"seal_inclusion,omitempty"`
+	// Behind is how many leaves the log holds beyond the checkpoint (not
+	// yet recorded in a witnessed installation checkpoint).
+	Behind uint64 `json:"behind"`
 }
 
 // Proof is an RFC 6962 inclusion or consistency proof.

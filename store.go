@@ -92,6 +92,10 @@ type ReadTx interface {
 	// LastSeal returns the size of a domain log's latest checkpoint that
 	// the installation log records (0 if none).
 	LastSeal(log string) (uint64, error)
+	// LatestSeal returns the latest leaf of the installation log with
+	// index below before that records a checkpoint of a domain log: its
+	// index and the checkpoint's size and root; ok is false if none does.
+	LatestSeal(log string, before uint64) (index, size uint64, root []byte, ok bool, err error)
 	// HasV1Log reports whether the store holds leaves of the first log
 	// format, which this release refuses to mix with its own.
 	HasV1Log() (bool, error)

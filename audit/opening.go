@@ -46,19 +46,37 @@ func CheckOpening(o *probity.Opening, cp *SignedCheckpoint) (*probity.AuditLeaf,
 	return rec, nil
 }
 
-// CheckBundle checks a bundle of openings offline: each log's checkpoint's
-// signature and origin, then every opening against its log's checkpoint
-// (CheckOpening). It returns the checkpoints by log and the records
-// opened, in the bundle's order (nil for shredded ones).
+// CheckBundle checks a bundle of openings offline, with nothing but the
+// bundle and the installation's key:
+//
+//  1. The installation checkpoint's signature (its origin names the
+//     installation log). Its witnesses' cosignatures are left to the
+//     caller (witness.Quorum), who knows which witnesses to trust.
+//  2. For each domain log: its checkpoint's signature and origin; the seal
+//     leaf's commitment is the commitment of SealRecord(seal index, log,
+//     size, root) under a zero salt; the seal leaf is included in the
+//     installation checkpoint.
+//  3. Every opening against its log's checkpoint (CheckOpening).
+//
+// It returns the checkpoints by log (the installation log's too) and the
+// records opened, in the bundle's order (nil for shredded ones).
 func CheckBundle(b *probity.OpeningBundle, verifiers note.Verifiers) (map[string]*SignedCheckpoint, []*probity.AuditLeaf, error) {
-	cps := map[string]*SignedCheckpoint{}
-	for log, signed := range b.Checkpoints {
-		cp, err := OpenCheckpoint([]byte(signed), verifiers)
-		if err != nil {
-			return nil, nil, fmt.Errorf("checkpoint of log %s: %v", log, err)
+	inst, err := OpenCheckpoint([]byte(b.Installation.Checkpoint), verifiers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the installation checkpoint: %v", err)
+	}
+	if !strings.HasSuffix(inst.Origin, "/"+probity.InstallationLog) {
+		return nil, nil, fmt.Errorf("the installation checkpoint's origin is %s, not an installation log's", inst.Origin)
+	}
+	prefix := strings.TrimSuffix(inst.Origin, "/"+probity.InstallationLog)
+	cps := map[string]*SignedCheckpoint{probity.InstallationLog: inst}
+	for log, p := range b.Logs {
+		if log == probity.InstallationLog {
+			continue
 		}
-		if !strings.HasSuffix(cp.Origin, "/"+log) {
-			return nil, nil, fmt.Errorf("checkpoint of log %s: its origin is %s, another log's", log, cp.Origin)
+		cp, err := checkLogProof(log, prefix, &p, inst, verifiers)
+		if err != nil {
+			return nil, nil, err
 		}
 		cps[log] = cp
 	}
@@ -74,8 +92,35 @@ func CheckBundle(b *probity.OpeningBundle, verifiers note.Verifiers) (map[string
 			return nil, nil, fmt.Errorf("leaf %s/%d: the file has no checkpoint of log %s", pub.Log, o.Index, pub.Log)
 		}
 		if records[i], err = CheckOpening(o, cp); err != nil {
-			return cps, nil, err
+			return cps, nil, fmt.Errorf("log %s: %w", pub.Log, err)
 		}
 	}
 	return cps, records, nil
+}
+
+// checkLogProof checks a domain log's checkpoint and the seal leaf that
+// ties it to the installation checkpoint.
+func checkLogProof(log, prefix string, p *probity.LogProof, inst *SignedCheckpoint, verifiers note.Verifiers) (*SignedCheckpoint, error) {
+	cp, err := OpenCheckpoint([]byte(p.Checkpoint), verifiers)
+	if err != nil {
+		return nil, fmt.Errorf("the checkpoint of log %s: %v", log, err)
+	}
+	if cp.Origin != prefix+"/"+log {
+		return nil, fmt.Errorf("the checkpoint of log %s has origin %s, want %s/%s", log, cp.Origin, prefix, log)
+	}
+	seal, err := probity.ParsePublicLeaf([]byte(p.Seal))
+	if err != nil {
+		return nil, fmt.Errorf("log %s: its seal leaf: %v", log, err)
+	}
+	want := probity.Commitment(make([]byte, probity.SaltSize), SealRecord(p.SealIndex, log, cp.Size, cp.Root))
+	switch {
+	case seal.Log != probity.InstallationLog || seal.Index != p.SealIndex || seal.Action != probity.ActionLogCheckpoint:
+		return nil, fmt.Errorf("log %s: its seal leaf is %s/%d (%s), not the installation log's record of a checkpoint at %d", log, seal.Log, seal.Index, seal.Action, p.SealIndex)
+	case seal.Commitment != want:
+		return nil, fmt.Errorf("log %s: installation leaf %d does not record this checkpoint (%d leaves): the operator showed a checkpoint the installation log does not commit to", log, p.SealIndex, cp.Size)
+	}
+	if err := VerifyInclusion(p.SealIndex, inst.Size, HashLeaf([]byte(p.Seal)), p.Inclusion, inst.Root); err != nil {
+		return nil, fmt.Errorf("log %s: installation leaf %d is not included in the installation checkpoint of %d leaves: %v", log, p.SealIndex, inst.Size, err)
+	}
+	return cp, nil
 }

@@ -171,29 +171,37 @@ func (b *Bureau) Openings(ctx context.Context, log string, start uint64, limit i
 		if err := knownLog(tx, log); err != nil {
 			return err
 		}
-		bundle = b.newBundle()
-		proofs, err := b.openingProofs(tx, log, bundle)
-		if err != nil || proofs == nil {
-			if err == nil {
-				err = probity.Errorf(probity.ENOTFOUND, "log %s is empty: no checkpoint yet", log)
-			}
+		c, err := b.newChain(ctx, tx)
+		if err != nil {
+			return err
+		}
+		bundle = c.bundle
+		proofs, err := c.log(log)
+		if err != nil {
 			return err
 		}
 		last := start
-		err = tx.LogLeaves(log, start, limit, func(e *probity.AuditEntry) error {
-			if e.Index >= proofs.size {
-				return nil // written after the checkpoint
-			}
-			o, err := proofs.open(e)
+		if proofs != nil {
+			// Read the rows first: a proof reads tiles, and one connection
+			// runs one query at a time.
+			var entries []*probity.AuditEntry
+			err = tx.LogLeaves(log, start, limit, func(e *probity.AuditEntry) error {
+				if e.Index < proofs.size { // else not yet in a checkpoint the installation checkpoint records
+					entries = append(entries, e)
+				}
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			bundle.Openings = append(bundle.Openings, *o)
-			last = e.Index
-			return nil
-		})
-		if err != nil {
-			return err
+			for _, e := range entries {
+				o, err := proofs.open(e)
+				if err != nil {
+					return err
+				}
+				bundle.Openings = append(bundle.Openings, *o)
+				last = e.Index
+			}
 		}
 		if n := len(bundle.Openings); n == limit {
 			next := last + 1
@@ -209,32 +217,10 @@ func (b *Bureau) Openings(ctx context.Context, log string, start uint64, limit i
 	return bundle, err
 }
 
-func (b *Bureau) newBundle() *probity.OpeningBundle {
-	return &probity.OpeningBundle{Checkpoints: map[string]string{}, Key: b.log.PublicKey(probity.InstallationLog), Openings: []probity.Opening{}}
-}
-
-// openingProofs proves openings of one log against its latest checkpoint.
+// openingProofs proves openings of one log against one of its checkpoints.
 type openingProofs struct {
 	size uint64
 	tree *audit.Tree
-}
-
-// openingProofs returns the prover of a log's latest checkpoint as of tx,
-// adding the checkpoint to bundle, or nil when the log is empty.
-func (b *Bureau) openingProofs(tx probity.ReadTx, log string, bundle *probity.OpeningBundle) (*openingProofs, error) {
-	cp, err := tx.LatestCheckpoint(log)
-	if err != nil || cp == nil {
-		return nil, err
-	}
-	tree, err := b.log.Tree(tx, log)
-	if err != nil {
-		return nil, err
-	}
-	if tree.Size() < cp.Size {
-		return nil, probity.Errorf(probity.EINTERNAL, "log %s: checkpoint %d is beyond its %d leaves: run probity audit verify", log, cp.Size, tree.Size())
-	}
-	bundle.Checkpoints[log] = cp.Note
-	return &openingProofs{size: cp.Size, tree: tree}, nil
 }
 
 // open returns an entry's opening with its inclusion proof; a shredded

@@ -27,7 +27,16 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 		if err != nil {
 			return err
 		}
-		r.Log = b.newBundle()
+		// The proofs first: without witnesses, this seals the domain logs
+		// as they are before this read adds its leaves.
+		c, err := b.newChain(ctx, tx)
+		if probity.ErrorCode(err) == probity.EUNAVAILABLE {
+			c = nil // no witnessed checkpoint yet: the report, without proofs
+		} else if err != nil {
+			return err
+		} else {
+			r.Log = c.bundle
+		}
 		batch := b.log.Begin(tx)
 		for _, id := range ids {
 			d, err := b.domainReport(tx, batch, id, subject)
@@ -38,7 +47,7 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 				continue
 			}
 			pseudonym := b.keys.Pseudonym(id, subject)
-			if err := b.subjectOpenings(tx, id, pseudonym, r.Log); err != nil {
+			if err := c.subjectOpenings(id, pseudonym); err != nil {
 				return err
 			}
 			if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionReportRead, Domain: id, Subject: &pseudonym,
@@ -110,21 +119,34 @@ func subjectRows(tx probity.ReadTx, id string, p probity.Pseudonym, d *probity.D
 	return err
 }
 
-// subjectOpenings adds to bundle the openings of the leaves about a subject
-// in a domain's log that its latest checkpoint covers.
-func (b *Bureau) subjectOpenings(tx probity.ReadTx, domain string, p probity.Pseudonym, bundle *probity.OpeningBundle) error {
-	proofs, err := b.openingProofs(tx, domain, bundle)
+// subjectOpenings adds to the bundle the openings of the leaves about a
+// subject in a domain's log that the chain's checkpoints cover.
+func (c *chain) subjectOpenings(domain string, p probity.Pseudonym) error {
+	if c == nil {
+		return nil
+	}
+	proofs, err := c.log(domain)
 	if err != nil || proofs == nil {
 		return err
 	}
-	return tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
-		if e.Index >= proofs.size {
-			return nil
+	// Read the rows first: a proof reads tiles, and one connection runs one
+	// query at a time.
+	var entries []*probity.AuditEntry
+	err = c.tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
+		if e.Index < proofs.size {
+			entries = append(entries, e)
 		}
-		o, err := proofs.open(e)
-		if err == nil {
-			bundle.Openings = append(bundle.Openings, *o)
-		}
-		return err
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		o, err := proofs.open(e)
+		if err != nil {
+			return err
+		}
+		c.bundle.Openings = append(c.bundle.Openings, *o)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -408,6 +409,32 @@ func (tx *Tx) LastSeal(log string) (uint64, error) {
 		return 0, fmt.Errorf("the latest seal of log %s: %v", log, err)
 	}
 	return strconv.ParseUint(r.Ref, 10, 64)
+}
+
+// LatestSeal returns the latest leaf of the installation log, before index
+// before, that records a checkpoint of a domain log: its index, and the
+// size and root it records; ok is false if there is none.
+func (tx *Tx) LatestSeal(log string, before uint64) (index, size uint64, root []byte, ok bool, err error) {
+	var idx int64
+	var record []byte
+	err = tx.queryRow(`SELECT idx, record FROM log_leaves INDEXED BY log_leaves_seals
+		WHERE log = ? AND action = 'log.checkpoint' AND domain = ? AND idx < ? ORDER BY idx DESC LIMIT 1`, probity.InstallationLog, log, int64(before)).Scan(&idx, &record)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil, false, nil
+	} else if err != nil {
+		return 0, 0, nil, false, err
+	}
+	r, err := probity.ParseRecord(record)
+	if err != nil {
+		return 0, 0, nil, false, fmt.Errorf("seal leaf %d: %v", idx, err)
+	}
+	if size, err = strconv.ParseUint(r.Ref, 10, 64); err != nil {
+		return 0, 0, nil, false, fmt.Errorf("seal leaf %d: size %q", idx, r.Ref)
+	}
+	if root, err = hex.DecodeString(r.Digest); err != nil || len(root) != 32 {
+		return 0, 0, nil, false, fmt.Errorf("seal leaf %d: root %q", idx, r.Digest)
+	}
+	return uint64(idx), size, root, true, nil
 }
 
 // HasV1Log reports whether the store holds leaves of the first log format.

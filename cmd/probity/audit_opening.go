@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/probity-dev/probity/witness"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -51,7 +53,10 @@ func (c *AuditCommand) openings(ctx context.Context, args []string) error {
 // offline: nothing but the file and the key is used.
 func (c *AuditCommand) checkOpening(ctx context.Context, args []string) error {
 	fs := newFlagSet("audit check-opening", auditUsage, c.m.Stdout)
-	key := fs.String("key", "", "the log's public key (default: the key the file states, which only proves the file is self-consistent)")
+	key := fs.String("key", "", "the installation's public key, any of its logs' (default: the key the file states, which only proves the file is self-consistent)")
+	var witnessKeys stringList
+	fs.Var(&witnessKeys, "witness", "a witness's cosignature key (vkey); repeat for each witness you trust")
+	quorum := fs.Int("witness-quorum", 0, "with --witness: how many of them must have cosigned the installation checkpoint (default: all)")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -78,6 +83,9 @@ func (c *AuditCommand) checkOpening(ctx context.Context, args []string) error {
 	}
 	cps, records, err := audit.CheckBundle(bundle, verifiers)
 	if err != nil {
+		return fmt.Errorf("audit check-opening: %s: %v", args[0], err)
+	}
+	if err := checkCosignatures(c.m.Stdout, bundle, witnessKeys, *quorum); err != nil {
 		return fmt.Errorf("audit check-opening: %s: %v", args[0], err)
 	}
 	w := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
@@ -114,8 +122,52 @@ func readBundle(buf []byte) (*probity.OpeningBundle, error) {
 	if doc.Log != nil {
 		b = doc.Log
 	}
-	if len(b.Checkpoints) == 0 {
-		return nil, fmt.Errorf("no openings: want a report (with its \"log\") or a bundle with \"checkpoints\", \"key\" and \"openings\"")
+	if b.Installation.Checkpoint == "" {
+		return nil, fmt.Errorf("no openings: want a report (with its \"log\") or a bundle with \"installation\", \"logs\", \"key\" and \"openings\"")
 	}
 	return b, nil
 }
+
+// checkCosignatures checks that the installation checkpoint of a bundle is
+// cosigned by quorum of the witnesses whose keys are given, and says what
+// it found; with no keys it only says whether Probity reported it
+// witnessed.
+func checkCosignatures(w io.Writer, b *probity.OpeningBundle, keys []string, quorum int) error {
+	if len(keys) == 0 {
+		if quorum != 0 {
+			return fmt.Errorf("--witness-quorum %d without --witness: name the witnesses' keys", quorum)
+		}
+		if !b.Installation.Witnessed {
+			fmt.Fprintln(w, "note: the installation checkpoint is not witnessed (the installation has no witnesses): only the operator signed it")
+		} else {
+			fmt.Fprintln(w, "note: the installation checkpoint says it is witnessed; pass --witness KEY to check the cosignatures")
+		}
+		return nil
+	}
+	if quorum == 0 {
+		quorum = len(keys)
+	}
+	if quorum < 1 || quorum > len(keys) {
+		return fmt.Errorf("--witness-quorum %d: want 1 to %d, the witnesses given", quorum, len(keys))
+	}
+	var ws []*witness.Witness
+	for _, k := range keys {
+		v, err := witness.ParseVerifierKey(k)
+		if err != nil {
+			return fmt.Errorf("--witness: %v", err)
+		}
+		ws = append(ws, &witness.Witness{Key: v})
+	}
+	n, names := witness.Quorum([]byte(b.Installation.Checkpoint), ws)
+	if n < quorum {
+		return fmt.Errorf("the installation checkpoint is cosigned by %d of the %d witnesses given (%s), fewer than %d", n, len(ws), strings.Join(names, ", "), quorum)
+	}
+	fmt.Fprintf(w, "cosigned by %d of %d witnesses: %s\n", n, len(ws), strings.Join(names, ", "))
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }

@@ -24,6 +24,10 @@ func TestCheckOpening(t *testing.T) {
 	mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--purpose", "account_review")
 	report := writeFile(t, dir, "report.json", mustRun(t, "report", "--data", data, "--subject", alice, "--json"))
 	key := strings.TrimSpace(mustRun(t, "audit", "key", "--data", data))
+	// A later checkpoint of the domain's log, validly signed, that the
+	// installation checkpoint of the report does not record.
+	mustRun(t, "score", "--data", data, "--domain", "acme.lending", "--subject", alice, "--purpose", "account_review")
+	later := mustRun(t, "audit", "checkpoint", "--data", data, "--log", "acme.lending")
 
 	out := mustRun(t, "audit", "check-opening", "--key", key, report)
 	if !strings.Contains(out, "OK: 3 openings open their leaves' commitments") || !strings.Contains(out, "score.read") || !strings.Contains(out, "account_review") {
@@ -47,6 +51,16 @@ func TestCheckOpening(t *testing.T) {
 		}, key, "do not open its commitment"},
 		{"ErrProof", func(b *probity.OpeningBundle) { b.Openings[1].Inclusion[0][0] ^= 1 }, key, "not included in the checkpoint"},
 		{"ErrKey", func(b *probity.OpeningBundle) {}, otherKey(t), "signature"},
+		{"ErrUnrecordedCheckpoint", func(b *probity.OpeningBundle) {
+			p := b.Logs["acme.lending"]
+			p.Checkpoint = later
+			b.Logs["acme.lending"] = p
+		}, key, "does not record this checkpoint"},
+		{"ErrSealNotIncluded", func(b *probity.OpeningBundle) {
+			p := b.Logs["acme.lending"]
+			p.Inclusion = p.Inclusion[:len(p.Inclusion)-1]
+			b.Logs["acme.lending"] = p
+		}, key, "not included in the installation checkpoint"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var c probity.Report
