@@ -310,3 +310,53 @@ func tileCounts(tb testing.TB, dir, log string) map[int]uint64 {
 	}
 	return counts
 }
+
+// TestCheckTiles: a stored tile or root changed behind Probity's back is
+// reported, naming the tile; an intact log reports nothing.
+func TestCheckTiles(t *testing.T) {
+	dir := t.TempDir()
+	db, err := storetest.OpenDir(t, context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	signer, _, err := audit.LoadOrCreateSigner(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := audit.NewLog(signer)
+	for range 3 {
+		appendLeaves(t, db, log, "tiles", 300)
+	}
+	check := func() []string {
+		t.Helper()
+		var problems []string
+		err := db.View(context.Background(), func(tx probity.ReadTx) error {
+			return audit.CheckTiles(tx, "tiles", 900, func(p string) { problems = append(problems, p) })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return problems
+	}
+	if p := check(); len(p) != 0 {
+		t.Fatalf("intact log: %q", p)
+	}
+	raw := mustOpenRaw(t, dir)
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE log_tiles SET hashes = zeroblob(8192) WHERE log = 'tiles' AND level = 0 AND idx = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE log_tiles SET root = zeroblob(32) WHERE log = 'tiles' AND level = 0 AND idx = 2`); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(check(), "\n")
+	for _, want := range []string{"log tiles: stored tile tile/0/001 differs from what its leaves give", "log tiles: the stored root of tile tile/0/002 is 0000"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "tile/0/000") {
+		t.Errorf("an intact tile reported:\n%s", got)
+	}
+}
