@@ -43,6 +43,8 @@ type remoteVerify struct {
 	quorum                     int
 	parallel                   int
 	json                       bool
+	// keptUsed says whether a --checkpoint FILE was some log's.
+	keptUsed bool
 }
 
 // remoteResult is the JSON report of audit verify --url.
@@ -182,6 +184,9 @@ func (v *remoteVerify) run(ctx context.Context, stdout io.Writer) (*remoteResult
 			failed = append(failed, r.Error)
 			fmt.Fprintf(out, "FAILED: %s\n", r.Error)
 		}
+	}
+	if info, err := os.Stat(v.kept); v.kept != "" && err == nil && !info.IsDir() && !v.keptUsed {
+		failed = append(failed, fmt.Sprintf("--checkpoint %s: its origin is none of the logs verified (GET /logs lists them)", v.kept))
 	}
 	if len(v.witnesses) > 0 && v.log != "" && v.log != probity.InstallationLog {
 		if err := v.witnessInstallation(ctx, client, verifiers, out); err != nil {
@@ -355,6 +360,7 @@ func (v *remoteVerify) keptCheckpoint(origin string, verifiers note.Verifiers) (
 	if kept.Origin != origin {
 		return nil, "", fmt.Errorf("the checkpoint you kept (%s) is of origin %q, not of this log's %q", path, kept.Origin, origin)
 	}
+	v.keptUsed = v.keptUsed || path == v.kept
 	return kept, path, nil
 }
 

@@ -154,6 +154,15 @@ func TestRemoteVerify(t *testing.T) {
 		if _, err := verifyURL(t, "--url", url, "--state", state, "--key", "acme.lending+1234+AAAA"); err == nil || !strings.Contains(err.Error(), "--key") {
 			t.Fatalf("verify with a malformed key: %v", err)
 		}
+		// A kept checkpoint of another installation's log is of no log here.
+		otherKept := filepath.Join(t.TempDir(), "other.note")
+		os.WriteFile(otherKept, []byte(mustRun(t, "audit", "checkpoint", "--data", other, "--log", "acme.lending")), 0o600)
+		if _, err := verifyURL(t, "--url", url, "--state", t.TempDir(), "--checkpoint", otherKept); err == nil || !strings.Contains(err.Error(), "its origin is none of the logs verified") {
+			t.Fatalf("verify with another installation's kept checkpoint: %v", err)
+		}
+		if _, err := verifyURL(t, "--url", url, "--state", t.TempDir(), "--checkpoint", otherKept, "--log", "acme.lending"); err == nil || !strings.Contains(err.Error(), "does not verify with the log key") {
+			t.Fatalf("verify of acme.lending with another installation's kept checkpoint: %v", err)
+		}
 	})
 	t.Run("ErrTile", func(t *testing.T) {
 		bad := tamperingProxy(t, url, func(path string, body []byte) []byte {
