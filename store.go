@@ -142,6 +142,12 @@ type ReadTx interface {
 	LatestCheckpoint(log string) (*Checkpoint, error)
 	// Checkpoints calls fn for every checkpoint of a log in size order.
 	Checkpoints(log string, fn func(*Checkpoint) error) error
+	// Scanning tells the store that the transaction now reads whole tables
+	// once each, as a verification does, and returns what ends that. The
+	// store may read differently meanwhile (SQLite shrinks the
+	// connection's page cache, which such reads would only fill with pages
+	// never read again); what it returns is the same.
+	Scanning() (done func())
 	// LogCheckpoints calls fn for at most limit checkpoints of a log whose
 	// size is from or more, in size order, stopping at fn's first error. A
 	// stored checkpoint that cannot be read (a compact range not made of

@@ -91,6 +91,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifiers, keys
 		v := &verifier{tx: tx, notes: notes, report: r, specs: map[string][]probity.SpecVersion{}, keys: map[string]entry{}, names: map[string]string{},
 			bindings: newSpool(cmpBinding, bindingBudget), retractions: newSpool(cmpBinding, smallBudget), seals: newSpool(cmpSeal, smallBudget)}
 		defer v.close()
+		defer tx.Scanning()()
 		if err := v.logs(); err != nil {
 			return err
 		}
@@ -126,7 +127,7 @@ const pipelineBatch = 512
 // goroutine, and check on another, in order: two cores, two halves of the
 // work. check must not call the store.
 func pipelined[T any](scan func(fn func(T) error) error, check func(T)) error {
-	batches := make(chan []T, 8)
+	batches := make(chan []T, 4)
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)

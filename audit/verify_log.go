@@ -128,7 +128,7 @@ func (v *verifier) leaves() error {
 	}
 	v.pass = &logPass{rng: treeRanges.NewEmptyRange(0), erasures: newSpool(cmpErasure, smallBudget)}
 	defer v.pass.erasures.close()
-	batches := make(chan logBatch, 8)
+	batches := make(chan logBatch, 4)
 	checked := make(chan error)
 	go func() {
 		var err error

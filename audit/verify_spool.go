@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"unsafe"
 )
@@ -40,8 +41,12 @@ func (e *entry) size() int {
 
 // spool sorts entries that need not fit in memory: it keeps entries up to
 // its budget, then writes them sorted to a temporary file (a run), and
-// merges the runs when it is read. Memory stays within the budget and a
-// few buffers per run, however many entries pass through it.
+// merges the runs when it is read. Whenever fanIn runs of one level pile
+// up, it merges them into one run of the next level, so that it never
+// reads more than fanIn runs of a level at once: memory stays within the
+// budget and a buffer per run, and open files few, however many entries
+// pass through it (each is written once per level: twice for 10,000,000
+// leaves).
 type spool struct {
 	cmp    func(a, b *entry) int
 	budget int
@@ -49,8 +54,22 @@ type spool struct {
 	used   int
 	arena  arena
 	dir    string
-	runs   []*os.File
+	runs   []runFile
 }
+
+// runFile is a run on disk and its level: 0 for one written from memory,
+// L+1 for one merged from runs of level L.
+type runFile struct {
+	f     *os.File
+	level int
+}
+
+// fanIn is how many runs of a level are merged into one; runBuffer is the
+// read buffer of each run being merged.
+const (
+	fanIn     = 64
+	runBuffer = 16 << 10
+)
 
 // Budgets of the verifier's spools, in bytes: the one of every leaf that
 // binds a row is the largest; the others hold what is rare in a sound
@@ -109,11 +128,36 @@ func (a *arena) clone(s string) string {
 	return unsafe.String(&a.block[start], len(s))
 }
 
-// flush writes the entries in memory, sorted, to a new run.
+// flush writes the entries in memory, sorted, to a new run, and merges
+// runs that piled up.
 func (s *spool) flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
+	sort.Sort(sortable{s.buf, s.cmp})
+	i := 0
+	err := s.write(0, func() (*entry, error) {
+		if i == len(s.buf) {
+			return nil, nil
+		}
+		i++
+		return &s.buf[i-1], nil
+	})
+	if err != nil {
+		return err
+	}
+	clear(s.buf)
+	s.buf, s.used, s.arena = s.buf[:0], 0, arena{}
+	for n := len(s.runs); n >= fanIn && s.runs[n-fanIn].level == s.runs[n-1].level; n = len(s.runs) {
+		if err := s.compact(n - fanIn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write writes the entries next returns, in order, to a new run of level.
+func (s *spool) write(level int, next func() (*entry, error)) error {
 	if s.dir == "" {
 		dir, err := os.MkdirTemp("", "probity-verify-")
 		if err != nil {
@@ -125,13 +169,18 @@ func (s *spool) flush() error {
 	if err != nil {
 		return err
 	}
-	s.runs = append(s.runs, f)
-	sort.Sort(sortable{s.buf, s.cmp})
+	s.runs = append(s.runs, runFile{f, level})
 	w := bufio.NewWriterSize(f, 64<<10)
 	var rec []byte
-	for i := range s.buf {
-		rec = encodeEntry(rec[:0], &s.buf[i])
-		var n [binary.MaxVarintLen64]byte
+	var n [binary.MaxVarintLen64]byte
+	for {
+		e, err := next()
+		if err != nil {
+			return err
+		} else if e == nil {
+			break
+		}
+		rec = encodeEntry(rec[:0], e)
 		if _, err := w.Write(n[:binary.PutUvarint(n[:], uint64(len(rec)))]); err != nil {
 			return err
 		}
@@ -139,12 +188,49 @@ func (s *spool) flush() error {
 			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
+	return w.Flush()
+}
+
+// compact merges the runs from from on into one run of the next level.
+func (s *spool) compact(from int) error {
+	merged := slices.Clone(s.runs[from:])
+	c, err := s.merge(merged)
+	if err != nil {
 		return err
 	}
-	clear(s.buf)
-	s.buf, s.used, s.arena = s.buf[:0], 0, arena{}
-	return nil
+	s.runs = s.runs[:from]
+	err = s.write(merged[0].level+1, func() (*entry, error) {
+		p := c.peek()
+		if p != nil {
+			e := *p
+			c.next()
+			return &e, nil
+		}
+		return nil, c.err
+	})
+	for _, r := range merged {
+		r.f.Close()
+		os.Remove(r.f.Name())
+	}
+	return err
+}
+
+// merge returns a cursor merging runs from their start.
+func (s *spool) merge(runs []runFile) (*cursor, error) {
+	m := &merge{cmp: s.cmp}
+	for i, rf := range runs {
+		if _, err := rf.f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		r := &run{r: bufio.NewReaderSize(rf.f, runBuffer), order: i, names: map[string]string{}}
+		if ok, err := r.read(); err != nil {
+			return nil, err
+		} else if ok {
+			m.runs = append(m.runs, r)
+		}
+	}
+	heap.Init(m)
+	return &cursor{merge: m}, nil
 }
 
 // sorted returns a cursor over every entry added, in order. The spool
@@ -157,26 +243,14 @@ func (s *spool) sorted() (*cursor, error) {
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
-	m := &merge{cmp: s.cmp}
-	for i, f := range s.runs {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		r := &run{r: bufio.NewReaderSize(f, 32<<10), order: i, names: map[string]string{}}
-		if ok, err := r.read(); err != nil {
-			return nil, err
-		} else if ok {
-			m.runs = append(m.runs, r)
-		}
-	}
-	heap.Init(m)
-	return &cursor{merge: m}, nil
+	s.buf = nil
+	return s.merge(s.runs)
 }
 
 // close removes the spool's files.
 func (s *spool) close() {
-	for _, f := range s.runs {
-		f.Close()
+	for _, r := range s.runs {
+		r.f.Close()
 	}
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

@@ -16,14 +16,15 @@ import (
 func init() { bindingBudget, smallBudget = 64<<10, 2<<10 }
 
 // TestSpool checks that a spool returns every entry it was given, in
-// order, whether it kept them in memory or sorted them on disk in runs,
-// and that each comes back as it went in.
+// order, whether it kept them in memory or sorted them on disk in runs
+// (merged into runs of higher levels as they pile up), and that each comes
+// back as it went in.
 func TestSpool(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		entries int
 		budget  int
-	}{{"Empty", 0, 1 << 20}, {"InMemory", 1000, 1 << 20}, {"Runs", 5000, 16 << 10}, {"RunOfOne", 50, 1}} {
+	}{{"Empty", 0, 1 << 20}, {"InMemory", 1000, 1 << 20}, {"Runs", 5000, 16 << 10}, {"RunOfOne", 50, 1}, {"Levels", 3*fanIn*fanIn + 5, 1}} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(tt.entries)))
 			want := make([]entry, tt.entries)
@@ -37,8 +38,20 @@ func TestSpool(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			levels := map[int]int{}
+			for _, r := range s.runs {
+				levels[r.level]++
+			}
 			if tt.budget < 1<<20 && len(s.runs) < 2 {
 				t.Fatalf("%d runs on disk, want several", len(s.runs))
+			}
+			for level, n := range levels {
+				if n >= fanIn {
+					t.Fatalf("%d runs of level %d, want them merged at %d", n, level, fanIn)
+				}
+			}
+			if tt.budget == 1 && tt.entries > fanIn*fanIn && levels[2] == 0 {
+				t.Fatalf("runs by level %v, want runs merged twice", levels)
 			}
 			slices.SortStableFunc(want, func(a, b entry) int { return cmpBinding(&a, &b) })
 			c, err := s.sorted()
