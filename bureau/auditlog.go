@@ -28,7 +28,9 @@ func (b *Bureau) Logs(ctx context.Context) ([]probity.LogInfo, error) {
 		l.Key = b.log.PublicKey(l.Name)
 		out = append(out, l)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name == probity.InstallationLog && out[j].Name != probity.InstallationLog })
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Name == probity.InstallationLog && out[j].Name != probity.InstallationLog
+	})
 	return out, nil
 }
 
@@ -182,26 +184,14 @@ func (b *Bureau) Openings(ctx context.Context, log string, start uint64, limit i
 		}
 		last := start
 		if proofs != nil {
-			// Read the rows first: a proof reads tiles, and one connection
-			// runs one query at a time.
-			var entries []*probity.AuditEntry
-			err = tx.LogLeaves(log, start, limit, func(e *probity.AuditEntry) error {
-				if e.Index < proofs.size { // else not yet in a checkpoint the installation checkpoint records
-					entries = append(entries, e)
-				}
-				return nil
-			})
+			opened, err := proofs.openAll(func(fn func(*probity.AuditEntry) error) error { return tx.LogLeaves(log, start, limit, fn) })
 			if err != nil {
 				return err
 			}
-			for _, e := range entries {
-				o, err := proofs.open(e)
-				if err != nil {
-					return err
-				}
-				bundle.Openings = append(bundle.Openings, *o)
-				last = e.Index
+			if len(opened) > 0 {
+				last = opened[len(opened)-1].Index
 			}
+			bundle.Openings = append(bundle.Openings, opened...)
 		}
 		if n := len(bundle.Openings); n == limit {
 			next := last + 1
@@ -221,6 +211,31 @@ func (b *Bureau) Openings(ctx context.Context, log string, start uint64, limit i
 type openingProofs struct {
 	size uint64
 	tree *audit.Tree
+}
+
+// openAll opens the entries scan yields that the checkpoint covers. It
+// reads the rows first: a proof reads tiles, and one connection runs one
+// query at a time.
+func (p *openingProofs) openAll(scan func(fn func(*probity.AuditEntry) error) error) ([]probity.Opening, error) {
+	var entries []*probity.AuditEntry
+	err := scan(func(e *probity.AuditEntry) error {
+		if e.Index < p.size { // else not yet in the checkpoint the proofs lead to
+			entries = append(entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]probity.Opening, 0, len(entries))
+	for _, e := range entries {
+		o, err := p.open(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *o)
+	}
+	return out, nil
 }
 
 // open returns an entry's opening with its inclusion proof; a shredded

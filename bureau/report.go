@@ -129,24 +129,7 @@ func (c *chain) subjectOpenings(domain string, p probity.Pseudonym) error {
 	if err != nil || proofs == nil {
 		return err
 	}
-	// Read the rows first: a proof reads tiles, and one connection runs one
-	// query at a time.
-	var entries []*probity.AuditEntry
-	err = c.tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
-		if e.Index < proofs.size {
-			entries = append(entries, e)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		o, err := proofs.open(e)
-		if err != nil {
-			return err
-		}
-		c.bundle.Openings = append(c.bundle.Openings, *o)
-	}
-	return nil
+	opened, err := proofs.openAll(func(fn func(*probity.AuditEntry) error) error { return c.tx.SubjectLeaves(domain, p, fn) })
+	c.bundle.Openings = append(c.bundle.Openings, opened...)
+	return err
 }
