@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -12,11 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -27,6 +22,7 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/witness"
+	"github.com/probity-dev/probity/witness/witnesstest"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -38,13 +34,13 @@ import (
 // refused by the same witness, in the fork's log and in its /healthz.
 func TestWitnessedServe(t *testing.T) {
 	t.Cleanup(func() { noWitnessGoroutines(t) }) // last: once every server has stopped
-	lw := startLiveWitness(t)
+	lw := witnesstest.Start(t)
 	data := t.TempDir()
 	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
 	desk := createToken(t, data, "desk", "reporter:acme.lending")
 	vkey := strings.TrimSpace(mustRun(t, "audit", "key", "--data", data, "--log", probity.InstallationLog))
-	lw.addLog(t, vkey[:strings.Index(vkey, "+")], vkey)
-	w, err := witness.ParseWitness(lw.url + "=" + lw.vkey)
+	lw.AddLog(t, vkey[:strings.Index(vkey, "+")], vkey)
+	w, err := witness.ParseWitness(lw.URL + "=" + lw.Vkey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +53,7 @@ func TestWitnessedServe(t *testing.T) {
 	fork := t.TempDir()
 	copyInstallation(t, data, fork)
 
-	a := serveWitnessed(t, data, "--witness", lw.url+"="+lw.vkey, "--witness-quorum", "1")
+	a := serveWitnessed(t, data, "--witness", lw.URL+"="+lw.Vkey, "--witness-quorum", "1")
 	first := a.waitHealth(t, "the witness to cosign the checkpoint at start", func(h witnessHealthz) bool {
 		return h.Status == "ok" && h.Witnesses[0].CosignedSize > 0 && h.WitnessedSize == h.CheckpointSize
 	})
@@ -69,7 +65,7 @@ func TestWitnessedServe(t *testing.T) {
 	sealed := a.waitHealth(t, "a seal of the write, cosigned", func(h witnessHealthz) bool {
 		return h.Status == "ok" && h.CheckpointSize > first.CheckpointSize && h.Witnesses[0].CosignedSize == h.CheckpointSize
 	})
-	if size, _ := lw.logState(t, vkey[:strings.Index(vkey, "+")]); size != sealed.CheckpointSize {
+	if size, _ := lw.LogState(t, vkey[:strings.Index(vkey, "+")]); size != sealed.CheckpointSize {
 		t.Fatalf("witnessctl list-logs: the witness holds size %d, want %d", size, sealed.CheckpointSize)
 	}
 
@@ -95,22 +91,22 @@ func TestWitnessedServe(t *testing.T) {
 	for i := 0; forkSize(t, fork) <= sealed.CheckpointSize+1; i++ {
 		createToken(t, fork, fmt.Sprintf("fork-%d", i), "reader:acme.lending")
 	}
-	b := serveWitnessed(t, fork, "--witness", lw.url+"="+lw.vkey)
+	b := serveWitnessed(t, fork, "--witness", lw.URL+"="+lw.Vkey)
 	refused := b.waitHealth(t, "the witness's refusal of the fork", func(h witnessHealthz) bool { return h.Witnesses[0].LastError != "" })
 	st := refused.Witnesses[0]
-	if refused.Status != "degraded" || st.Name != lw.name || st.URL != lw.url || st.CosignedSize != 0 || st.LastErrorAt == nil ||
+	if refused.Status != "degraded" || st.Name != lw.Name || st.URL != lw.URL || st.CosignedSize != 0 || st.LastErrorAt == nil ||
 		!strings.Contains(st.LastError, "refused") || !strings.Contains(st.LastError, "422") {
 		t.Fatalf("the fork's /healthz: %+v, want degraded, and the witness's 422 refusal", refused)
 	}
-	for _, want := range []string{"level=ERROR", "witness=" + lw.name, "refused", "422", "size="} {
+	for _, want := range []string{"level=ERROR", "witness=" + lw.Name, "refused", "422", "size="} {
 		if !strings.Contains(b.stderr.String(), want) {
 			t.Errorf("the fork's log lacks %q:\n%s", want, b.stderr.String())
 		}
 	}
-	if _, body := get(t, b.url+"/v1/audit/checkpoint"); strings.Contains(body, "— "+lw.name+" ") {
+	if _, body := get(t, b.url+"/v1/audit/checkpoint"); strings.Contains(body, "— "+lw.Name+" ") {
 		t.Fatalf("the fork serves a checkpoint with the witness's signature:\n%s", body)
 	}
-	if size, _ := lw.logState(t, vkey[:strings.Index(vkey, "+")]); size < sealed.CheckpointSize {
+	if size, _ := lw.LogState(t, vkey[:strings.Index(vkey, "+")]); size < sealed.CheckpointSize {
 		t.Fatalf("after the fork the witness holds size %d, want the real log's %d or more", size, sealed.CheckpointSize)
 	}
 	if h := a.health(t); h.Status != "ok" {
@@ -122,12 +118,12 @@ func TestWitnessedServe(t *testing.T) {
 // it starts, without waiting for a seal.
 func TestWitnessAtStart(t *testing.T) {
 	t.Cleanup(func() { noWitnessGoroutines(t) })
-	lw := startLiveWitness(t)
+	lw := witnesstest.Start(t)
 	data := t.TempDir()
 	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
 	vkey := strings.TrimSpace(mustRun(t, "audit", "key", "--data", data, "--log", probity.InstallationLog))
-	lw.addLog(t, vkey[:strings.Index(vkey, "+")], vkey)
-	s := serveWitnessed(t, data, "--witness", lw.url+"="+lw.vkey, "--seal-every", "1h")
+	lw.AddLog(t, vkey[:strings.Index(vkey, "+")], vkey)
+	s := serveWitnessed(t, data, "--witness", lw.URL+"="+lw.Vkey, "--seal-every", "1h")
 	s.waitHealth(t, "the witness to cosign the checkpoint at start", func(h witnessHealthz) bool {
 		return h.Status == "ok" && h.CheckpointSize > 0 && h.Witnesses[0].CosignedSize == h.CheckpointSize
 	})
@@ -339,191 +335,4 @@ func forkSize(t *testing.T, data string) uint64 {
 		t.Fatalf("audit checkpoint: %v", err)
 	}
 	return size
-}
-
-// liveWitness is a running litewitness with its own ssh-agent and database
-// (as in witness/'s TestLitewitness).
-type liveWitness struct {
-	url, name, vkey string
-	witnessctl, db  string
-}
-
-// startLiveWitness starts ssh-agent and litewitness on 127.0.0.1, each
-// killed at cleanup, or skips the test when the tools are not installed.
-func startLiveWitness(t *testing.T) *liveWitness {
-	t.Helper()
-	tools := map[string]string{}
-	var missing []string
-	for _, name := range []string{"litewitness", "witnessctl", "ssh-agent", "ssh-keygen", "ssh-add"} {
-		if p := findWitnessTool(name); p != "" {
-			tools[name] = p
-		} else {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		t.Skipf("%s not installed: run scripts/witness-tools to install litewitness v0.6.1, witnessctl and openssh-client", strings.Join(missing, ", "))
-	}
-	dir, err := os.MkdirTemp("", "lw") // short: a unix socket path has room for about 100 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "agent.sock")
-	startTool(t, exec.Command(tools["ssh-agent"], "-D", "-a", sock))
-	eventually(t, "the ssh-agent socket", func() bool { _, err := os.Stat(sock); return err == nil })
-	key := filepath.Join(dir, "witness_ed25519")
-	runTool(t, nil, tools["ssh-keygen"], "-q", "-t", "ed25519", "-N", "", "-C", "probity-witness-test", "-f", key)
-	runTool(t, []string{"SSH_AUTH_SOCK=" + sock}, tools["ssh-add"], "-q", key)
-	fingerprint := strings.Fields(runTool(t, nil, tools["ssh-keygen"], "-l", "-E", "sha256", "-f", key+".pub"))[1]
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	lw := &liveWitness{name: "witness.test/probity-serve", url: "http://" + addr, witnessctl: tools["witnessctl"], db: filepath.Join(dir, "litewitness.db")}
-	cmd := exec.Command(tools["litewitness"], "-db", lw.db, "-name", lw.name, "-ssh-agent", sock, "-key", fingerprint, "-listen", addr)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	startTool(t, cmd)
-	lw.vkey = readWitnessVkey(t, stderr)
-	eventually(t, "litewitness to answer on "+addr, func() bool {
-		resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(lw.url + "/")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
-	return lw
-}
-
-func (lw *liveWitness) addLog(t *testing.T, origin, vkey string) {
-	t.Helper()
-	runTool(t, nil, lw.witnessctl, "add-log", "-db", lw.db, "-origin", origin)
-	runTool(t, nil, lw.witnessctl, "add-key", "-db", lw.db, "-origin", origin, "-key", vkey)
-}
-
-// logState reads the witness's record of a log with witnessctl list-logs.
-func (lw *liveWitness) logState(t *testing.T, origin string) (uint64, string) {
-	t.Helper()
-	out := runTool(t, nil, lw.witnessctl, "list-logs", "-db", lw.db)
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var l struct {
-			Origin   string `json:"origin"`
-			Size     uint64 `json:"size"`
-			RootHash string `json:"root_hash"`
-		}
-		if err := json.Unmarshal([]byte(line), &l); err != nil {
-			t.Fatalf("witnessctl list-logs line %q: %v", line, err)
-		}
-		if l.Origin == origin {
-			return l.Size, l.RootHash
-		}
-	}
-	t.Fatalf("witnessctl list-logs does not list %s:\n%s", origin, out)
-	return 0, ""
-}
-
-// findWitnessTool looks on PATH, then where go install puts binaries.
-func findWitnessTool(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-	if err != nil {
-		return ""
-	}
-	dirs := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(dirs) == 2 && dirs[1] != "" {
-		dirs[1] = filepath.Join(strings.Split(dirs[1], string(os.PathListSeparator))[0], "bin")
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); d != "" && err == nil && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
-}
-
-// startTool starts cmd and kills it at cleanup.
-func startTool(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", cmd.Path, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-}
-
-// runTool runs a tool to completion within 30 seconds and returns its stdout.
-func runTool(t *testing.T, env []string, name string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.WaitDelay = 5 * time.Second
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
-}
-
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 10s waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// readWitnessVkey follows litewitness's log until it prints its verifier
-// key, keeps the log to show if the test fails, and returns the key.
-func readWitnessVkey(t *testing.T, stderr io.Reader) string {
-	t.Helper()
-	logs := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("litewitness log:\n%s", logs)
-		}
-	})
-	vkeyLine := regexp.MustCompile(`msg="verifier key" vkey=("[^"]*"|\S+)`)
-	vkeys := make(chan string, 1)
-	go func() {
-		s := bufio.NewScanner(stderr)
-		for s.Scan() {
-			logs.Write([]byte(s.Text() + "\n"))
-			if m := vkeyLine.FindStringSubmatch(s.Text()); m != nil {
-				v, err := strconv.Unquote(m[1])
-				if err != nil {
-					v = m[1]
-				}
-				select {
-				case vkeys <- v:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case v := <-vkeys:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("litewitness printed no verifier key in 10s:\n%s", logs)
-		return ""
-	}
 }
