@@ -79,8 +79,9 @@ type verifier struct {
 // consecutive checkpoints are consistent), and checks that every row
 // matches its leaf, that no leaf's row is missing and that no row lacks a
 // leaf. It reads one consistent snapshot, and sorts what it must match in
-// temporary files (os.TempDir), so its memory stays bounded however large
-// the log.
+// temporary files (os.TempDir, about 110 bytes a leaf that binds a row,
+// removed when it returns), so its memory stays bounded however large the
+// log: under 100 MiB resident at 10,000,000 leaves (BENCHMARKS.md).
 //
 // keys maps each key file to the digest its key.created leaf must hold (see
 // bureau.KeyDigests), so that a store opened with another key shows.
