@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -368,21 +369,7 @@ func (tx *Tx) CheckpointAt(log string, size uint64) (*probity.Checkpoint, error)
 
 // Checkpoints calls fn for every checkpoint of a log in size order.
 func (tx *Tx) Checkpoints(log string, fn func(*probity.Checkpoint) error) error {
-	rows, err := tx.query(`SELECT `+checkpointColumns+` FROM log_checkpoints WHERE log = ? ORDER BY size`, log)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanCheckpoint(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return tx.LogCheckpoints(log, 0, math.MaxInt64, fn)
 }
 
 // LeafRows returns the count and the index range of a log's leaf rows.
