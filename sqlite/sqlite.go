@@ -48,6 +48,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	// WAL with synchronous=NORMAL: a killed process loses nothing that was
 	// committed and never leaves half a transaction; a power cut may lose
 	// the last transactions (never half of one). Every read of personal
@@ -92,6 +95,25 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	go d.checkpoints()
 	db.OnClose(d.stopCheckpoints)
 	return d, nil
+}
+
+// privateFiles makes the database file, and its -wal and -shm files where
+// they exist, mode 0600 whatever the directory's mode or the umask:
+// creating the database file first, private, makes SQLite create the other
+// two with its mode (it gives a database's journal files the database
+// file's permissions).
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(name, 0o600); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("make %s private: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // checkpoints copies the WAL into the database every CheckpointEvery, in
