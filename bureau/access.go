@@ -177,8 +177,13 @@ func (b *Bureau) denyForbidden(ctx context.Context, op string, err error) error 
 // storePrincipal stores a new principal, created now, and logs it.
 func (b *Bureau) storePrincipal(ctx context.Context, tx probity.Tx, p *probity.Principal) error {
 	p.CreatedAt = tx.Now()
-	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(p.CreatedAt) {
-		return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
+	if !p.ExpiresAt.IsZero() {
+		if err := probity.CheckTime("expires_at", p.ExpiresAt); err != nil {
+			return err
+		}
+		if !p.ExpiresAt.After(p.CreatedAt) {
+			return probity.Errorf(probity.EINVALID, "expires_at: %s is not in the future", p.ExpiresAt.Format(time.RFC3339))
+		}
 	}
 	if err := tx.InsertPrincipal(p); err != nil {
 		return err

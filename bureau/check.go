@@ -13,8 +13,8 @@ import (
 )
 
 // ParseTime reads a time given as RFC 3339 or as YYYY-MM-DD (midnight UTC),
-// in the years 1900 to 2200: times outside them are mistakes, and the store
-// keeps nanoseconds, which end in 2262.
+// in the years probity.CheckTime allows: times outside them are mistakes,
+// and the store keeps nanoseconds, which end in 2262.
 func ParseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, probity.Errorf(probity.EINVALID, "required; give a date (YYYY-MM-DD) or an RFC 3339 time")
@@ -25,8 +25,8 @@ func ParseTime(s string) (time.Time, error) {
 			return time.Time{}, probity.Errorf(probity.EINVALID, "%s is not a time; give a date (YYYY-MM-DD) or an RFC 3339 time (2024-05-01T12:00:00Z)", probity.Quote(s))
 		}
 	}
-	if t = t.UTC(); t.Year() < 1900 || t.Year() > 2200 {
-		return time.Time{}, probity.Errorf(probity.EINVALID, "%s is out of range; years 1900 to 2200 are allowed", probity.Quote(s))
+	if t = t.UTC(); probity.CheckTime("", t) != nil {
+		return time.Time{}, probity.Errorf(probity.EINVALID, "%s is out of range; years %d to %d are allowed", probity.Quote(s), probity.FirstYear, probity.LastYear)
 	}
 	return t, nil
 }

@@ -1,0 +1,51 @@
+package bureau_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/audit"
+)
+
+// TestPrincipalExpiryRange checks that an expiry a store cannot keep is
+// refused naming expires_at, for principals and subject tokens alike: stored,
+// it would come back as another time and audit verification would fail for
+// good.
+func TestPrincipalExpiryRange(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	grants := []probity.Grant{{Role: probity.RoleReader, Domain: "acme.lending"}}
+	for _, expires := range []time.Time{
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(2262, 4, 12, 0, 0, 0, 0, time.UTC),
+		time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1677, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		t.Run("ErrOutOfRange"+expires.Format("2006"), func(t *testing.T) {
+			_, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "desk", Grants: grants, ExpiresAt: expires})
+			if probity.ErrorCode(err) != probity.EINVALID || !strings.HasPrefix(probity.ErrorMessage(err), "expires_at:") {
+				t.Fatalf("CreatePrincipal(expires %s) = %v, want invalid naming expires_at", expires, err)
+			}
+			_, err = f.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice, ExpiresAt: expires})
+			if probity.ErrorCode(err) != probity.EINVALID || !strings.HasPrefix(probity.ErrorMessage(err), "expires_at:") {
+				t.Fatalf("IssueSubjectToken(expires %s) = %v, want invalid naming expires_at", expires, err)
+			}
+		})
+	}
+	t.Run("OK", func(t *testing.T) {
+		expires := time.Date(2200, 12, 31, 0, 0, 0, 0, time.UTC)
+		p, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "desk", Grants: grants, ExpiresAt: expires})
+		if err != nil || !p.Principal.ExpiresAt.Equal(expires) {
+			t.Fatalf("CreatePrincipal = %+v, %v", p, err)
+		}
+		if _, err := f.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice, ExpiresAt: expires}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if r, err := audit.Verify(context.Background(), f.db, f.signer.Verifier(), f.KeyDigests()); err != nil || !r.OK() {
+		t.Fatalf("audit.Verify = %+v, %v", r, err)
+	}
+}
