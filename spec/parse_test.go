@@ -130,6 +130,15 @@ func TestValidate(t *testing.T) {
 			t.Fatalf("Validate: %v", err)
 		}
 	})
+	t.Run("OKDomainIDs", func(t *testing.T) {
+		for _, id := range []string{"ab", "acme.lending", "acme-bank.lending-2", "9.x", "a.b-c.d"} {
+			s := mustParse(t, readFile(t, "design_example.yaml"))
+			s.ID = id
+			if err := Validate(s); err != nil {
+				t.Fatalf("Validate with id %q: %v", id, err)
+			}
+		}
+	})
 	t.Run("ErrUnknownBasis", func(t *testing.T) {
 		s := mustParse(t, readFile(t, "design_example.yaml"))
 		s.Events[2].Basis = "gossip"

@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	idPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,62}$`)
+	idPattern   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`) // labels as in DNS; length checked apart
 	namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	codePattern = regexp.MustCompile(`^[A-Z0-9]{1,8}$`)
 )
@@ -49,8 +49,8 @@ func validate(s *probity.Spec, p *problems) error {
 // header checks the domain's identity, lawful basis and due-process settings.
 func (v *validator) header() {
 	s := v.s
-	if v.p.ok("id") && !idPattern.MatchString(s.ID) {
-		v.p.add("id", "%q is not a domain id; want 2-63 of a-z, 0-9, '.', '-', starting with a letter or digit", s.ID)
+	if v.p.ok("id") && (len(s.ID) < 2 || len(s.ID) > 63 || !idPattern.MatchString(s.ID)) {
+		v.p.add("id", "%q is not a domain id; want 2-63 characters: labels of a-z, 0-9 and '-' separated by single dots, each starting and ending with a letter or digit (acme.lending)", s.ID)
 	}
 	v.text("name", s.Name, maxTitle)
 	v.text("owner", s.Owner, maxTitle)
