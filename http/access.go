@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -35,11 +36,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				return
 			}
 		} else {
-			token, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok {
-				token = h // not a bearer token: refused, and the refusal logged, like any bad token
-			}
-			a, err := s.Access.Authenticate(ctx, strings.TrimSpace(token))
+			a, err := s.authenticate(ctx, h)
 			if err != nil {
 				if wait, ok := s.limiter.allow("addr:"+remoteHost(r), 1); !ok {
 					tooMany(w, wait)
@@ -65,6 +62,44 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// authenticate returns the actor an Authorization header stands for. The
+// header must be "Bearer <token>" as RFC 6750 has it: the scheme in any case,
+// then one or more spaces. Any other header (a bare token, another scheme) is
+// refused like a bad token, and the refusal recorded like one: the service
+// is asked about the empty token, which it refuses and logs without a
+// lookup, and the caller is told what to send.
+func (s *Server) authenticate(ctx context.Context, header string) (probity.Actor, error) {
+	token, err := bearerToken(header)
+	if err == nil {
+		return s.Access.Authenticate(ctx, token)
+	}
+	if _, denied := s.Access.Authenticate(ctx, ""); denied != nil && probity.ErrorCode(denied) != probity.EUNAUTHORIZED {
+		return probity.Actor{}, denied // the refusal could not be recorded
+	}
+	return probity.Actor{}, err
+}
+
+// bearerToken returns the token of an Authorization header of the Bearer
+// scheme (RFC 6750 section 2.1; RFC 7235: the scheme is case-insensitive and
+// 1*SP separates it from the credentials). Its errors never quote the
+// header: it may hold a secret.
+func bearerToken(header string) (string, error) {
+	const send = "send Authorization: Bearer <token>"
+	scheme, token, ok := strings.Cut(header, " ")
+	switch {
+	case !ok && strings.EqualFold(header, "Bearer"):
+		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization: Bearer has no token; %s", send)
+	case !ok:
+		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization has a token without its scheme; %s", send)
+	case !strings.EqualFold(scheme, "Bearer"):
+		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization: only the Bearer scheme is accepted; %s", send)
+	}
+	if token = strings.TrimLeft(token, " "); token == "" {
+		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization: Bearer has no token; %s", send)
+	}
+	return token, nil
 }
 
 // tooMany answers 429 with the seconds until a request will be allowed.

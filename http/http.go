@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/probity-dev/probity"
@@ -248,8 +250,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-// decodeJSON decodes a small JSON request body strictly: unknown fields and
-// trailing data are errors naming what is allowed, and so is text that is
+// decodeJSON decodes a small JSON request body strictly: unknown fields,
+// a key given twice in one object and a key in the wrong case (encoding/json
+// would keep the last and match any case) and trailing data are errors
+// naming what is allowed, and so is text that is
 // not valid UTF-8 (a byte of another encoding, or half a surrogate pair in a
 // \u escape), which encoding/json would silently store as U+FFFD: that
 // error names the key and the byte where it is.
@@ -269,6 +273,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowed string) e
 		}
 		return probity.Errorf(probity.EINVALID, "request body is %v", e)
 	}
+	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -278,6 +285,123 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowed string) e
 		return probity.Errorf(probity.EINVALID, "request body: trailing data after the JSON object")
 	}
 	return nil
+}
+
+// errMalformed stops checkKeys at a body that is not JSON: the decoder then
+// says what is wrong with it.
+var errMalformed = errors.New("malformed JSON")
+
+// checkKeys walks a JSON body's tokens, following the Go type t it will be
+// decoded into, and refuses what encoding/json takes silently: a key twice in
+// one object, at any depth, and a key that matches a field of a struct only
+// when case is ignored. Keys that match no field are left to the decoder.
+func checkKeys(body []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := checkValue(dec, t, 0); err != nil && err != errMalformed {
+		return err
+	}
+	return nil
+}
+
+// checkValue checks the next value of dec, to be decoded into t (nil: a
+// value of any shape, whose keys are checked only for duplicates).
+func checkValue(dec *json.Decoder, t reflect.Type, depth int) error {
+	tok, err := dec.Token()
+	if err != nil || depth > 10000 {
+		return errMalformed // the decoder refuses it, naming why
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	t = decodedType(t)
+	seen := map[string]bool{}
+	for dec.More() {
+		next := t
+		if delim == '{' {
+			tok, err := dec.Token()
+			key, ok := tok.(string)
+			if err != nil || !ok {
+				return errMalformed
+			}
+			if seen[key] {
+				return probity.Errorf(probity.EINVALID, "request body: key %s appears twice", probity.Quote(key))
+			}
+			seen[key] = true
+			if next, err = fieldType(t, key); err != nil {
+				return err
+			}
+		} else if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			next = t.Elem()
+		}
+		if err := checkValue(dec, next, depth+1); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return errMalformed
+	}
+	return nil
+}
+
+// decodedType is t without pointers, or nil when encoding/json gives its
+// values to their own UnmarshalJSON (a time, a json.RawMessage) or to an
+// interface: then any key may be there.
+func decodedType(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return nil
+	}
+	return t
+}
+
+// fieldType returns the type of the value at key in an object decoded into
+// t: a map's element, a struct's field, or nil when the key names no field.
+// A key that names a field only when case is ignored is refused.
+func fieldType(t reflect.Type, key string) (reflect.Type, error) {
+	switch {
+	case t == nil:
+		return nil, nil
+	case t.Kind() == reflect.Map:
+		return t.Elem(), nil
+	case t.Kind() != reflect.Struct:
+		return nil, nil
+	}
+	var folded string
+	for name, ft := range jsonFields(t) {
+		if name == key {
+			return ft, nil
+		}
+		if strings.EqualFold(name, key) {
+			folded = name
+		}
+	}
+	if folded != "" {
+		return nil, probity.Errorf(probity.EINVALID, "request body: unknown key %s; keys are lower case: %s", probity.Quote(key), probity.Quote(folded))
+	}
+	return nil, nil
+}
+
+// jsonFields returns the keys of a struct as encoding/json names them, with
+// their types, the fields of embedded structs included.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for _, f := range reflect.VisibleFields(t) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" || (f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct) {
+			continue // embedded: VisibleFields lists its fields too
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, ok := out[name]; !ok {
+			out[name] = f.Type
+		}
+	}
+	return out
 }
 
 // statusRecorder remembers the status written, for the access log.
