@@ -108,6 +108,9 @@ func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Princ
 		case !isOperator && !inDomains(p, admins):
 			return errNotYours
 		}
+		if err := lastOperator(tx, p); err != nil {
+			return err
+		}
 		if err := tx.RevokePrincipal(id); err != nil {
 			return err
 		}
@@ -118,6 +121,26 @@ func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Princ
 		return nil, b.refuseRevoke(ctx, p)
 	}
 	return p, err
+}
+
+// lastOperator refuses, with ECONFLICT, to revoke the installation's last
+// active operator: without one, no one could grant the operator role again
+// through the API.
+func lastOperator(tx probity.Tx, p *probity.Principal) error {
+	now := tx.Now()
+	if !p.Has(probity.RoleOperator, "") || !p.Active(now) {
+		return nil
+	}
+	all, err := tx.Principals()
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.ID != p.ID && o.Has(probity.RoleOperator, "") && o.Active(now) {
+			return nil
+		}
+	}
+	return probity.Errorf(probity.ECONFLICT, "this is the installation's last operator; create another operator first")
 }
 
 // refuseRevoke denies a revocation, naming the grants that would allow it:

@@ -49,3 +49,39 @@ func TestPrincipalExpiryRange(t *testing.T) {
 		t.Fatalf("audit.Verify = %+v, %v", r, err)
 	}
 }
+
+// TestRevokeLastOperator checks that the installation keeps an operator:
+// revoking the last active one is a conflict, revoking one of two is not.
+func TestRevokeLastOperator(t *testing.T) {
+	f := newFixture(t)
+	op := []probity.Grant{{Role: probity.RoleOperator}}
+	first, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "first operator", Grants: op})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLast := func(t *testing.T, id string) {
+		t.Helper()
+		_, err := f.RevokePrincipal(local(), id)
+		if probity.ErrorCode(err) != probity.ECONFLICT || !strings.Contains(probity.ErrorMessage(err), "last operator; create another operator first") {
+			t.Fatalf("RevokePrincipal(last operator) = %v, want conflict naming the last operator", err)
+		}
+	}
+	t.Run("ErrLastOperator", func(t *testing.T) { wantLast(t, first.Principal.ID) })
+	t.Run("ErrOtherExpired", func(t *testing.T) {
+		if _, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "brief operator", Grants: op, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.t = t0.Add(2 * time.Hour) // and stays there: the brief operator is gone
+		wantLast(t, first.Principal.ID)
+	})
+	second, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "second operator", Grants: op})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		if _, err := f.RevokePrincipal(probity.NewContextWithActor(context.Background(), probity.Actor{ID: "second", Principal: second.Principal}), first.Principal.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrLastAgain", func(t *testing.T) { wantLast(t, second.Principal.ID) })
+}
