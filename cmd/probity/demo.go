@@ -79,7 +79,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	base := "http://" + *addr
 	var srv *http.Server
 	if !*noServe {
-		if srv, err = c.m.listen(in, *addr, serveOptions{}); err != nil {
+		if srv, err = c.m.listen(in, *addr, serveOptions{rate: http.DefaultRate, burst: http.DefaultBurst}); err != nil {
 			return err
 		}
 		base = srv.URL()

@@ -38,7 +38,8 @@ logged at ERROR and shown in /healthz.
 // DefaultAddr is where the API listens by default.
 const DefaultAddr = "127.0.0.1:8080"
 
-// serveOptions are the server's settings beyond its address.
+// serveOptions are the server's settings beyond its address. A rate of 0
+// is no limit, as in http.Server.
 type serveOptions struct {
 	tlsCert, tlsKey string
 	rate            float64
@@ -92,7 +93,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	var opts serveOptions
 	fs.StringVar(&opts.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&opts.tlsKey, "tls-key", "", "TLS private key file (PEM)")
-	fs.Float64Var(&opts.rate, "rate", http.DefaultRate, "requests per second allowed to each principal (or anonymous address)")
+	fs.Float64Var(&opts.rate, "rate", http.DefaultRate, "requests per second allowed to each principal (or anonymous address); 0: no limit")
 	fs.IntVar(&opts.burst, "burst", http.DefaultBurst, "requests a principal may make at once before the rate applies")
 	sealEvery := fs.Duration("seal-every", SealInterval, "how often the installation log records the domain logs that grew, and the new installation checkpoint goes to the witnesses")
 	wopts := witnessFlags(fs)
@@ -105,6 +106,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if (opts.tlsCert == "") != (opts.tlsKey == "") {
 		return fmt.Errorf("serve: --tls-cert and --tls-key go together")
+	}
+	if opts.rate < 0 {
+		return fmt.Errorf("serve: --rate %v: want requests per second, 0 or more (0: no limit)", opts.rate)
+	}
+	if opts.burst < 0 {
+		return fmt.Errorf("serve: --burst %d: want a number of requests, 0 or more", opts.burst)
 	}
 	if *sealEvery <= 0 {
 		return fmt.Errorf("serve: --seal-every %v: want a positive duration, e.g. 5s", *sealEvery)
@@ -152,9 +159,7 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey = opts.tlsCert, opts.tlsKey
 	srv.Pages = web.New(in.bureau, in.bureau.FormKey(), logger).Handler()
-	if opts.rate > 0 {
-		srv.Rate, srv.Burst = opts.rate, opts.burst
-	}
+	srv.Rate, srv.Burst = opts.rate, opts.burst // rate 0: no limit
 	if err := srv.Open(addr); err != nil {
 		return nil, err
 	}
