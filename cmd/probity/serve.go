@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"context"
 	"flag"
 	"fmt"
@@ -120,6 +121,16 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %v", err)
 	}
+	var lock *serverLock
+	if *data.db == "" {
+		if err := os.MkdirAll(data.Dir(), 0o700); err != nil {
+			return fmt.Errorf("serve: %v", err)
+		}
+		if lock, err = lockServing(data.Dir()); err != nil {
+			return err
+		}
+		defer lock.release()
+	}
 	in, err := open(ctx, *data)
 	if err != nil {
 		return err
@@ -139,6 +150,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if token != "" {
 		fmt.Fprintf(c.m.Stdout, "new installation: the operator's token, shown once (it creates every other token):\n  %s\n", token)
+	}
+	if lock != nil {
+		lock.describe(srv.URL())
 	}
 	fmt.Fprintf(c.m.Stdout, "serving %s on %s; Ctrl-C stops\n", *data, srv.URL())
 	fmt.Fprintf(c.m.Stdout, "the web pages: %s/ (the public registry, and /signin)\n", srv.URL())
