@@ -113,9 +113,9 @@ func TestPostgresSQL(t *testing.T) {
 	for query, want := range map[string]string{
 		`UPDATE events SET fields = ? WHERE domain = ? AND key = ?`:            `UPDATE events SET fields = $1 WHERE domain = $2 AND key = $3`,
 		`UPDATE principals SET secret_hash = x'00ff' WHERE name = 'desk'`:      `UPDATE principals SET secret_hash = '\x00ff'::bytea WHERE name = 'desk'`,
-		`UPDATE log_leaves SET pseudonym = x'' WHERE idx = 0`:                `UPDATE log_leaves SET pseudonym = '\x'::bytea WHERE idx = 0`,
-		`UPDATE log_checkpoints SET root = zeroblob(32) WHERE size = ?`:      `UPDATE log_checkpoints SET root = decode(repeat('00', 32), 'hex') WHERE size = $1`,
-		`SELECT idx FROM log_leaves WHERE action = ? AND instr(data, ?) > 0`: `SELECT idx FROM log_leaves WHERE action = $1 AND position($2 in data) > 0`,
+		`UPDATE log_leaves SET pseudonym = x'' WHERE idx = 0`:                  `UPDATE log_leaves SET pseudonym = '\x'::bytea WHERE idx = 0`,
+		`UPDATE log_checkpoints SET root = zeroblob(32) WHERE size = ?`:        `UPDATE log_checkpoints SET root = decode(repeat('00', 32), 'hex') WHERE size = $1`,
+		`SELECT idx FROM log_leaves WHERE action = ? AND instr(data, ?) > 0`:   `SELECT idx FROM log_leaves WHERE action = $1 AND position($2 in data) > 0`,
 		`UPDATE spec_versions SET spec = 'x' WHERE instr(spec, '"base":') > 0`: `UPDATE spec_versions SET spec = 'x' WHERE position('"base":' in spec) > 0`,
 	} {
 		if got := postgresSQL(query); got != want {

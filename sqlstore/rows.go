@@ -70,4 +70,3 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 	}
 	return rows.Err()
 }
-

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"os"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
