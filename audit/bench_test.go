@@ -18,7 +18,6 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/population"
-	"github.com/probity-dev/probity/spec"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
@@ -240,21 +239,7 @@ func buildVerifyStore(tb testing.TB, dir string, events int) {
 	tb.Helper()
 	start := time.Now()
 	in := openInstallation(tb, dir)
-	ctx := probity.NewContextWithActor(context.Background(), probity.Actor{ID: "bench", Local: true})
-	if err := in.bureau.Init(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	src, err := os.ReadFile("../examples/domains/acme-lending.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := in.bureau.ApplySpec(ctx, "", src); err != nil {
-		tb.Fatal(err)
-	}
-	s, err := spec.Parse(src)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	ctx, s := withLending(tb, in, "bench")
 	opts := population.Options{Subjects: 100_000_000, Seed: 9, Now: time.Now().Add(-48 * time.Hour)}
 	d, err := population.NewDomain(s, "L", opts)
 	if err != nil {

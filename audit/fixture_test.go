@@ -43,13 +43,12 @@ func openInstallation(tb testing.TB, dir string) *installation {
 	return in
 }
 
-// populated returns a closed data directory with the lending domain, the
-// events of subjects synthetic subjects, and a few reads.
-func populated(tb testing.TB, subjects int) string {
+// withLending begins an installation's log and applies the lending domain,
+// as the command line (actor) would; it returns the actor's context and
+// the domain's spec.
+func withLending(tb testing.TB, in *installation, actor string) (context.Context, *probity.Spec) {
 	tb.Helper()
-	dir := tb.TempDir()
-	in := openInstallation(tb, dir)
-	ctx := probity.NewContextWithActor(context.Background(), probity.Actor{ID: "test", Local: true})
+	ctx := probity.NewContextWithActor(context.Background(), probity.Actor{ID: actor, Local: true})
 	if err := in.bureau.Init(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -64,6 +63,16 @@ func populated(tb testing.TB, subjects int) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return ctx, s
+}
+
+// populated returns a closed data directory with the lending domain, the
+// events of subjects synthetic subjects, and a few reads.
+func populated(tb testing.TB, subjects int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	in := openInstallation(tb, dir)
+	ctx, s := withLending(tb, in, "test")
 	opts := population.Options{Subjects: subjects, Seed: 9, Now: time.Now().Add(-48 * time.Hour)}
 	d, err := population.NewDomain(s, "L", opts)
 	if err != nil {
