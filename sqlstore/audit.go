@@ -45,6 +45,23 @@ func (tx *Tx) LogOrigin(log string) (string, error) {
 // creating the log with origin if it is new. SQLite has one writer already;
 // PostgreSQL locks the log's head row.
 func (tx *Tx) LockLog(log, origin string) error {
+	lock := func() (bool, error) {
+		if tx.db.dialect.LockLog == "" {
+			origin, err := tx.LogOrigin(log)
+			return origin != "", err
+		}
+		var name string
+		err := tx.tx.QueryRowContext(tx.ctx, tx.db.rebind(tx.db.dialect.LockLog), log).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	// The head row exists but for a log's first write: lock it, and only
+	// if it is missing create it (every read's group commit comes here).
+	if ok, err := lock(); ok || err != nil {
+		return err
+	}
 	s, err := tx.stmt(queryInsertLogHead)
 	if err != nil {
 		return err
@@ -52,15 +69,13 @@ func (tx *Tx) LockLog(log, origin string) error {
 	if _, err := s.ExecContext(tx.ctx, log, origin); err != nil {
 		return err
 	}
-	if tx.db.dialect.LockLog == "" {
-		return nil
+	if ok, err := lock(); err != nil || !ok {
+		if err == nil {
+			err = probity.Errorf(probity.EINTERNAL, "log %s has no head row to lock: it was not created", log)
+		}
+		return err
 	}
-	var name string
-	err = tx.tx.QueryRowContext(tx.ctx, tx.db.rebind(tx.db.dialect.LockLog), log).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return probity.Errorf(probity.EINTERNAL, "log %s has no head row to lock: it was not created", log)
-	}
-	return err
+	return nil
 }
 
 // Logs returns every log with its origin and size, in name order.
