@@ -11,7 +11,7 @@ import (
 // auditRoutes registers the routes of the log. Public leaves carry only
 // commitments, so anyone may read them and check the proofs; openings are
 // for auditors and a domain's admins only.
-func (s *Server) auditRoutes(mux *http.ServeMux) {
+func (s *Server) auditRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /v1/audit/openings", s.handleOpenings)
 	mux.HandleFunc("GET /v1/audit/checkpoint", s.handleCheckpoint)
 	mux.HandleFunc("GET /v1/audit/entries", s.handleEntries)

@@ -87,6 +87,21 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.apiRoutes(&routeTable{mux: mux})
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
+	}
+	if s.Pages != nil {
+		mux.HandleFunc("/v1/", notFound)
+		mux.Handle("/", s.Pages)
+	} else {
+		mux.HandleFunc("/", notFound)
+	}
+	return s.withAccessLog(mux, s.withAuth(mux))
+}
+
+// apiRoutes registers every route of the API on mux; Routes lists them.
+func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /v1/domains", s.handleDomains)
 	mux.HandleFunc("GET /v1/domains/{id}", s.handleDomain)
@@ -117,16 +132,6 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/domains/{id}/officials", s.handleTerms)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/figures", s.handleDisputeFigures)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
-	notFound := func(w http.ResponseWriter, r *http.Request) {
-		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
-	}
-	if s.Pages != nil {
-		mux.HandleFunc("/v1/", notFound)
-		mux.Handle("/", s.Pages)
-	} else {
-		mux.HandleFunc("/", notFound)
-	}
-	return s.withAccessLog(mux, s.withAuth(mux))
 }
 
 // Open listens on addr and serves, over TLS when TLSCert and TLSKey are set.

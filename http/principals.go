@@ -6,7 +6,7 @@ import (
 	"github.com/probity-dev/probity"
 )
 
-func (s *Server) principalRoutes(mux *http.ServeMux) {
+func (s *Server) principalRoutes(mux *routeTable) {
 	mux.HandleFunc("POST /v1/principals", s.handleCreatePrincipal)
 	mux.HandleFunc("GET /v1/principals", s.handlePrincipals)
 	mux.HandleFunc("DELETE /v1/principals/{id}", s.handleRevokePrincipal)

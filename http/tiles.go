@@ -41,7 +41,7 @@ const (
 // per log: /logs/{log}/checkpoint, /logs/{log}/tile/{L}/{N}[.p/{W}] and
 // /logs/{log}/tile/entries/{N}[.p/{W}]. They are anonymous: public leaves
 // carry only commitments.
-func (s *Server) tileRoutes(mux *http.ServeMux) {
+func (s *Server) tileRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /logs", s.handleLogs)
 	mux.HandleFunc("GET /logs/{log}/checkpoint", s.handleLogCheckpoint)
 	mux.HandleFunc("GET /logs/{log}/tile/{path...}", s.handleTile)
