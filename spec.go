@@ -30,6 +30,50 @@ type Spec struct {
 	Officials   *Officials        `json:"officials,omitempty"`
 	Events      []EventRule       `json:"events"`
 	Benefits    map[string]string `json:"benefits,omitempty"`
+	// Limits bound the work one subject can cost the domain; nil means
+	// the defaults (DefaultEventsPerSubject, DefaultEntriesPerPage).
+	Limits *Limits `json:"limits,omitempty"`
+}
+
+// Limits bound what one subject costs a domain, so that no reporter (by
+// mistake or on purpose) can make one subject's score or report slow for
+// every reader: a score is computed over every stored event of the subject,
+// and a read shows at most one page of its entries.
+type Limits struct {
+	// EventsPerSubject is the most events the domain stores about one
+	// subject, retracted ones included (they stay on the record). An
+	// upload that would take a subject past it is refused.
+	EventsPerSubject int `json:"events_per_subject,omitempty"`
+	// EntriesPerPage is the most entries of each list a score or report
+	// shows in one read; the rest are read page by page.
+	EntriesPerPage int `json:"entries_per_page,omitempty"`
+}
+
+// Defaults and bounds of Limits. Ten thousand events is decades of monthly
+// reports on several accounts; a page of 100 entries is what a person reads.
+const (
+	DefaultEventsPerSubject = 10_000
+	MaxEventsPerSubject     = 100_000
+	DefaultEntriesPerPage   = 100
+	MaxEntriesPerPage       = 1000
+)
+
+// EventsPerSubject returns the domain's limit on events per subject, or
+// DefaultEventsPerSubject when the spec sets none.
+func (s *Spec) EventsPerSubject() int {
+	if s.Limits == nil || s.Limits.EventsPerSubject <= 0 {
+		return DefaultEventsPerSubject
+	}
+	return s.Limits.EventsPerSubject
+}
+
+// EntriesPerPage returns how many entries a read shows at once, or
+// DefaultEntriesPerPage when the spec sets none.
+func (s *Spec) EntriesPerPage() int {
+	if s.Limits == nil || s.Limits.EntriesPerPage <= 0 {
+		return DefaultEntriesPerPage
+	}
+	return s.Limits.EntriesPerPage
 }
 
 // The closed lists a spec draws from. Anything outside them is rejected.
@@ -122,7 +166,13 @@ func (s *Spec) GradeFor(score int) string {
 // The zero Duration means "not set".
 type Duration int
 
-// ParseDuration parses `Nd` or `Ny` with N a whole number from 0 to 36500 days.
+// MaxDuration is the longest duration a spec may hold (100y): a time of
+// the installation plus it stays within LastYear (CheckTime) until 2100, so
+// an effective date, a grace end or an expiry computed from it can be stored.
+const MaxDuration Duration = 36500
+
+// ParseDuration parses `Nd` or `Ny` with N a whole number from 0 to
+// MaxDuration days.
 func ParseDuration(s string) (Duration, error) {
 	if len(s) < 2 {
 		return 0, fmt.Errorf("%q is not a duration: write Nd (days) or Ny (365-day years), e.g. 30d or 7y", s)
@@ -134,11 +184,11 @@ func ParseDuration(s string) (Duration, error) {
 	switch s[len(s)-1] {
 	case 'd':
 	case 'y':
-		n *= 365
+		n = min(n, int(MaxDuration)+1) * 365 // no overflow: 50539024328600000y is not -193770551616d
 	default:
 		return 0, fmt.Errorf("%q is not a duration: write Nd (days) or Ny (365-day years), e.g. 30d or 7y", s)
 	}
-	if n > 36500 {
+	if n > int(MaxDuration) {
 		return 0, fmt.Errorf("%q is too long: at most 100y (36500d)", s)
 	}
 	return Duration(n), nil

@@ -19,7 +19,7 @@ type keys struct {
 var (
 	specKeys = keys{
 		all: []string{"id", "name", "owner", "category", "legal_basis", "lawful_basis", "subjects", "penalties",
-			"opt_out", "notice", "dispute_sla", "purposes", "score", "grades", "officials", "events", "benefits"},
+			"opt_out", "notice", "dispute_sla", "purposes", "score", "grades", "officials", "events", "benefits", "limits"},
 		required: []string{"id", "name", "owner", "category", "legal_basis", "lawful_basis", "subjects",
 			"opt_out", "notice", "dispute_sla", "purposes", "score", "grades", "events"},
 	}
@@ -29,6 +29,7 @@ var (
 	}
 	gradeKeys     = keys{all: []string{"grade", "min"}, required: []string{"grade", "min"}}
 	officialsKeys = keys{all: []string{"penalty_factor"}, required: []string{"penalty_factor"}}
+	limitsKeys    = keys{all: []string{"events_per_subject", "entries_per_page"}}
 	eventKeys     = keys{
 		all: []string{"type", "basis", "fields", "points", "half_life", "expires", "grace", "cured_by",
 			"cap", "code", "reason"},
@@ -87,6 +88,8 @@ func (d *decoder) spec(n *yaml.Node) *probity.Spec {
 			}
 		case "benefits":
 			s.Benefits = d.textMap(path, v)
+		case "limits":
+			s.Limits = d.limits(path, v)
 		}
 	})
 	return s
@@ -128,6 +131,23 @@ func (d *decoder) officials(path string, n *yaml.Node) *probity.Officials {
 		o.PenaltyFactor = d.number(path, v)
 	})
 	return o
+}
+
+// limits decodes the per-subject limits; a value left out keeps its default
+// (0 here), and a 0 written out is refused rather than taken for "not set".
+func (d *decoder) limits(path string, n *yaml.Node) *probity.Limits {
+	l := &probity.Limits{}
+	d.mapping(path, n, limitsKeys, func(key, path string, v *yaml.Node) {
+		switch key {
+		case "events_per_subject":
+			l.EventsPerSubject = d.int(path, v)
+			d.notZero(path, v, l.EventsPerSubject == 0, "leave it out for the default of "+fmt.Sprint(probity.DefaultEventsPerSubject))
+		case "entries_per_page":
+			l.EntriesPerPage = d.int(path, v)
+			d.notZero(path, v, l.EntriesPerPage == 0, "leave it out for the default of "+fmt.Sprint(probity.DefaultEntriesPerPage))
+		}
+	})
+	return l
 }
 
 func (d *decoder) event(path string, n *yaml.Node) probity.EventRule {

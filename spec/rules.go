@@ -94,6 +94,12 @@ func (v *validator) due(path string, r *probity.EventRule, e *expr) {
 	if xp := join(path, "expires"); v.p.ok(xp) && r.Expires < 0 {
 		v.p.add(xp, "must be more than 0d")
 	}
+	if gp := join(path, "grace"); v.p.ok(gp) && r.Grace < 0 {
+		v.p.add(gp, "must not be negative; leave it out for no grace period")
+	}
+	v.duration(join(path, "half_life"), r.HalfLife)
+	v.duration(join(path, "expires"), r.Expires)
+	v.duration(join(path, "grace"), r.Grace)
 	if e == nil {
 		return // adverse or not is unknown; the points are reported
 	}

@@ -22,6 +22,17 @@
 //     on adverse rules, the only ones they affect.
 //   - Cost: each CEL expression's estimated worst-case cost, with strings
 //     at most MaxStringLen bytes, is at most MaxCost.
+//   - Time: every duration (notice, dispute_sla, half_life, expires, grace)
+//     is at most probity.MaxDuration (100y), so that a date computed from
+//     one stays within the installation's years (probity.CheckTime).
+//   - Work per subject: the optional mapping `limits: {events_per_subject:
+//     10000, entries_per_page: 100}` bounds how many events the domain stores about one subject (1 to
+//     probity.MaxEventsPerSubject; an upload past it is refused) and how
+//     many entries of each list one read of a score or report shows (1 to
+//     probity.MaxEntriesPerPage; the rest page by page). A limit left out
+//     takes its default (probity.DefaultEventsPerSubject,
+//     probity.DefaultEntriesPerPage); a spec without limits keeps the digest
+//     it had before limits existed.
 package spec
 
 import (

@@ -37,6 +37,7 @@ func validate(s *probity.Spec, p *problems) error {
 	v.score()
 	v.grades()
 	v.officials()
+	v.limits()
 	chk, err := check(s, p)
 	if err != nil {
 		return err
@@ -76,9 +77,11 @@ func (v *validator) header() {
 	if v.p.ok("notice") && s.Notice < 0 {
 		v.p.add("notice", "must not be negative; want a duration such as 30d")
 	}
+	v.duration("notice", s.Notice)
 	if v.p.ok("dispute_sla") && s.DisputeSLA <= 0 {
 		v.p.add("dispute_sla", "required, more than 0d; a dispute is resolved for the subject when it expires (P4)")
 	}
+	v.duration("dispute_sla", s.DisputeSLA)
 	v.names("purposes", s.Purposes, func(path, name string) {
 		if !namePattern.MatchString(name) {
 			v.p.add(path, "%q is not a purpose name; want a-z, 0-9 and '_', starting with a letter, at most 63", name)
@@ -149,6 +152,34 @@ func (v *validator) officials() {
 	}
 	if f := o.PenaltyFactor; math.IsNaN(f) || f < 1 || f > 10 {
 		v.p.add(path, "%v is out of range; officials are rated at least as strictly as others: want 1 to 10 (P7)", f)
+	}
+}
+
+// limits checks the per-subject limits; absent ones take their defaults.
+func (v *validator) limits() {
+	l := v.s.Limits
+	if l == nil || !v.p.ok("limits") {
+		return
+	}
+	v.limit("limits.events_per_subject", l.EventsPerSubject, probity.MaxEventsPerSubject, probity.DefaultEventsPerSubject,
+		"every score of a subject reads all of its events")
+	v.limit("limits.entries_per_page", l.EntriesPerPage, probity.MaxEntriesPerPage, probity.DefaultEntriesPerPage,
+		"a read shows this many entries of each list at once")
+}
+
+// limit checks one limit: left out (0, the default def), or 1 to max.
+func (v *validator) limit(path string, n, max, def int, why string) {
+	if v.p.ok(path) && (n < 0 || n > max) {
+		v.p.add(path, "%d is out of range; want 1 to %d (%s), or leave it out for the default of %d", n, max, why, def)
+	}
+}
+
+// duration checks that a duration fits the installation's time range: a
+// time of it plus the duration must stay storable (probity.CheckTime).
+func (v *validator) duration(path string, d probity.Duration) {
+	if v.p.ok(path) && d > probity.MaxDuration {
+		v.p.add(path, "%s is too long: at most %s (%dd), so that dates computed from it stay within the years %d to %d",
+			d, probity.MaxDuration, probity.MaxDuration, probity.FirstYear, probity.LastYear)
 	}
 }
 
