@@ -124,6 +124,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		CopyPoints:    copyPoints,
 		CopyLeaves:    copyLeaves,
 		CopyAtLeast:   64,
+		Unavailable:   unavailable,
 	})
 	if err != nil {
 		pool.Close()

@@ -30,6 +30,8 @@ const FileName = "probity.db"
 type DB struct {
 	*sqlstore.DB
 	checkpointer *sql.DB
+	wal          string
+	maxWAL       int64
 	stop         chan struct{}
 	stopped      chan struct{}
 }
@@ -40,10 +42,56 @@ type DB struct {
 // waiting for its leaf waits for that too.
 const CheckpointEvery = 500 * time.Millisecond
 
+// Defaults of Options.
+const (
+	// DefaultBusyTimeout is how long a transaction waits for the write
+	// lock another process holds: long enough for another command's
+	// transaction, short enough that a command run during a long upload
+	// says why it cannot go on instead of hanging.
+	DefaultBusyTimeout = 10 * time.Second
+	// DefaultMaxWAL bounds the WAL file.
+	DefaultMaxWAL = 64 << 20
+	// checkpointWait is the longest a truncating checkpoint waits for the
+	// writer and for the readers of older snapshots; commits wait for it
+	// meanwhile, so it is kept short, and a checkpoint that gives up is
+	// tried again after a pause that doubles (see checkpoints).
+	checkpointWait = time.Second
+)
+
+// Options tunes the embedded store. The zero value is the default.
+type Options struct {
+	// BusyTimeout is how long a transaction (and opening the store, which
+	// applies migrations) waits for the write lock another process (a
+	// server, an ingest) holds before it fails with an EUNAVAILABLE error
+	// saying so (0: DefaultBusyTimeout).
+	BusyTimeout time.Duration
+	// MaxWAL bounds the WAL file in bytes (0: DefaultMaxWAL). Under a steady
+	// stream of reads and writes the background PASSIVE checkpoints never
+	// let the WAL start over, and it would grow without end; past MaxWAL the
+	// checkpointer waits briefly for the writer and the readers and empties
+	// it (TRUNCATE), and a WAL that starts over is cut back to MaxWAL
+	// (journal_size_limit).
+	MaxWAL int64
+}
+
 var _ probity.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the store in dir and applies migrations.
+// Open opens (creating if needed) the store in dir and applies migrations,
+// with the default Options.
 func Open(ctx context.Context, dir string) (*DB, error) {
+	return OpenWith(ctx, dir, Options{})
+}
+
+// OpenWith opens (creating if needed) the store in dir and applies
+// migrations. If another process holds the write lock for longer than
+// opt.BusyTimeout, it returns an EUNAVAILABLE error that says so.
+func OpenWith(ctx context.Context, dir string, opt Options) (*DB, error) {
+	if opt.BusyTimeout <= 0 {
+		opt.BusyTimeout = DefaultBusyTimeout
+	}
+	if opt.MaxWAL <= 0 {
+		opt.MaxWAL = DefaultMaxWAL
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -55,25 +103,30 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	// committed and never leaves half a transaction; a power cut may lose
 	// the last transactions (never half of one). Every read of personal
 	// data is a write (its leaf), so a sync per commit would cap reads.
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)"} {
-		q.Add("_pragma", p)
+	pragmas := []string{"journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "cache_size(-65536)", "temp_store(MEMORY)",
+		fmt.Sprintf("journal_size_limit(%d)", opt.MaxWAL)}
+	dsn := func(busy time.Duration, more ...string) string {
+		q := url.Values{}
+		for _, p := range append(append([]string{fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds())}, pragmas...), more...) {
+			q.Add("_pragma", p)
+		}
+		return "file:" + path + "?" + q.Encode()
 	}
-	checkpointer, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	checkpointer, err := sql.Open("sqlite", dsn(min(checkpointWait, opt.BusyTimeout)))
 	if err != nil {
 		return nil, err
 	}
 	checkpointer.SetMaxOpenConns(1)
-	w := url.Values{"_pragma": append(q["_pragma"][:len(q["_pragma"]):len(q["_pragma"])], "wal_autocheckpoint(0)")}
-	write, err := sql.Open("sqlite", "file:"+path+"?"+w.Encode()+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", dsn(opt.BusyTimeout, "wal_autocheckpoint(0)")+"&_txlock=immediate")
 	if err != nil {
+		checkpointer.Close()
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	q.Add("_pragma", "query_only(ON)")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	read, err := sql.Open("sqlite", dsn(opt.BusyTimeout, "query_only(ON)"))
 	if err != nil {
 		write.Close()
+		checkpointer.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
@@ -82,16 +135,21 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		write.Close()
 		read.Close()
 		checkpointer.Close()
+		if unavailable(err) == sqlstore.StorageBusy {
+			return nil, &sqlstore.StorageError{Cause: err, Err: probity.Errorf(probity.EUNAVAILABLE,
+				"%s is busy: another process (a server or an ingest) holds the database's write lock, and it was not released within %s; "+
+					"retry when that process is done, or stop it", path, opt.BusyTimeout)}
+		}
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	db, err := sqlstore.New(ctx, write, read, sqlstore.Dialect{Name: "sqlite", Prepare: true})
+	db, err := sqlstore.New(ctx, write, read, sqlstore.Dialect{Name: "sqlite", Prepare: true, Unavailable: unavailable})
 	if err != nil {
 		write.Close()
 		read.Close()
 		checkpointer.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	d := &DB{DB: db, checkpointer: checkpointer, stop: make(chan struct{}), stopped: make(chan struct{})}
+	d := &DB{DB: db, checkpointer: checkpointer, wal: path + "-wal", maxWAL: opt.MaxWAL, stop: make(chan struct{}), stopped: make(chan struct{})}
 	go d.checkpoints()
 	db.OnClose(d.stopCheckpoints)
 	return d, nil
@@ -117,19 +175,46 @@ func privateFiles(path string) error {
 }
 
 // checkpoints copies the WAL into the database every CheckpointEvery, in
-// PASSIVE mode: never waiting for readers or the writer.
+// PASSIVE mode: never waiting for readers or the writer. PASSIVE never
+// makes the WAL start over while writes and reads keep coming, so once the
+// file is past maxWAL a TRUNCATE checkpoint also runs: it waits up to
+// checkpointWait for the writer's transaction and for readers of older
+// snapshots (commits wait for it meanwhile), then empties the file. One
+// that gives up (a long read, a long ingest) is tried again after a pause
+// that doubles up to a minute, so that commits are not held up every tick.
 func (db *DB) checkpoints() {
 	defer close(db.stopped)
 	t := time.NewTicker(CheckpointEvery)
 	defer t.Stop()
+	pause, skip := 0, 0
 	for {
 		select {
 		case <-db.stop:
 			return
 		case <-t.C:
 			db.checkpointer.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // a busy database is checkpointed next time
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if info, err := os.Stat(db.wal); err != nil || info.Size() <= db.maxWAL {
+				continue
+			}
+			if db.truncate() {
+				pause = 0
+			} else {
+				pause = min(max(2*pause, 1), int(time.Minute/CheckpointEvery))
+				skip = pause
+			}
 		}
 	}
+}
+
+// truncate runs a TRUNCATE checkpoint and reports whether it completed.
+func (db *DB) truncate() bool {
+	var busy, frames, copied int
+	err := db.checkpointer.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
+	return err == nil && busy == 0
 }
 
 // stopCheckpoints stops the checkpoints when the store closes.

@@ -52,6 +52,11 @@ type Dialect struct {
 	CopyLeaves func(ctx context.Context, conn *sql.Conn, rows [][]any) error
 	// CopyAtLeast is the smallest batch the bulk paths are used for.
 	CopyAtLeast int
+	// Unavailable, where set, sorts the engine's errors that mean the
+	// storage cannot take a transaction now: it returns StorageFull,
+	// StorageUnreachable or StorageBusy, or 0 for any other error. Update
+	// and View then return the error as a StorageError.
+	Unavailable func(err error) int
 }
 
 // EventInsertColumns are the columns InsertEvents writes, in order.
@@ -131,8 +136,13 @@ func (db *DB) closeStmts() {
 }
 
 // Update runs fn in one write transaction, on a connection of its own so
-// that a dialect's bulk path can reach it.
+// that a dialect's bulk path can reach it. A failure of the storage (a full
+// disk, a lost database) is returned as a StorageError.
 func (db *DB) Update(ctx context.Context, fn func(tx probity.Tx) error) error {
+	return db.unavailable(ctx, db.update(ctx, fn))
+}
+
+func (db *DB) update(ctx context.Context, fn func(tx probity.Tx) error) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -155,8 +165,13 @@ func (db *DB) Update(ctx context.Context, fn func(tx probity.Tx) error) error {
 	return nil
 }
 
-// View runs fn in a read-only transaction with a consistent snapshot.
+// View runs fn in a read-only transaction with a consistent snapshot. A
+// failure of the storage is returned as a StorageError.
 func (db *DB) View(ctx context.Context, fn func(tx probity.ReadTx) error) error {
+	return db.unavailable(ctx, db.view(ctx, fn))
+}
+
+func (db *DB) view(ctx context.Context, fn func(tx probity.ReadTx) error) error {
 	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: db.dialect.ViewIsolation})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

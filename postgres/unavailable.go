@@ -1,0 +1,43 @@
+package postgres
+
+import (
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/probity-dev/probity/sqlstore"
+)
+
+// unavailable sorts PostgreSQL's errors that mean the storage cannot take
+// a transaction now (sqlstore.Dialect.Unavailable): the disk is full
+// (SQLSTATE 53100, "could not extend file"), or the database cannot be
+// reached (connection refused or reset, a connection the server ended:
+// 57P01 terminated by an administrator, a restart or a fail-over).
+func unavailable(err error) int {
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch {
+		case e.Code == "53100" || strings.Contains(e.Message, "No space left on device"):
+			return sqlstore.StorageFull // disk_full, or an I/O error that says so
+		case e.Code == "57P01" || e.Code == "57P02" || e.Code == "57P03" || e.Code == "53300" || strings.HasPrefix(e.Code, "08"):
+			// admin_shutdown, crash_shutdown, cannot_connect_now,
+			// too_many_connections, connection_exception
+			return sqlstore.StorageUnreachable
+		}
+		return 0
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return sqlstore.StorageUnreachable
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return sqlstore.StorageUnreachable
+	}
+	for _, lost := range []error{pgconn.ErrConnClosed, driver.ErrBadConn, io.EOF, io.ErrUnexpectedEOF, net.ErrClosed} {
+		if errors.Is(err, lost) {
+			return sqlstore.StorageUnreachable
+		}
+	}
+	return 0
+}
