@@ -19,6 +19,8 @@ const subjectKeyDomain = "!subject-token"
 
 // Authenticate returns the actor a bearer token stands for.
 func (b *Bureau) Authenticate(ctx context.Context, raw string) (probity.Actor, error) {
+	// a refusal is counted under whoever sent the token, whatever it claims
+	ctx = context.WithValue(ctx, refusalSourceKey{}, probity.ActorFromContext(ctx).ID)
 	t, err := ParseToken(raw)
 	if err != nil {
 		return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
@@ -120,21 +122,6 @@ const anyDomain = "*"
 func operator() probity.Grant { return probity.Grant{Role: probity.RoleOperator} }
 
 func role(r, domain string) probity.Grant { return probity.Grant{Role: r, Domain: domain} }
-
-// deny records a refused attempt in the log and returns err. A failure to
-// record it is returned instead: a denial that cannot be logged must not
-// pass unseen.
-func (b *Bureau) deny(ctx context.Context, op, domain string, err error) error {
-	a := probity.ActorFromContext(ctx)
-	logErr := b.store.Update(context.WithoutCancel(ctx), func(tx probity.Tx) error {
-		return b.log.Record(tx, probity.AuditLeaf{Actor: a.ID, Action: probity.ActionAccessDenied, Domain: domain, Ref: op,
-			Digest: audit.ReadDigest(probity.ErrorMessage(err))})
-	})
-	if logErr != nil {
-		return logErr
-	}
-	return err
-}
 
 // CreatePrincipal creates a principal and returns its token, shown once.
 func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalRequest) (*probity.IssuedToken, error) {

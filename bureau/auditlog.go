@@ -134,8 +134,12 @@ func (b *Bureau) ConsistencyProof(ctx context.Context, log string, from, to uint
 func (b *Bureau) PublicKey(log string) string { return b.log.PublicKey(log) }
 
 // SealLogs records in the installation log the latest checkpoint of every
-// domain log that grew since; serve does it every few seconds.
+// domain log that grew since; serve does it every few seconds. It first
+// writes the refusals counted in windows that have ended (FlushRefusals).
 func (b *Bureau) SealLogs(ctx context.Context) (int, error) {
+	if _, err := b.FlushRefusals(ctx, false); err != nil {
+		return 0, err
+	}
 	var n int
 	err := b.store.Update(ctx, func(tx probity.Tx) error {
 		var err error

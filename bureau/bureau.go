@@ -30,7 +30,8 @@ type Bureau struct {
 	mu       sync.Mutex
 	compiled map[string]*spec.Compiled // by spec digest
 
-	reads readLog
+	reads   readLog
+	refused refusals
 }
 
 var (

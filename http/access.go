@@ -21,6 +21,16 @@ const (
 	DefaultBurst = 100
 )
 
+// RefusalShare is the share of the rate limit an address has for tokens
+// refused: at the defaults, a burst of 10 and then 5 a second; past it the
+// address is answered 429. A refused token costs at most a lookup by its
+// id; the service writes only the first refusal of each kind from a source
+// in a minute as a leaf of its own and counts the rest into one leaf
+// (bureau.RefusalWindow). A valid token from the same
+// address is never held back by its neighbours' refusals (an address may be
+// a whole office behind one proxy).
+const RefusalShare = 0.1
+
 // withAuth authenticates the bearer token, if any, and attaches the actor.
 // A request without a token goes on as anonymous: public routes serve it,
 // and the services refuse it everywhere else, saying what is missing.
@@ -38,6 +48,10 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		} else {
 			a, err := s.authenticate(ctx, h)
 			if err != nil {
+				if wait, ok := s.limiter.allow("refused:"+remoteHost(r), RefusalShare); !ok {
+					tooMany(w, wait)
+					return
+				}
 				if wait, ok := s.limiter.allow("addr:"+remoteHost(r), 1); !ok {
 					tooMany(w, wait)
 					return

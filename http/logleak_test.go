@@ -66,8 +66,10 @@ func TestLogsHoldNoIdentifierOrToken(t *testing.T) {
 	if testing.Verbose() {
 		t.Logf("internal errors logged:\n%s", linesWith(out, "internal error"))
 	}
-	if got := strings.Count(out, "msg=\"internal error\""); got < 4 {
-		t.Errorf("%d internal errors logged, want at least 4: the closed store did not reach the error path", got)
+	// the anonymous and malformed callers' refusals are counted in memory
+	// (one leaf a minute per source), so only the principals reach the store
+	if got := strings.Count(out, "msg=\"internal error\""); got < 2 {
+		t.Errorf("%d internal errors logged, want at least 2: the closed store did not reach the error path", got)
 	}
 	for _, s := range append(identifierForms(alice, company, planted, "cn-rid:11010519491231002Y"), secrets...) {
 		if strings.Contains(out, s) {

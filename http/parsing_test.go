@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +33,9 @@ func TestAuthorizationScheme(t *testing.T) {
 		{"ErrNoSpace", "Bearer" + token, 401, sendBearer},
 		{"ErrTab", "Bearer\t" + token, 401, sendBearer},
 	}
+	// the first refusal from this address is a leaf of its own; the rest
+	// of the minute's, of the same kind, are one leaf with their count
+	refused := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before, _ := logSize(t, u)
@@ -43,11 +47,28 @@ func TestAuthorizationScheme(t *testing.T) {
 				t.Errorf("the refusal quotes the token: %q", errMessage(body))
 			}
 			size, leaf := logSize(t, u)
-			if tt.status == 401 && (size-before != 1 || leaf["action"] != "access.denied" || leaf["ref"] != "authenticate") {
-				t.Errorf("the refusal added %d leaves, the last %v; want one access.denied of authenticate", size-before, leaf)
+			switch {
+			case tt.status != 401:
+			case refused == 0 && (size-before != 1 || leaf["action"] != "access.denied" || leaf["ref"] != "authenticate"):
+				t.Errorf("the first refusal added %d leaves, the last %v; want one access.denied of authenticate", size-before, leaf)
+			case refused > 0 && size != before:
+				t.Errorf("refusal %d of the address added %d leaves; want it counted, for one leaf when the minute ends", refused+1, size-before)
+			}
+			if tt.status == 401 {
+				refused++
 			}
 		})
 	}
+	t.Run("RefusalsCounted", func(t *testing.T) {
+		before, _ := logSize(t, u)
+		if _, err := svc.FlushRefusals(local(), true); err != nil {
+			t.Fatal(err)
+		}
+		size, leaf := logSize(t, u)
+		if want := fmt.Sprintf("refusals:%d", refused-1); size != before+1 || leaf["action"] != "access.denied" || leaf["ref"] != want {
+			t.Fatalf("after the minute: %d leaves, the last %v; want one access.denied with ref %s", size-before, leaf, want)
+		}
+	})
 	t.Run("WWWAuthenticate", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", u+"/v1/principals", nil)
 		req.Header.Set("Authorization", token)
