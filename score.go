@@ -35,6 +35,25 @@ type Score struct {
 	Cured         []Entry      `json:"cured"`
 	Types         []TypeTotal  `json:"types"`
 	Projection    []Projection `json:"projection"`
+	// Page says which entries of the explanation this Score shows, when it
+	// shows one page of them; nil when it shows them all.
+	Page *EntryPage `json:"page,omitempty"`
+}
+
+// EntryPage is one page of a long explanation (P3 without unbounded
+// reads). The score is always computed over every entry; a page shows up to
+// PerPage of them, taking the lists Contributions, Pending, Suspended and
+// Cured together in that order, so that every entry is on exactly one page
+// of a score at one as_of.
+type EntryPage struct {
+	// Page is the page shown, from 1; Pages is how many there are (at
+	// least 1).
+	Page  int `json:"page"`
+	Pages int `json:"pages"`
+	// PerPage is the domain's limits.entries_per_page.
+	PerPage int `json:"per_page"`
+	// Entries is how many entries all the pages hold together.
+	Entries int `json:"entries"`
 }
 
 // Entry explains one event's part in a score.
@@ -93,6 +112,10 @@ type ScoreRequest struct {
 	// read by the service when AsOf is zero, after the caller is authorized.
 	AsOfText string `json:"as_of,omitempty"`
 	Purpose  string `json:"purpose,omitempty"`
+	// Page is the page of the explanation to show, from 1 (0 means 1).
+	// Pass the first page's as_of with the others to page through one
+	// record.
+	Page int `json:"page,omitempty"`
 }
 
 // DecisionRequest asks whether a subject qualifies for one of a domain's benefits.

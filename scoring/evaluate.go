@@ -56,6 +56,9 @@ func (r *record) tally(at time.Time) (float64, int) {
 	clear(r.counts)
 	n := 0
 	for i := range r.cands {
+		if r.stop.stop() {
+			return 0, 0
+		}
 		c := &r.cands[i]
 		st, w := c.assess(at)
 		c.state, c.weight = st, w

@@ -14,26 +14,48 @@ const maxReasons = 4
 
 // explain lists every candidate not expired in the last tally in the list of
 // s its state puts it in, in occurred_at then key order, and sums the adverse
-// contributions of each type into r.adverse for the reasons.
-func (r *record) explain(s *probity.Score) {
-	s.Contributions = make([]probity.Entry, 0, len(r.cands))
-	s.Pending, s.Suspended, s.Cured = []probity.Entry{}, []probity.Entry{}, []probity.Entry{}
-	clear(r.adverse)
-	times := make(timeArena, 0, 2*len(r.cands))
+// contributions of each type into r.adverse for the reasons. With perPage
+// more than 0 it lists only the entries of page (from 1) of the lists taken
+// together, and says so in s.Page.
+func (r *record) explain(s *probity.Score, page, perPage int) {
+	var n [counted + 1]int // entries per state
 	for i := range r.cands {
+		n[r.cands[i].state]++
+	}
+	// Where each list starts in the lists taken together, and the window.
+	first := [counted + 1]int{counted: 0, pending: n[counted], suspended: n[counted] + n[pending]}
+	first[cured] = first[suspended] + n[suspended]
+	total := first[cured] + n[cured]
+	lo, hi := 0, total
+	if perPage > 0 {
+		page = max(page, 1)
+		s.Page = &probity.EntryPage{Page: page, Pages: max(1, (total+perPage-1)/perPage), PerPage: perPage, Entries: total}
+		lo, hi = min((page-1)*perPage, total), min(page*perPage, total)
+	}
+	s.Contributions = make([]probity.Entry, 0, max(0, min(hi, first[pending])-max(lo, 0)))
+	s.Pending, s.Suspended, s.Cured = []probity.Entry{}, []probity.Entry{}, []probity.Entry{}
+	lists := [counted + 1]*[]probity.Entry{counted: &s.Contributions, pending: &s.Pending, suspended: &s.Suspended, cured: &s.Cured}
+	clear(r.adverse)
+	times := make(timeArena, 0, 2*(hi-lo))
+	var seen [counted + 1]int
+	for i := range r.cands {
+		if r.stop.stop() {
+			return
+		}
 		c := &r.cands[i]
-		switch c.state {
-		case counted:
+		if c.state == counted {
 			if contrib := c.points * c.weight; contrib < 0 {
 				r.adverse[c.typ] += contrib
 			}
-			s.Contributions = append(s.Contributions, c.entry(&times))
-		case pending:
-			s.Pending = append(s.Pending, c.entry(&times))
-		case suspended:
-			s.Suspended = append(s.Suspended, c.entry(&times))
-		case cured:
-			s.Cured = append(s.Cured, c.entry(&times))
+		}
+		list := lists[c.state]
+		if list == nil {
+			continue // expired
+		}
+		pos := first[c.state] + seen[c.state]
+		seen[c.state]++
+		if pos >= lo && pos < hi {
+			*list = append(*list, c.entry(&times))
 		}
 	}
 }

@@ -24,6 +24,7 @@ const (
 // that does not change when they are evaluated later: what is known at t is
 // what every projection is computed from.
 type record struct {
+	stop     *stopper
 	spec     *probity.Spec
 	optedOut bool
 	cands    []candidate // sorted by occurred_at, then key
@@ -55,10 +56,11 @@ type candidate struct {
 // newRecord selects the events known and occurred at in.AsOf whose type the
 // spec declares, sorted by occurred_at then key, and applies the adjustments
 // of step 4 that do not depend on time.
-func newRecord(in Input) *record {
+func newRecord(in Input, stop *stopper) *record {
 	n := len(in.Spec.Events)
 	buf := make([]float64, 2*n)
 	r := &record{
+		stop:     stop,
 		spec:     in.Spec,
 		optedOut: in.OptedOut,
 		sums:     buf[:n],
@@ -68,6 +70,9 @@ func newRecord(in Input) *record {
 	}
 	var cures []*probity.PointedEvent
 	for i := range in.Events {
+		if stop.stop() {
+			return r
+		}
 		e := &in.Events[i]
 		if !known(e, in.AsOf) {
 			continue
@@ -84,6 +89,9 @@ func newRecord(in Input) *record {
 		return cmp.Or(strings.Compare(a.Cures, b.Cures), byTimeKey(a, b))
 	})
 	for i := range r.cands {
+		if stop.stop() {
+			return r
+		}
 		c := &r.cands[i]
 		c.suspended = in.Suspended[c.ev.Key]
 		c.adjust(in, cures)

@@ -11,6 +11,7 @@
 package scoring
 
 import (
+	"context"
 	"math"
 	"time"
 
@@ -46,6 +47,13 @@ type Input struct {
 	// record known at AsOf under the version in effect at each horizon (P9:
 	// a subject sees announced rules before they apply).
 	Later []Later
+	// PerPage, when more than 0, shows only page Page (from 1; 0 means 1)
+	// of PerPage entries of the explanation, the lists Contributions,
+	// Pending, Suspended and Cured taken together in that order, and sets
+	// Score.Page. The score, its reasons and its totals are computed over
+	// every entry either way.
+	PerPage int
+	Page    int
 }
 
 // Later is a spec version announced to take effect after the evaluation time.
@@ -64,7 +72,20 @@ var horizons = [...]probity.Duration{30, 90, 365, 730, 1825}
 // explanation and its projection. Every list of the result is non-nil.
 // Compute does not modify in and is safe for concurrent use.
 func Compute(in Input) *probity.Score {
-	r := newRecord(in)
+	s, _ := ComputeContext(context.Background(), in)
+	return s
+}
+
+// ComputeContext is Compute for a caller who may leave: it looks at ctx
+// between events (every checkEvery of them, in every pass over the record)
+// and returns ctx.Err() as soon as it is done, so that a read whose client
+// has gone stops costing the server.
+func ComputeContext(ctx context.Context, in Input) (*probity.Score, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st := &stopper{ctx: ctx}
+	r := newRecord(in, st)
 	total, counted := r.tally(in.AsOf)
 	rt := r.rate(total, counted)
 	s := &probity.Score{
@@ -77,11 +98,39 @@ func Compute(in Input) *probity.Score {
 		MinEvents:     in.Spec.Score.MinEvents,
 	}
 	s.Score, s.Grade = rt.pointers()
-	r.explain(s)
+	r.explain(s, in.Page, in.PerPage)
 	s.Types = r.typeTotals()
 	s.Reasons = reasons(in.Spec, r.adverse)
 	s.Projection = project(in, r)
-	return s
+	if st.err != nil {
+		return nil, st.err
+	}
+	return s, nil
+}
+
+// checkEvery is how many candidates a pass over a record handles between
+// two looks at the context: often enough to stop within microseconds, seldom
+// enough to cost nothing.
+const checkEvery = 256
+
+// stopper tells the passes over a record when their context is done. Once
+// it is, every pass returns at once, and ComputeContext returns its error.
+type stopper struct {
+	ctx context.Context
+	n   int
+	err error
+}
+
+// stop reports whether the computation should stop, asking the context
+// every checkEvery calls.
+func (s *stopper) stop() bool {
+	if s.err != nil {
+		return true
+	}
+	if s.n++; s.n%checkEvery == 0 {
+		s.err = s.ctx.Err()
+	}
+	return s.err != nil
 }
 
 // rating is a status with the score and grade that go with it.
@@ -125,11 +174,14 @@ func project(in Input, current *record) []probity.Projection {
 	ps := make([]probity.Projection, len(horizons))
 	records := map[int]*record{}
 	for i, h := range horizons {
+		if current.stop.err != nil {
+			return ps
+		}
 		at := t.Add(h.Std())
 		r := current
 		if l := laterAt(in.Later, at); l != nil {
 			if records[l.Version] == nil {
-				records[l.Version] = newRecord(in.under(l))
+				records[l.Version] = newRecord(in.under(l), current.stop)
 			}
 			r = records[l.Version]
 		}
