@@ -77,6 +77,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "audit":
 		return (&AuditCommand{m: m}).Run(ctx, rest)
+	case "backup":
+		return (&BackupCommand{m: m}).Run(ctx, rest)
 	case "bench":
 		return (&BenchCommand{m: m}).Run(ctx, rest)
 	case "consent":
@@ -132,6 +134,7 @@ Usage:
 Commands:
 
 	audit     verify, show and watch the tamper-evident log
+	backup    copy the installation while it serves, and verify the copy
 	bench     measure Probity against plain-database baselines on one population
 	consent   grant or revoke a subject's consent to another domain's readers
 	demo      set up example domains and a synthetic population, then serve the API
