@@ -2,7 +2,10 @@ package bureau_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +162,144 @@ func TestErasure(t *testing.T) {
 	if _, err := f.Erase(local(), "acme.lending", alice); probity.ErrorCode(err) != probity.EFORBIDDEN || !strings.Contains(probity.ErrorMessage(err), "contract") {
 		t.Fatalf("erasure in a contract domain: %v, want refused quoting the basis", err)
 	}
+}
+
+// TestOptedOutShowsReadersOnlyTheStatus (P6): a reader of a domain the
+// subject left learns the status opted_out and nothing more: no score,
+// grade, entries, reasons, counts or projected scores, in a score read, a
+// decision (decided as a subject never seen) and a read under consent;
+// the subject and the installation still see the record left behind.
+func TestOptedOutShowsReadersOnlyTheStatus(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	f.apply(t, readSpec(t, "../examples/domains/national-tax.yaml"))
+	f.mustIngest(t, "acme.lending", `{"key":"a1","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"days_late":120}}
+{"key":"a2","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-07-01","fields":{"days_late":120}}
+{"key":"a3","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2026-05-20","fields":{"amount":5000}}
+{"key":"a4","type":"payment_late","subject":"`+alice+`","occurred_at":"2026-05-30","fields":{"days_late":45}}`)
+	as := func(g probity.Grant) context.Context {
+		p, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: g.Role + " of " + g.Domain, Grants: []probity.Grant{g}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.Authenticate(context.Background(), p.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return probity.NewContextWithActor(context.Background(), a)
+	}
+	desk := as(probity.Grant{Role: probity.RoleReader, Domain: "acme.lending"})
+	taxDesk := as(probity.Grant{Role: probity.RoleReader, Domain: "gov.tax-compliance"})
+	if _, err := f.GrantConsent(local(), probity.ConsentRequest{Subject: alice, Domain: "acme.lending", Grantee: "gov.tax-compliance",
+		Purpose: "credit_application", Until: "2030-01-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.SetOptOut(local(), "acme.lending", alice, true); err != nil {
+		t.Fatal(err)
+	}
+	// The record is still there: the installation sees it.
+	own := f.score(t, "acme.lending", alice, time.Time{})
+	if own.Status != probity.StatusOptedOut || len(own.Contributions)+len(own.Pending) == 0 || len(own.Types) == 0 {
+		t.Fatalf("the installation's view: %+v, want opted_out with the entries left behind", own)
+	}
+
+	t.Run("Score", func(t *testing.T) {
+		s, err := f.Score(desk, probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "credit_application"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.Status, probity.StatusOptedOut; got != want {
+			t.Fatalf("Status = %s, want %s", got, want)
+		}
+		if leaks := beyondStatus(t, s, "domain", "spec_version", "as_of", "status", "base", "min_events", "projection", "page"); len(leaks) > 0 {
+			t.Fatalf("a reader of an opted-out subject is shown %v", leaks)
+		}
+		if p := s.Page; p != nil && (p.Entries != 0 || p.Pages > 1) {
+			t.Fatalf("page = %+v: a reader learns how many entries an opted-out subject left", *p)
+		}
+		for i, p := range s.Projection {
+			if p.Status != probity.StatusOptedOut || p.Score != nil || p.Grade != nil {
+				t.Errorf("projection[%d] = %s %v %v, want opted_out with no score or grade", i, p.Status, p.Score, p.Grade)
+			}
+		}
+	})
+	t.Run("Decision", func(t *testing.T) {
+		d, _ := f.Domain(local(), "acme.lending")
+		for benefit := range d.Benefits {
+			got, err := f.Decide(desk, probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: benefit, Purpose: "account_review"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh, err := f.Decide(desk, probity.DecisionRequest{Domain: "acme.lending", Subject: "person:never-seen", Benefit: benefit, Purpose: "account_review"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != probity.StatusOptedOut {
+				t.Fatalf("%s: Status = %s, want %s", benefit, got.Status, probity.StatusOptedOut)
+			}
+			got.Status = fresh.Status
+			if g, w := fmt.Sprintf("%+v", *got), fmt.Sprintf("%+v", *fresh); g != w {
+				t.Errorf("%s: opted out decided %s, want what a subject never seen gets, %s", benefit, g, w)
+			}
+		}
+	})
+	t.Run("UnderConsent", func(t *testing.T) {
+		cs, err := f.ConsentedScore(taxDesk, "acme.lending", alice, "credit_application")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := cs.Status, probity.StatusOptedOut; got != want {
+			t.Fatalf("Status = %s, want %s", got, want)
+		}
+		if leaks := beyondStatus(t, cs, "domain", "status", "consent"); len(leaks) > 0 {
+			t.Fatalf("a reader under consent is shown %v of an opted-out subject", leaks)
+		}
+	})
+}
+
+// beyondStatus returns the fields of v's JSON form outside allowed that are
+// not empty (null, 0, "", false, [] or {}): what a reader learns beyond
+// what v may say.
+func beyondStatus(tb testing.TB, v any, allowed ...string) []string {
+	tb.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for k, val := range fields {
+		switch x := val.(type) {
+		case nil:
+			continue
+		case float64:
+			if x == 0 {
+				continue
+			}
+		case string:
+			if x == "" {
+				continue
+			}
+		case bool:
+			if !x {
+				continue
+			}
+		case []any:
+			if len(x) == 0 {
+				continue
+			}
+		case map[string]any:
+			if len(x) == 0 {
+				continue
+			}
+		}
+		if !slices.Contains(allowed, k) {
+			out = append(out, fmt.Sprintf("%s=%v", k, val))
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -21,7 +21,11 @@ var restrictionName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // IssueOrder records a court order of a judicial domain against a subject:
 // a legal citation, named restrictions, a notice before it takes effect
-// (default 10 days) and an end at most two years after that.
+// (default 10 days) and an end at most two years after that. The service
+// itself holds these (P4), whoever calls it: an order without a citation,
+// restrictions (its scope) or an end date, with a notice under a day, or
+// ending before it takes effect, is refused with EINVALID naming the field;
+// outside judicial domains with EFORBIDDEN.
 func (b *Bureau) IssueOrder(ctx context.Context, req probity.OrderRequest) (*probity.CourtOrder, error) {
 	if err := b.authorize(ctx, "issuing court orders", role(probity.RoleReporter, req.Domain), role(probity.RoleAdmin, req.Domain)); err != nil {
 		return nil, err
