@@ -12,24 +12,9 @@ import (
 	"github.com/probity-dev/probity/identity"
 )
 
-// ParseTime reads a time given as RFC 3339 or as YYYY-MM-DD (midnight UTC),
-// in the years probity.CheckTime allows: times outside them are mistakes,
-// and the store keeps nanoseconds, which end in 2262.
-func ParseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, probity.Errorf(probity.EINVALID, "required; give a date (YYYY-MM-DD) or an RFC 3339 time")
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-			return time.Time{}, probity.Errorf(probity.EINVALID, "%s is not a time; give a date (YYYY-MM-DD) or an RFC 3339 time (2024-05-01T12:00:00Z)", probity.Quote(s))
-		}
-	}
-	if t = t.UTC(); probity.CheckTime("", t) != nil {
-		return time.Time{}, probity.Errorf(probity.EINVALID, "%s is out of range; years %d to %d are allowed", probity.Quote(s), probity.FirstYear, probity.LastYear)
-	}
-	return t, nil
-}
+// ParseTime reads a time as probity.ParseTime does; the command line's
+// flags use it.
+func ParseTime(s string) (time.Time, error) { return probity.ParseTime(s) }
 
 func validateKey(key string) error {
 	if key == "" {

@@ -36,6 +36,9 @@ func (b *Bureau) RecordTerm(ctx context.Context, req probity.TermRequest) (*prob
 		if t.To, err = ParseTime(req.To); err != nil {
 			return nil, prefixed("to", err)
 		}
+		if err := probity.CheckEnd("to", t.To); err != nil {
+			return nil, err
+		}
 		if !t.To.After(t.From) {
 			return nil, probity.Errorf(probity.EINVALID, "to: %s is not after from", req.To)
 		}

@@ -27,6 +27,8 @@ var (
 	bearer string
 	svc    *bureau.Bureau
 	store  probity.Store
+	// logSigner signs the logs of the server startServer started.
+	logSigner *audit.Signer
 )
 
 // local is the command line's context, which may do anything.
@@ -72,7 +74,7 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err := b.Init(local()); err != nil {
 		tb.Fatal(err)
 	}
-	svc, store, lastSizes = b, db, nil
+	svc, store, lastSizes, logSigner = b, db, nil, signer
 	bearer = issue(tb, "operator", false, probity.Grant{Role: probity.RoleOperator})
 	srv := phttp.NewServer(b, nil)
 	if err := srv.Open("127.0.0.1:0"); err != nil {

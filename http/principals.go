@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/probity-dev/probity"
 )
@@ -14,8 +15,19 @@ func (s *Server) principalRoutes(mux *routeTable) {
 }
 
 func (s *Server) handleCreatePrincipal(w http.ResponseWriter, r *http.Request) {
-	var req probity.PrincipalRequest
-	if err := decodeJSON(w, r, &req, `"name", "grants" ([{"role","domain"}]), optional "government" and "expires_at"`); err != nil {
+	var body struct {
+		Name       string          `json:"name"`
+		Government bool            `json:"government"`
+		Grants     []probity.Grant `json:"grants"`
+		ExpiresAt  *string         `json:"expires_at"`
+	}
+	if err := decodeJSON(w, r, &body, `"name", "grants" ([{"role","domain"}]), optional "government" and "expires_at"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	req := probity.PrincipalRequest{Name: body.Name, Government: body.Government, Grants: body.Grants}
+	var err error
+	if req.ExpiresAt, err = expiry(body.ExpiresAt); err != nil {
 		Error(w, r, err)
 		return
 	}
@@ -46,8 +58,17 @@ func (s *Server) handleRevokePrincipal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSubjectToken(w http.ResponseWriter, r *http.Request) {
-	var req probity.SubjectTokenRequest
-	if err := decodeJSON(w, r, &req, `"subject" and optional "expires_at"`); err != nil {
+	var body struct {
+		Subject   string  `json:"subject"`
+		ExpiresAt *string `json:"expires_at"`
+	}
+	if err := decodeJSON(w, r, &body, `"subject" and optional "expires_at"`); err != nil {
+		Error(w, r, err)
+		return
+	}
+	req := probity.SubjectTokenRequest{Subject: body.Subject}
+	var err error
+	if req.ExpiresAt, err = expiry(body.ExpiresAt); err != nil {
 		Error(w, r, err)
 		return
 	}
@@ -57,4 +78,19 @@ func (s *Server) handleSubjectToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, t)
+}
+
+// expiry reads an optional expires_at as every time a caller writes is
+// read (probity.ParseTime): absent or null is no expiry; anything given,
+// 0001-01-01 included (the zero time a JSON time would silently take as
+// "none"), is a time in range or a 400 naming the field.
+func expiry(v *string) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, nil
+	}
+	t, err := probity.ParseTime(*v)
+	if err != nil {
+		return time.Time{}, probity.Errorf(probity.EINVALID, "expires_at: %s", probity.ErrorMessage(err))
+	}
+	return t, probity.CheckEnd("expires_at", t)
 }
