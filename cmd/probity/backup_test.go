@@ -274,3 +274,54 @@ func TestBackupCorruptCopyFails(t *testing.T) {
 		t.Fatalf("backup printed %q", got)
 	}
 }
+
+// TestRestoreSeenAsRollback: what README.md, Backup and restore, tells
+// auditors. One who kept a checkpoint newer than the backup is told the
+// restored log was rolled back, and once it has grown past that checkpoint,
+// that it was rewritten (a fork): the restored history is not an extension
+// of what they saw.
+func TestRestoreSeenAsRollback(t *testing.T) {
+	data, token, dsn := backupInstallation(t)
+	serveArgs := []string{"--data", data}
+	if dsn != "" {
+		serveArgs = append(serveArgs, "--db", dsn)
+	}
+	live := startServer(t, serveArgs...)
+	ingest := func(url, prefix string, n int) {
+		t.Helper()
+		var body strings.Builder
+		for i := range n {
+			fmt.Fprintf(&body, `{"key":"%s-%d","type":"loan_repaid","subject":"person:r%02d","occurred_at":"2025-03-10","fields":{"amount":%d}}`+"\n", prefix, i, i%10, 100+i)
+		}
+		var sum probity.IngestSummary
+		if code := post(t, url+"/v1/domains/acme.lending/events", token, "application/x-ndjson", body.String(), &sum); code != http.StatusOK || sum.Accepted != n {
+			t.Fatalf("ingest %s: %d %+v", prefix, code, sum)
+		}
+	}
+	ingest(live, "before", 5)
+	out := filepath.Join(t.TempDir(), "backup")
+	mustRun(t, "backup", "--data", data, "--out", out)
+	ingest(live, "after", 5)
+	state := t.TempDir()
+	verify := func(url string) (string, error) {
+		got, _, err := run(t, nil, "", "audit", "verify", "--url", url, "--log", "acme.lending", "--state", state)
+		return got, err
+	}
+	if got, err := verify(live); err != nil {
+		t.Fatalf("audit verify --url of the live server: %v\n%s", err, got)
+	}
+
+	restored := restoreBackup(t, out)
+	copyArgs := []string{"--data", out}
+	if restored != "" {
+		copyArgs = append(copyArgs, "--db", restored)
+	}
+	copyURL := startServer(t, copyArgs...)
+	if got, err := verify(copyURL); err == nil || !strings.Contains(err.Error()+got, "it was rolled back") {
+		t.Fatalf("audit verify --url of the restored server, holding a newer checkpoint: %v\n%s; want a rollback", err, got)
+	}
+	ingest(copyURL, "restored", 10)
+	if got, err := verify(copyURL); err == nil || !strings.Contains(err.Error()+got, "the log was rewritten (a fork)") {
+		t.Fatalf("audit verify --url of the restored server grown past the kept checkpoint: %v\n%s; want a fork", err, got)
+	}
+}
