@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,6 +205,11 @@ var codes = map[string]int{
 	probity.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 }
 
+// RetryAfter is the Retry-After, in seconds, of every 503 that does not
+// set its own: the storage or a witness may be back by then, and a client
+// that retries at once only adds to the load.
+const RetryAfter = 5
+
 // ErrorStatus returns the HTTP status of an error code.
 func ErrorStatus(code string) int {
 	if s, ok := codes[code]; ok {
@@ -232,12 +238,23 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 	if errors.As(err, &maxErr) {
 		err = probity.Errorf(probity.ETOOLARGE, "request body exceeds %d bytes", maxErr.Limit)
 	}
+	if clientGone(w, r, err) {
+		return
+	}
 	code, msg := probity.ErrorCode(err), probity.ErrorMessage(err)
 	if code == probity.EUNAUTHORIZED && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="probity"`)
 	}
-	if code == probity.EINTERNAL {
+	switch code {
+	case probity.EINTERNAL:
 		slog.Default().Error("internal error", "route", r.Pattern, "err", err)
+	case probity.EUNAVAILABLE:
+		// the caller is told what (storage full, database unreachable); the
+		// log keeps the engine's error too
+		slog.Default().Warn("unavailable", "route", r.Pattern, "err", err)
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		}
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Summary = code, msg, summary
@@ -407,33 +424,6 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		}
 	}
 	return out
-}
-
-// statusRecorder remembers the status written, for the access log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	actor  string
-}
-
-func (r *statusRecorder) WriteHeader(status int) {
-	r.status = status
-	r.ResponseWriter.WriteHeader(status)
-}
-
-// withAccessLog logs the route, status, duration and actor of each request.
-// It logs the route's pattern, never the path itself, a query string, a
-// header value or a body: a caller may have put an identifier or a token in
-// any of them.
-func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		_, route := mux.Handler(r)
-		s.Logger.Info("request", "route", route, "status", rec.status,
-			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)), "actor", rec.actor)
-	})
 }
 
 func remoteHost(r *http.Request) string {

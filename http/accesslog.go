@@ -1,0 +1,63 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// StatusClientClosedRequest is the status the access log records for a
+// request whose client left before it was answered (nginx's 499): no
+// response reaches anyone, and nothing failed on the server's side, so it is
+// neither a 5xx nor logged as an error.
+const StatusClientClosedRequest = 499
+
+// statusRecorder remembers the status written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	actor  string
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// withAccessLog logs the route, status, duration and actor of each request.
+// It logs the route's pattern, never the path itself, a query string, a
+// header value or a body: a caller may have put an identifier or a token in
+// any of them. A request whose client left before the handler was done says
+// so ("client", "went away").
+func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		_, route := mux.Handler(r)
+		attrs := []any{"route", route, "status", rec.status,
+			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)), "actor", rec.actor}
+		if errors.Is(r.Context().Err(), context.Canceled) {
+			attrs = append(attrs, "client", "went away")
+		}
+		s.Logger.Info("request", attrs...)
+	})
+}
+
+// clientGone reports whether the request's client left (its context was
+// canceled: the connection closed or the stream was reset) before err was
+// answered. Whatever err is then, it is the consequence of the client's
+// leaving, not a fault of the server: it is logged at INFO as "client went
+// away" and the status recorded is StatusClientClosedRequest, never a 500
+// "internal error".
+func clientGone(w http.ResponseWriter, r *http.Request, err error) bool {
+	if !errors.Is(r.Context().Err(), context.Canceled) {
+		return false
+	}
+	slog.Default().Info("client went away", "route", r.Pattern, "err", err)
+	w.WriteHeader(StatusClientClosedRequest)
+	return true
+}
