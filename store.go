@@ -37,6 +37,10 @@ type ReadTx interface {
 	// occurred_at then key. It must return an EINTERNAL error if one of those
 	// events lacks points for the version.
 	SubjectEvents(domain string, subject Pseudonym, version int, recordedBy time.Time) ([]PointedEvent, error)
+	// SubjectEventCount returns how many events of a subject a domain
+	// stores, retracted ones included: what the spec's events_per_subject
+	// limits. It must not read the events themselves.
+	SubjectEventCount(domain string, subject Pseudonym) (int, error)
 	// ScanEvents calls fn for every event of a domain in subject
 	// (pseudonym) then key order, the table's own, stopping at fn's first
 	// error.

@@ -57,7 +57,7 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 		}
 		sort.SliceStable(sum.Errors, func(i, j int) bool { return sum.Errors[i].Line < sum.Errors[j].Line })
 		sum.Elapsed = time.Since(start)
-		return sum, errRejectedLines(sum)
+		return sum, in.errRejected(sum)
 	}
 	err = b.store.Update(ctx, func(tx probity.Tx) error {
 		versions, err := domainVersions(tx, domain)
@@ -96,16 +96,11 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 	sum.Elapsed = time.Since(start)
 	if errors.Is(err, errRejected) {
 		sum.Applied = false
-		return sum, errRejectedLines(sum)
+		return sum, in.errRejected(sum)
 	} else if err != nil {
 		return nil, err
 	}
 	return sum, nil
-}
-
-func errRejectedLines(sum *probity.IngestSummary) error {
-	return probity.Errorf(probity.EINVALID, "%d of %d lines rejected; nothing was applied (fix them, or skip them with --skip-invalid / ?skip_invalid=true)",
-		sum.Rejected, sum.Accepted+sum.Duplicates+sum.Rejected)
 }
 
 // prepareInput reads and prepares every line of the input, with no
@@ -121,10 +116,12 @@ func (in *intake) prepareInput(ctx context.Context, r probity.EventReader, sp *s
 				return fmt.Errorf("reading input after line %d: %w", lines, p.readErr)
 			}
 			lines++
-			if progress != nil && lines%1000 == 0 {
-				progress(lines)
+			if lines%1000 == 0 {
+				if progress != nil {
+					progress(lines)
+				}
 				if err := ctx.Err(); err != nil {
-					return err
+					return err // the caller left: stop reading
 				}
 			}
 			switch {
@@ -182,6 +179,11 @@ type intake struct {
 	// inserted says, by spool position, which events were stored.
 	inserted []bool
 	actor    string
+	// limit is the current version's events_per_subject; subjects counts
+	// each subject of the upload against it, and over what went past it.
+	limit    int
+	subjects map[probity.Pseudonym]*subjectLimit
+	over     overLimit
 }
 
 // pendingEvent is a validated event waiting for its batch to be stored.
@@ -205,7 +207,8 @@ func (b *Bureau) newIntake(tx probity.ReadTx, domain string) (*intake, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &intake{keys: b.keys, domain: domain, now: tx.Now(), known: len(versions), batchKey: make(map[string]int)}
+	in := &intake{keys: b.keys, domain: domain, now: tx.Now(), known: len(versions), batchKey: make(map[string]int),
+		subjects: make(map[probity.Pseudonym]*subjectLimit)}
 	cur := probity.VersionAt(versions, in.now)
 	for i := range versions {
 		v := &versions[i]
@@ -221,6 +224,9 @@ func (b *Bureau) newIntake(tx probity.ReadTx, domain string) (*intake, error) {
 		}
 		in.later = append(in.later, c)
 		in.versions = append(in.versions, v.Version)
+	}
+	if in.current != nil {
+		in.limit = in.current.Spec().EventsPerSubject()
 	}
 	return in, nil
 }
@@ -295,6 +301,9 @@ func (in *intake) check(line int, e *probity.Event, sum *probity.IngestSummary) 
 	case err == nil:
 		in.settle(sum, line, prev, e)
 	case probity.ErrorCode(err) == probity.ENOTFOUND:
+		if ok, err := in.admitChecked(line, e, sum); !ok || err != nil {
+			return err
+		}
 		in.batchKey[e.Key] = len(in.batch)
 		in.batch = append(in.batch, pendingEvent{line: line, event: e})
 		sum.Accepted++
@@ -318,6 +327,9 @@ func (in *intake) take(pos, line int, e *probity.Event, points []probity.Points,
 	if i, ok := in.batchKey[e.Key]; ok {
 		in.settle(sum, line, in.batch[i].event, e)
 		return nil
+	}
+	if ok, err := in.admit(line, e, sum); !ok || err != nil {
+		return err
 	}
 	in.batchKey[e.Key] = len(in.batch)
 	in.batch = append(in.batch, pendingEvent{line: line, pos: pos, event: e, points: points})
@@ -354,6 +366,7 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 		}
 		in.settle(sum, in.batch[i].line, prev, events[i])
 	}
+	in.stored(in.batch, inserted)
 	in.batch = in.batch[:0]
 	clear(in.batchKey)
 	return nil

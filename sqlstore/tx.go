@@ -181,6 +181,18 @@ const (
 		WHERE domain = ? AND pseudonym = ? AND recorded_at <= ? AND retracted_at = 0 ORDER BY occurred_at, key`
 )
 
+// SubjectEventCount counts a subject's stored events, retracted ones
+// included, from the events' primary key (domain, pseudonym, key).
+func (tx *Tx) SubjectEventCount(domain string, subject probity.Pseudonym) (int, error) {
+	s, err := tx.stmt(`SELECT count(*) FROM events WHERE domain = ? AND pseudonym = ?`)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.QueryRowContext(tx.ctx, domain, subject[:]).Scan(&n)
+	return n, err
+}
+
 // EventByKey returns one event by its idempotency key.
 func (tx *Tx) EventByKey(domain, key string) (*probity.Event, error) {
 	s, err := tx.stmt(queryEventByKey)
