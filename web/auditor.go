@@ -5,7 +5,6 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
-	"gonum.org/v1/plot/plotter"
 )
 
 // growthSamples is how many leaves the growth chart reads: the log's size
@@ -57,14 +56,14 @@ func (p *Pages) auditor(w http.ResponseWriter, r *http.Request, report *audit.Re
 }
 
 // growth samples the log's leaves evenly: each gives (its time, its index+1).
-func (p *Pages) growth(r *http.Request, size uint64) (plotter.XYs, error) {
-	var xys plotter.XYs
+func (p *Pages) growth(r *http.Request, size uint64) ([]chartPoint, error) {
+	var xys []chartPoint
 	if size == 0 {
 		return xys, nil
 	}
 	for i := range uint64(growthSamples) {
 		idx := i * (size - 1) / (growthSamples - 1)
-		if len(xys) > 0 && float64(idx+1) <= xys[len(xys)-1].Y {
+		if len(xys) > 0 && float64(idx+1) <= xys[len(xys)-1].Value {
 			continue // a small log: this leaf was read already
 		}
 		entries, err := p.svc.Entries(r.Context(), probity.InstallationLog, idx, idx+1)
@@ -72,7 +71,7 @@ func (p *Pages) growth(r *http.Request, size uint64) (plotter.XYs, error) {
 			return nil, err
 		}
 		if len(entries) == 1 {
-			xys = append(xys, plotter.XY{X: float64(entries[0].At.Unix()), Y: float64(idx + 1)})
+			xys = append(xys, chartPoint{At: entries[0].At, Value: float64(idx + 1)})
 		}
 	}
 	return xys, nil
