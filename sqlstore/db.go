@@ -267,8 +267,13 @@ func Rebind(query string) string {
 // Migrate applies the migrations in dir of fsys that are not applied yet,
 // in name order, each in its own transaction that first runs lock (if any),
 // so that several processes opening one database at once apply each
-// migration once.
+// migration once. With none pending it writes nothing, so that a command
+// that only reads opens a store whose write lock another process holds (a
+// long upload) without waiting for it.
 func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, dir, lock string) error {
+	if pending, err := Pending(ctx, db, fsys, dir); err == nil && len(pending) == 0 {
+		return nil
+	}
 	names, err := fs.Glob(fsys, dir+"/*.sql")
 	if err != nil {
 		return err

@@ -66,11 +66,16 @@ func openStore(ctx context.Context, loc location) (*installation, error) {
 	return in, nil
 }
 
+// sqliteOptions are the embedded store's: a command waits
+// sqlite.DefaultBusyTimeout for the write lock another process holds (a
+// server, an ingest), then says so. Tests shorten the wait.
+var sqliteOptions sqlite.Options
+
 // openDB opens the shared database --db names, or the embedded one in the
 // data directory.
 func openDB(ctx context.Context, loc location) (*sqlstore.DB, error) {
 	if *loc.db == "" {
-		db, err := sqlite.Open(ctx, loc.Dir())
+		db, err := sqlite.OpenWith(ctx, loc.Dir(), sqliteOptions)
 		if err != nil {
 			return nil, err
 		}
