@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,10 +165,41 @@ func TestDeniedAttemptIsAudited(t *testing.T) {
 // a test to close under the running server.
 func startServerWith(tb testing.TB, logger *slog.Logger, rate float64) (*phttp.Server, *sqlstore.DB) {
 	tb.Helper()
+	return startClockedServer(tb, logger, rate, nil)
+}
+
+// startServerAt starts the real server like startServerWith, without a
+// rate limit, its store's transactions at the time clock says.
+func startServerAt(tb testing.TB, clock *testClock) *phttp.Server {
+	tb.Helper()
+	srv, _ := startClockedServer(tb, nil, 0, clock)
+	return srv
+}
+
+// testClock is a time a test sets between the requests it makes to a
+// running server. Safe for concurrent use.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock(t time.Time) *testClock {
+	c := &testClock{}
+	c.set(t)
+	return c
+}
+
+func (c *testClock) now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
+
+// startClockedServer starts the real server over a fresh store whose
+// transactions take their time from clock, if not nil.
+func startClockedServer(tb testing.TB, logger *slog.Logger, rate float64, clock *testClock) (*phttp.Server, *sqlstore.DB) {
+	tb.Helper()
 	dir := tb.TempDir()
 	db, err := storetest.OpenDir(tb, context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if clock != nil {
+		db.Now = clock.now
 	}
 	master, err := identity.LoadOrCreateMasterKey(dir)
 	if err != nil {

@@ -1,0 +1,234 @@
+package http_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// TestCourtOrdersOverHTTP (P4): POST /v1/domains/{id}/orders refuses an
+// order without a citation, a scope, notice or an end date with 400 naming
+// the field; POST /v1/restrictions/check says restricted from the end of
+// the notice until the end date and not after; POST
+// .../orders/{order}/fulfilled lifts an order at once.
+func TestCourtOrdersOverHTTP(t *testing.T) {
+	day := 24 * time.Hour
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := newTestClock(t0)
+	u := startServerAt(t, clock).URL()
+	for _, name := range []string{"acme-lending", "district-court"} {
+		if _, err := svc.ApplySpec(local(), "", exampleSpec(t, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clerk := "Bearer " + issue(t, "clerk", false, probity.Grant{Role: probity.RoleReporter, Domain: court})
+	bank := "Bearer " + issue(t, "bank", false, probity.Grant{Role: probity.RoleReader, Domain: lending})
+	ends := t0.Add(40 * day)
+	order := func(fields ...string) string {
+		all := map[string]string{
+			"subject":      `"` + alice + `"`,
+			"citation":     `"Springfield District Court, case 2026-17"`,
+			"restrictions": `["no_new_credit"]`,
+			"ends_at":      `"` + ends.Format(time.RFC3339) + `"`,
+		}
+		for i := 0; i < len(fields); i += 2 {
+			if fields[i+1] == "" {
+				delete(all, fields[i])
+			} else {
+				all[fields[i]] = fields[i+1]
+			}
+		}
+		var parts []string
+		for k, v := range all {
+			parts = append(parts, `"`+k+`":`+v)
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	issueURL := u + "/v1/domains/" + court + "/orders"
+	t.Run("Refused", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, body, field string
+		}{
+			{"ErrNoCitation", order("citation", ""), "citation: required"},
+			{"ErrEmptyCitation", order("citation", `""`), "citation: required"},
+			{"ErrNoScope", order("restrictions", ""), "restrictions: "},
+			{"ErrEmptyScope", order("restrictions", `[]`), "restrictions: "},
+			{"ErrNoEndDate", order("ends_at", ""), "ends_at: required"},
+			{"ErrNoNotice", order("notice", `"0d"`), "notice: "},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := send(t, clerk, "POST", issueURL, "application/json", tt.body)
+				if status != 400 || errCode(body) != probity.EINVALID || !strings.HasPrefix(errMessage(body), tt.field) {
+					t.Fatalf("POST %s = %d %v, want 400 %s starting %q", tt.body, status, body, probity.EINVALID, tt.field)
+				}
+			})
+		}
+	})
+	status, body := send(t, clerk, "POST", issueURL, "application/json", order())
+	if status != 201 {
+		t.Fatalf("POST orders = %d %v, want 201", status, body)
+	}
+	id, _ := body["id"].(string)
+	check := func(t *testing.T, subject string) (bool, string) {
+		t.Helper()
+		status, body := send(t, bank, "POST", u+"/v1/restrictions/check", "application/json",
+			`{"subject":"`+subject+`","restriction":"no_new_credit","purpose":"credit_application"}`)
+		if status != 200 {
+			t.Fatalf("POST /v1/restrictions/check = %d %v", status, body)
+		}
+		restricted, _ := body["restricted"].(bool)
+		order, _ := body["order"].(string)
+		return restricted, order
+	}
+	effective := t0.Add(probity.DefaultOrderNotice)
+	for _, tt := range []struct {
+		name       string
+		at         time.Time
+		restricted bool
+	}{
+		{"DuringNotice", effective.Add(-time.Second), false},
+		{"NoticeRun", effective, true},
+		{"LastSecond", ends.Add(-time.Second), true},
+		{"AtEndDate", ends, false},
+		{"AfterEndDate", ends.Add(day), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock.set(tt.at)
+			restricted, got := check(t, alice)
+			if want := map[bool]string{true: id}[tt.restricted]; restricted != tt.restricted || got != want {
+				t.Fatalf("at %s: restricted=%v order %q, want %v %q (effective %s, ends %s)", tt.at, restricted, got, tt.restricted, want, effective, ends)
+			}
+		})
+	}
+	t.Run("Fulfilled", func(t *testing.T) {
+		clock.set(t0)
+		status, body := send(t, clerk, "POST", issueURL, "application/json", order("subject", `"`+someone+`"`, "ends_at", `"`+t0.Add(300*day).Format(time.RFC3339)+`"`))
+		if status != 201 {
+			t.Fatalf("POST orders = %d %v", status, body)
+		}
+		clock.set(t0.Add(20 * day))
+		if restricted, _ := check(t, someone); !restricted {
+			t.Fatal("not restricted while the order is in force")
+		}
+		if status, body := send(t, clerk, "POST", issueURL+"/"+body["id"].(string)+"/fulfilled", "", ""); status != 200 || body["fulfilled_at"] == nil {
+			t.Fatalf("POST fulfilled = %d %v", status, body)
+		}
+		if restricted, order := check(t, someone); restricted {
+			t.Fatalf("still restricted under %s once fulfilled", order)
+		}
+	})
+}
+
+// TestOptedOutOverHTTP (P6): over the API, a reader of a domain the
+// subject left gets the status opted_out and nothing more from
+// /scores, the answer a subject never seen gets from /decisions, and from
+// /consented-scores the status alone; the subject still reads their own
+// record.
+func TestOptedOutOverHTTP(t *testing.T) {
+	srv, _ := startServerWith(t, nil, 0)
+	u := srv.URL()
+	applyDomains(t)
+	ingest(t, lending, `{"key":"late1","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-06-01","fields":{"days_late":120}}
+{"key":"late2","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-07-01","fields":{"days_late":120}}`)
+	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := "Bearer " + st.Token
+	if status, body := send(t, me, "POST", u+"/v1/me/consents", "application/json",
+		`{"domain":"`+lending+`","grantee":"`+tax+`","purpose":"credit_application","until":"2030-01-01"}`); status != 201 {
+		t.Fatalf("POST /v1/me/consents = %d %v", status, body)
+	}
+	if status, body := send(t, me, "POST", u+"/v1/me/opt-outs", "application/json", `{"domain":"`+lending+`"}`); status != 200 {
+		t.Fatalf("POST /v1/me/opt-outs = %d %v", status, body)
+	}
+	scores := u + "/v1/domains/" + lending + "/scores"
+	if status, own := send(t, me, "POST", scores, "application/json", `{"subject":"`+alice+`"}`); status != 200 || own["status"] != "opted_out" || len(own["contributions"].([]any)) == 0 {
+		t.Fatalf("the subject's own read = %d %v, want opted_out with the entries left behind", status, own)
+	}
+	desk := "Bearer " + issue(t, "desk", false, probity.Grant{Role: probity.RoleReader, Domain: lending})
+	taxDesk := "Bearer " + issue(t, "tax desk", false, probity.Grant{Role: probity.RoleReader, Domain: tax})
+
+	t.Run("Scores", func(t *testing.T) {
+		status, s := send(t, desk, "POST", scores, "application/json", `{"subject":"`+alice+`","purpose":"credit_application"}`)
+		if status != 200 || s["status"] != "opted_out" {
+			t.Fatalf("POST scores = %d %v, want 200 opted_out", status, s)
+		}
+		if leaks := shownBeyond(s, "domain", "spec_version", "as_of", "status", "base", "min_events", "projection", "page"); len(leaks) > 0 {
+			t.Fatalf("a reader of an opted-out subject is shown %v", leaks)
+		}
+		for i, p := range s["projection"].([]any) {
+			if leaks := shownBeyond(p.(map[string]any), "at", "status"); len(leaks) > 0 || p.(map[string]any)["status"] != "opted_out" {
+				t.Errorf("projection[%d] = %v, want at and opted_out only", i, p)
+			}
+		}
+		if p, ok := s["page"].(map[string]any); ok && (p["entries"] != 0.0 || p["pages"].(float64) > 1) {
+			t.Fatalf("page = %v: a reader learns how many entries an opted-out subject left", p)
+		}
+	})
+	t.Run("Decisions", func(t *testing.T) {
+		decide := func(subject, benefit string) map[string]any {
+			status, d := send(t, desk, "POST", u+"/v1/domains/"+lending+"/decisions", "application/json",
+				`{"subject":"`+subject+`","benefit":"`+benefit+`","purpose":"account_review"}`)
+			if status != 200 {
+				t.Fatalf("POST decisions = %d %v", status, d)
+			}
+			return d
+		}
+		for _, benefit := range []string{"deposit_waived", "overdraft_eligible", "standard_credit"} {
+			got, fresh := decide(alice, benefit), decide("person:never-seen", benefit)
+			if got["status"] != "opted_out" {
+				t.Fatalf("%s: status %v, want opted_out", benefit, got["status"])
+			}
+			got["status"] = fresh["status"]
+			if !reflect.DeepEqual(got, fresh) {
+				t.Errorf("%s: opted out decided %v, want what a subject never seen gets, %v", benefit, got, fresh)
+			}
+		}
+	})
+	t.Run("ConsentedScores", func(t *testing.T) {
+		status, cs := send(t, taxDesk, "POST", u+"/v1/domains/"+lending+"/consented-scores", "application/json",
+			`{"subject":"`+alice+`","purpose":"credit_application"}`)
+		if status != 200 || cs["status"] != "opted_out" {
+			t.Fatalf("POST consented-scores = %d %v, want 200 opted_out", status, cs)
+		}
+		if leaks := shownBeyond(cs, "domain", "status", "consent"); len(leaks) > 0 {
+			t.Fatalf("a reader under consent is shown %v of an opted-out subject", leaks)
+		}
+	})
+}
+
+// shownBeyond returns the fields of a JSON answer outside allowed that are
+// not empty (null, 0, "", false, [] or {}).
+func shownBeyond(answer map[string]any, allowed ...string) []string {
+	var out []string
+	for k, v := range answer {
+		if slices.Contains(allowed, k) {
+			continue
+		}
+		switch x := v.(type) {
+		case nil:
+			continue
+		case float64, string, bool:
+			if reflect.ValueOf(x).IsZero() {
+				continue
+			}
+		case []any:
+			if len(x) == 0 {
+				continue
+			}
+		case map[string]any:
+			if len(x) == 0 {
+				continue
+			}
+		}
+		out = append(out, fmt.Sprintf("%s=%v", k, v))
+	}
+	slices.Sort(out)
+	return out
+}
