@@ -176,8 +176,9 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
-// authzCallers applies both domains with a few events each and returns a
-// caller of each kind.
+// authzCallers applies the two domains of applyDomains, the court and
+// rent, lets the tax domain's readers see someone's lending score, and
+// returns a caller of each kind.
 func authzCallers(t *testing.T) []caller {
 	t.Helper()
 	ctx := local()
@@ -323,9 +324,11 @@ func throwaway(domain string) func(tb testing.TB) string {
 }
 func fixed(path string) func(testing.TB) string { return func(testing.TB) string { return path } }
 
-// authzRoutes lists every route the server registers, and a few error paths
-// of protected routes: a caller without the role must be refused before the
-// request is validated, so that it learns nothing and costs nothing.
+// authzRoutes is the matrix's rows: at least one for each route of the
+// server's route table (TestAuthorization fails for a route without one),
+// and a few error paths of protected routes: a caller without the role must
+// be refused before the request is validated, so that it learns nothing and
+// costs nothing.
 func authzRoutes(tb testing.TB) []authzRoute {
 	tb.Helper()
 	role := func(r, domain string) string { return r + " role in domain " + domain }
