@@ -84,7 +84,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		}
 		base = srv.URL()
 	}
-	tokens, err := c.tokens(ctx, in, specs, found) // once the server runs, so that they are shown
+	tokens, err := c.tokens(ctx, in, data.Dir(), specs, found) // once the server runs, so that they are shown
 	if err != nil {
 		if srv != nil {
 			srv.Close(context.Background())

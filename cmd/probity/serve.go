@@ -23,8 +23,9 @@ const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert 
 
 Serve the JSON API under /v1/ and the web pages (the public registry at /,
 the subjects' portal, the institutions' console, the audit log) beside it. Callers authenticate with bearer tokens (probity token
-create); the first serve of a new data directory creates the operator's token
-and prints it once. Use TLS on any address other than loopback: tokens travel
+create); the first serve of a new installation creates the operator's token
+and writes it to operator.token in the data directory (mode 0600; with --db
+too), printing only the file's path. Use TLS on any address other than loopback: tokens travel
 in the Authorization header.
 
 Every --seal-every the installation log records each domain log that grew;
@@ -143,13 +144,14 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	token, err := bootstrapOperator(ctx, in) // only once the server runs, so it is shown
+	tokenFile, err := bootstrapOperator(ctx, in, data.Dir()) // only once the server runs, so that it is used
 	if err != nil {
 		srv.Close(context.Background())
 		return err
 	}
-	if token != "" {
-		fmt.Fprintf(c.m.Stdout, "new installation: the operator's token, shown once (it creates every other token):\n  %s\n", token)
+	if tokenFile != "" {
+		fmt.Fprintf(c.m.Stdout, "new installation: the operator's token (it creates every other token) is in\n  %s\n"+
+			"readable only by you; keep it somewhere safe and delete the file (it is never printed: standard output ends up in logs)\n", tokenFile)
 	}
 	if lock != nil {
 		lock.describe(srv.URL())

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,7 +36,8 @@ func serveOnce(t *testing.T, args ...string) (string, error) {
 }
 
 // TestServeBootstrapsTheOperator: the first serve of a new data directory
-// prints an operator token once; a serve that fails to start creates none.
+// writes an operator token to a 0600 file there and prints the file's path,
+// never the token; a serve that fails to start creates none.
 func TestServeBootstrapsTheOperator(t *testing.T) {
 	data := t.TempDir()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -47,12 +51,45 @@ func TestServeBootstrapsTheOperator(t *testing.T) {
 	if out := mustRun(t, "token", "list", "--data", data); strings.Contains(out, "operator") {
 		t.Fatalf("a serve that never started created an operator:\n%s", out)
 	}
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
 	first, err := serveOnce(t, "--data", data, "--addr", "127.0.0.1:0")
-	if err != nil || !strings.Contains(first, "the operator's token, shown once") || !strings.Contains(first, "prb_") {
-		t.Fatalf("first serve: %v\n%s", err, first)
+	file, ferr := filepath.Abs(filepath.Join(data, OperatorTokenFile))
+	if err != nil || ferr != nil || !strings.Contains(first, "the operator's token (it creates every other token) is in\n  "+file+"\n") {
+		t.Fatalf("first serve does not name the token's file %s: %v\n%s", file, err, first)
+	}
+	token := readOperatorToken(t, data)
+	if strings.Contains(first, token) || strings.Contains(first, "prb_") {
+		t.Fatalf("first serve printed the operator's token:\n%s", first)
+	}
+	if out := mustRun(t, "token", "list", "--data", data); !strings.Contains(out, "operator") {
+		t.Fatalf("no operator after the first serve:\n%s", out)
 	}
 	second, err := serveOnce(t, "--data", data, "--addr", "127.0.0.1:0")
-	if err != nil || strings.Contains(second, "prb_") {
-		t.Fatalf("second serve printed a token again: %v\n%s", err, second)
+	if err != nil || strings.Contains(second, OperatorTokenFile) || readOperatorToken(t, data) != token {
+		t.Fatalf("second serve made a token again: %v\n%s", err, second)
 	}
+}
+
+// readOperatorToken returns the operator's token from its file in data,
+// failing the test unless the file is mode 0600 and holds one token.
+func readOperatorToken(tb testing.TB, data string) string {
+	tb.Helper()
+	path := filepath.Join(data, OperatorTokenFile)
+	info, err := os.Stat(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != 0o600 {
+		tb.Fatalf("%s has mode %04o, want 0600", path, got)
+	}
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	token := strings.TrimSuffix(string(buf), "\n")
+	if !strings.HasPrefix(token, "prb_") || strings.ContainsAny(token, " \n") {
+		tb.Fatalf("%s holds %q, want one token", path, buf)
+	}
+	return token
 }
