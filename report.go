@@ -18,6 +18,36 @@ type Report struct {
 	// Log holds the openings of the log's leaves about the subject, in
 	// every domain, with inclusion proofs to its signed checkpoint.
 	Log *OpeningBundle `json:"log,omitempty"`
+	// Page is the page of every long list this report shows, from 1, and
+	// Pages how many pages the longest list of any domain takes; both are
+	// 0 when the report shows everything.
+	Page  int `json:"page,omitempty"`
+	Pages int `json:"pages,omitempty"`
+}
+
+// ReportOptions chooses the part of a long record a report shows.
+type ReportOptions struct {
+	// Page is the page to show, from 1 (0 means 1).
+	Page int
+	// Export pages by each domain's limits.events_per_subject instead of
+	// its limits.entries_per_page: the subject's full copy, in one page
+	// for any record within the domain's limit.
+	Export bool
+}
+
+// DomainPage says which part of a domain's long lists a report shows: up
+// to PerPage of the entries, retracted entries, inquiries and log openings
+// each (page Page of each list), and of the score's explanation
+// (Score.Page); Pages is how many pages the longest of them takes.
+type DomainPage struct {
+	Page    int `json:"page"`
+	Pages   int `json:"pages"`
+	PerPage int `json:"per_page"`
+	// How many items each list holds on all pages together.
+	Entries   int `json:"entries"`
+	Retracted int `json:"retracted_entries"`
+	Inquiries int `json:"inquiries"`
+	Openings  int `json:"openings"`
 }
 
 // DomainReport is one domain's part of a Report.
@@ -36,6 +66,8 @@ type DomainReport struct {
 	Orders    []CourtOrder     `json:"court_orders"`
 	Terms     []OfficialTerm   `json:"official_terms"`
 	Inquiries []Inquiry        `json:"inquiries"`
+	// Page says which part of the long lists is shown; nil when all is.
+	Page *DomainPage `json:"page,omitempty"`
 }
 
 // Inquiry is one read of a subject's record: who, why and when.
@@ -52,6 +84,10 @@ type ReportService interface {
 	// Report returns the record of the subject of the caller's subject
 	// token (or, at the installation's command line, of subject).
 	Report(ctx context.Context, subject string) (*Report, error)
+	// ReportPage is Report showing one page of each long list: what a
+	// subject reads and downloads over the network, where one read must
+	// not cost the server the whole of a long record.
+	ReportPage(ctx context.Context, subject string, opts ReportOptions) (*Report, error)
 	// Notices returns what concerns the subject ahead, newest first.
 	Notices(ctx context.Context, subject string) ([]Notice, error)
 }

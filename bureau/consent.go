@@ -128,7 +128,7 @@ func (b *Bureau) ConsentedScore(ctx context.Context, domain, asked, purpose stri
 		if err != nil {
 			return err
 		}
-		score, _, err := b.score(tx, probity.ScoreRequest{Domain: domain, Subject: asked, Purpose: SubjectPurpose}, subject, pseudonym, suspended, true)
+		score, _, err := b.score(ctx, tx, probity.ScoreRequest{Domain: domain, Subject: asked, Purpose: SubjectPurpose}, subject, pseudonym, suspended, true)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,11 @@
 package bureau_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +152,81 @@ func TestIngestEventsPerSubject(t *testing.T) {
 		sum, err := f.ingest(t, "acme.lending", repaid(alice, "a", 0, probity.DefaultEventsPerSubject+1), false)
 		if probity.ErrorCode(err) != probity.EINVALID || sum.Rejected != 1 || sum.Errors[0].Line != probity.DefaultEventsPerSubject+1 {
 			t.Fatalf("err=%v rejected=%d, want the line past %d refused", err, sum.Rejected, probity.DefaultEventsPerSubject)
+		}
+	})
+}
+
+// leavesWhileScoring is a request whose client leaves once its score is
+// being computed: the store's reads see it live, the scoring sees it
+// canceled. It counts how often the scoring looked.
+type leavesWhileScoring struct {
+	context.Context
+	asked int
+}
+
+func (c *leavesWhileScoring) Err() error {
+	pc, _, _, _ := runtime.Caller(1)
+	if fn := runtime.FuncForPC(pc); fn != nil && strings.Contains(fn.Name(), "/scoring.") {
+		c.asked++
+		return context.Canceled
+	}
+	return c.Context.Err()
+}
+
+// inquiries returns how many reads of alice's lending record are logged.
+func inquiries(tb testing.TB, f *fixture) int {
+	tb.Helper()
+	r, err := f.Report(local(), alice)
+	if err != nil {
+		tb.Fatal(probity.ErrorMessage(err))
+	}
+	return len(r.Domains[0].Inquiries)
+}
+
+func TestReadsStopWhenTheCallerLeaves(t *testing.T) {
+	f := newFixture(t)
+	limitedLending(t, f)
+	f.mustIngest(t, "acme.lending", repaid(alice, "a", 0, 5))
+	reads := []struct {
+		name string
+		read func(ctx context.Context) error
+	}{
+		{"Score", func(ctx context.Context) error {
+			_, err := f.Score(ctx, probity.ScoreRequest{Domain: "acme.lending", Subject: alice})
+			return err
+		}},
+		{"Decide", func(ctx context.Context) error {
+			_, err := f.Decide(ctx, probity.DecisionRequest{Domain: "acme.lending", Subject: alice, Benefit: "standard_credit"})
+			return err
+		}},
+		{"ReportPage", func(ctx context.Context) error {
+			_, err := f.ReportPage(ctx, alice, probity.ReportOptions{})
+			return err
+		}},
+		{"Report", func(ctx context.Context) error {
+			_, err := f.Report(ctx, alice)
+			return err
+		}},
+	}
+	for _, tt := range reads {
+		t.Run(tt.name, func(t *testing.T) {
+			before := inquiries(t, f)
+			ctx := &leavesWhileScoring{Context: local()}
+			if err := tt.read(ctx); !errors.Is(err, context.Canceled) || ctx.asked == 0 {
+				t.Fatalf("err=%v after the scoring looked %d times, want context.Canceled: the computation does not watch its caller", err, ctx.asked)
+			}
+			if got, want := inquiries(t, f), before+1; got != want { // +1: the report that counts them
+				t.Fatalf("%d inquiries, want %d: a read whose caller left was logged as disclosed", got, want)
+			}
+		})
+	}
+	t.Run("CanceledBefore", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(local())
+		cancel()
+		for _, r := range reads {
+			if err := r.read(ctx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: err=%v, want context.Canceled", r.name, err)
+			}
 		}
 	})
 }

@@ -13,8 +13,23 @@ var _ probity.ReportService = (*Bureau)(nil)
 // the score with its explanation, every inquiry into the record, and the
 // openings of every leaf about them with inclusion proofs to the latest
 // checkpoint, to be checked offline (audit.CheckBundle). Reading
-// it is itself an inquiry, one leaf per domain shown.
+// it is itself an inquiry, one leaf per domain shown. It shows every list
+// whole (the command line, notices); ReportPage shows one page.
 func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, error) {
+	return b.report(ctx, asked, probity.ReportOptions{}, false)
+}
+
+// ReportPage is Report showing page opts.Page of each long list of each
+// domain, of limits.entries_per_page items each (limits.events_per_subject
+// for an export). A page past the last of every domain is refused.
+func (b *Bureau) ReportPage(ctx context.Context, asked string, opts probity.ReportOptions) (*probity.Report, error) {
+	if opts.Page < 0 {
+		return nil, probity.Errorf(probity.EINVALID, "page: %d is not a page; pages are numbered from 1", opts.Page)
+	}
+	return b.report(ctx, asked, opts, true)
+}
+
+func (b *Bureau) report(ctx context.Context, asked string, opts probity.ReportOptions, paged bool) (*probity.Report, error) {
 	subject, err := b.subjectOfCaller(ctx, asked, "reading a report", "")
 	if err != nil {
 		return nil, err
@@ -37,9 +52,15 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 		} else {
 			r.Log = c.bundle
 		}
+		if paged {
+			r.Page, r.Pages = max(opts.Page, 1), 1
+		}
 		batch := b.log.Begin(tx)
 		for _, id := range ids {
-			d, err := b.domainReport(tx, batch, id, subject)
+			if err := ctx.Err(); err != nil {
+				return err // the caller left
+			}
+			d, err := b.domainReport(ctx, tx, batch, id, subject, opts, paged)
 			if err != nil || d == nil {
 				if err != nil {
 					return err
@@ -47,8 +68,11 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 				continue
 			}
 			pseudonym := b.keys.Pseudonym(id, subject)
-			if err := c.subjectOpenings(id, pseudonym); err != nil {
+			if err := c.subjectOpenings(ctx, id, pseudonym, d); err != nil {
 				return err
+			}
+			if d.Page != nil {
+				r.Pages = max(r.Pages, d.Page.Pages)
 			}
 			if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionReportRead, Domain: id, Subject: &pseudonym,
 				Purpose: SubjectPurpose, Digest: audit.ReadDigest(d)}); err != nil {
@@ -56,46 +80,69 @@ func (b *Bureau) Report(ctx context.Context, asked string) (*probity.Report, err
 			}
 			r.Domains = append(r.Domains, *d)
 		}
+		if r.Page > r.Pages {
+			return probity.Errorf(probity.EINVALID, "page: %d is past the last page of this report (%d)", r.Page, r.Pages)
+		}
 		return batch.Commit()
 	})
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // domainReport returns a domain's part of a subject's report, or nil if the
 // domain holds nothing about the subject (no event, no inquiry).
-func (b *Bureau) domainReport(tx probity.Tx, batch *audit.Batch, id string, subject probity.Subject) (*probity.DomainReport, error) {
+func (b *Bureau) domainReport(ctx context.Context, tx probity.Tx, batch *audit.Batch, id string, subject probity.Subject, opts probity.ReportOptions, paged bool) (*probity.DomainReport, error) {
 	versions, cur, err := currentVersion(tx, id)
 	if err != nil || !cur.Spec.Rates(subject.Kind) {
 		return nil, err
+	}
+	pg := paging{page: opts.Page}
+	switch {
+	case paged && opts.Export:
+		pg.perPage = cur.Spec.EventsPerSubject()
+	case paged:
+		pg.perPage = cur.Spec.EntriesPerPage()
 	}
 	pseudonym := b.keys.Pseudonym(id, subject)
 	suspended, err := b.settleDisputes(tx, batch, id, pseudonym) // before reading: an expired dispute retracts its entry
 	if err != nil {
 		return nil, err
 	}
-	score, events, err := compute(tx, versions, cur, subject.Kind, pseudonym, suspended, tx.Now())
+	score, events, err := compute(ctx, tx, versions, cur, subject.Kind, pseudonym, suspended, tx.Now(), pg)
 	if err != nil {
 		return nil, err
 	}
 	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
-		OptOut: cur.Spec.OptOut, Score: score, Entries: make([]probity.Event, len(events))}
-	for i := range events {
-		d.Entries[i] = events[i].Event
+		OptOut: cur.Spec.OptOut, Score: score}
+	lo, hi := pg.window(len(events))
+	d.Entries = make([]probity.Event, hi-lo)
+	for i := range d.Entries {
+		d.Entries[i] = events[lo+i].Event
 	}
 	reads, err := tx.Inquiries(id, pseudonym)
 	if err != nil {
 		return nil, err
 	}
-	d.Inquiries = make([]probity.Inquiry, len(reads))
-	for i, l := range reads {
+	lo, hi = pg.window(len(reads))
+	d.Inquiries = make([]probity.Inquiry, hi-lo)
+	for i, l := range reads[lo:hi] {
 		d.Inquiries[i] = probity.Inquiry{At: l.At, Actor: l.Actor, Action: l.Action, Purpose: l.Purpose, Leaf: l.Index}
 	}
 	if err := subjectRows(tx, id, pseudonym, d); err != nil {
 		return nil, err
 	}
+	retracted := len(d.Retracted)
+	lo, hi = pg.window(retracted)
+	d.Retracted = d.Retracted[lo:hi]
 	if len(events) == 0 && len(reads) == 0 && score.Status != probity.StatusOptedOut && len(d.Disputes) == 0 && len(d.Consents) == 0 &&
-		len(d.Orders) == 0 && len(d.Terms) == 0 && len(d.Retracted) == 0 {
+		len(d.Orders) == 0 && len(d.Terms) == 0 && retracted == 0 {
 		return nil, nil // the domain holds nothing about the subject
+	}
+	if paged {
+		d.Page = &probity.DomainPage{Page: max(pg.page, 1), PerPage: pg.perPage, Entries: len(events), Retracted: retracted, Inquiries: len(reads),
+			Pages: max(pg.pages(len(events)), pg.pages(retracted), pg.pages(len(reads)), score.Page.Pages)}
 	}
 	return d, nil
 }
@@ -120,8 +167,9 @@ func subjectRows(tx probity.ReadTx, id string, p probity.Pseudonym, d *probity.D
 }
 
 // subjectOpenings adds to the bundle the openings of the leaves about a
-// subject in a domain's log that the chain's checkpoints cover.
-func (c *chain) subjectOpenings(domain string, p probity.Pseudonym) error {
+// subject in a domain's log that the chain's checkpoints cover: those of
+// the report's page when d shows one page, counting them all in d.Page.
+func (c *chain) subjectOpenings(ctx context.Context, domain string, p probity.Pseudonym, d *probity.DomainReport) error {
 	if c == nil {
 		return nil
 	}
@@ -129,7 +177,38 @@ func (c *chain) subjectOpenings(domain string, p probity.Pseudonym) error {
 	if err != nil || proofs == nil {
 		return err
 	}
-	opened, err := proofs.openAll(func(fn func(*probity.AuditEntry) error) error { return c.tx.SubjectLeaves(domain, p, fn) })
+	pg := paging{}
+	if d.Page != nil {
+		pg = paging{page: d.Page.Page, perPage: d.Page.PerPage}
+	}
+	n := 0
+	opened, err := proofs.openAll(func(fn func(*probity.AuditEntry) error) error {
+		return c.tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
+			if e.Index >= proofs.size {
+				return nil // not yet in the checkpoint the proofs lead to
+			}
+			if n++; n%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if pg.shows(n - 1) {
+				return fn(e)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
 	c.bundle.Openings = append(c.bundle.Openings, opened...)
-	return err
+	if d.Page != nil {
+		d.Page.Openings = n
+		d.Page.Pages = max(d.Page.Pages, pg.pages(n))
+	}
+	return nil
 }
+
+// checkEvery is how many leaves a report opens between two looks at
+// whether its caller has left.
+const checkEvery = 256

@@ -83,6 +83,9 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	if req.Subject == "" {
 		return probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org or gov)")
 	}
+	if req.Page < 0 {
+		return probity.Errorf(probity.EINVALID, "page: %d is not a page; pages are numbered from 1", req.Page)
+	}
 	if req.AsOf.IsZero() && req.AsOfText != "" {
 		t, err := ParseTime(req.AsOfText)
 		if err != nil {
@@ -110,7 +113,7 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 			settle = overdue
 			return err
 		}
-		shown, err = b.disclose(tx, req, subject, pseudonym, suspended, actor, own, finish)
+		shown, err = b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish)
 		return err
 	})
 	switch {
@@ -121,7 +124,7 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 			if err != nil {
 				return err
 			}
-			shown, err := b.disclose(tx, req, subject, pseudonym, suspended, actor, own, finish)
+			shown, err := b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish)
 			if err != nil {
 				return err
 			}
@@ -139,14 +142,18 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	return err
 }
 
-// disclose computes the score and turns it into what the caller is shown.
-func (b *Bureau) disclose(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) (any, error) {
-	score, c, err := b.score(tx, req, subject, pseudonym, suspended, actor.Local || own)
+// disclose computes the score and turns it into what the caller is shown:
+// one page of its explanation.
+func (b *Bureau) disclose(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) (any, error) {
+	score, c, err := b.score(ctx, tx, req, subject, pseudonym, suspended, actor.Local || own)
 	if err != nil {
 		return nil, err
 	}
 	if score.Status == probity.StatusOptedOut && !actor.Local && !own {
 		withhold(score) // P6: leaving costs nothing, and shows nothing
+	}
+	if p := score.Page; p != nil && p.Page > p.Pages {
+		return nil, probity.Errorf(probity.EINVALID, "page: %d is past the last page of this explanation (%d of %d entries each)", p.Page, p.Pages, p.PerPage)
 	}
 	return finish(score, c)
 }
@@ -163,7 +170,7 @@ func ownRecord(s *probity.Subject, asked string) bool {
 	return err == nil && parsed.String() == s.String()
 }
 
-func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, local bool) (*probity.Score, *spec.Compiled, error) {
+func (b *Bureau) score(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, local bool) (*probity.Score, *spec.Compiled, error) {
 	versions, err := domainVersions(tx, req.Domain)
 	if err != nil {
 		return nil, nil, err
@@ -185,7 +192,8 @@ func (b *Bureau) score(tx probity.ReadTx, req probity.ScoreRequest, subject prob
 	if err != nil {
 		return nil, nil, err
 	}
-	score, _, err := compute(tx, versions, v, subject.Kind, pseudonym, suspended, asOf)
+	pg := paging{page: req.Page, perPage: v.Spec.EntriesPerPage()}
+	score, _, err := compute(ctx, tx, versions, v, subject.Kind, pseudonym, suspended, asOf, pg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,14 +255,50 @@ const (
 // reader: they learn the status, nothing of the record left behind.
 func withhold(s *probity.Score) {
 	s.EventsCounted = 0
+	if s.Page != nil {
+		s.Page = &probity.EntryPage{Page: s.Page.Page, Pages: 1, PerPage: s.Page.PerPage}
+	}
 	s.Reasons, s.Contributions, s.Pending, s.Suspended, s.Cured, s.Types = []probity.Reason{}, []probity.Entry{}, []probity.Entry{}, []probity.Entry{}, []probity.Entry{}, []probity.TypeTotal{}
+}
+
+// paging is which page of a long explanation or report a read shows: page
+// from 1 (0 means 1) of perPage entries per list; perPage 0 shows them all.
+type paging struct{ page, perPage int }
+
+// window returns the first and last-but-one index of a list of n entries
+// that the page shows.
+func (p paging) window(n int) (int, int) {
+	if p.perPage <= 0 {
+		return 0, n
+	}
+	page := max(p.page, 1)
+	return min((page-1)*p.perPage, n), min(page*p.perPage, n)
+}
+
+// shows reports whether the page shows the entry at index i of a list.
+func (p paging) shows(i int) bool {
+	if p.perPage <= 0 {
+		return true
+	}
+	page := max(p.page, 1)
+	return i >= (page-1)*p.perPage && i < page*p.perPage
+}
+
+// pages returns how many pages a list of n entries takes, at least 1.
+func (p paging) pages(n int) int {
+	if p.perPage <= 0 {
+		return 1
+	}
+	return max(1, (n+p.perPage-1)/p.perPage)
 }
 
 // compute gathers what a subject's score in a domain depends on (the events
 // known at asOf, the versions announced after v, the opt-out, the official
-// terms) and computes it; it returns the events too, for the report.
-func compute(tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
-	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time) (*probity.Score, []probity.PointedEvent, error) {
+// terms) and computes it, showing the page pg of its explanation; it
+// returns the events too, for the report. It returns ctx.Err() as soon as
+// the caller has left, not only between store calls.
+func compute(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
+	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time, pg paging) (*probity.Score, []probity.PointedEvent, error) {
 	events, err := tx.SubjectEvents(v.Domain, pseudonym, v.Version, asOf)
 	if err != nil {
 		return nil, nil, err
@@ -271,9 +315,16 @@ func compute(tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecV
 	if err != nil {
 		return nil, nil, err
 	}
-	score := scoring.Compute(scoring.Input{
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	score, err := scoring.ComputeContext(ctx, scoring.Input{
 		Domain: v.Domain, Version: v.Version, Spec: v.Spec, Kind: kind,
 		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended, Terms: terms,
+		Page: pg.page, PerPage: pg.perPage,
 	})
+	if err != nil {
+		return nil, nil, err
+	}
 	return score, events, nil
 }

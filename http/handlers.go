@@ -140,7 +140,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
 	var req probity.ScoreRequest
-	if err := decodeJSON(w, r, &req, `"subject", "purpose" and optional "as_of"`); err != nil {
+	if err := decodeJSON(w, r, &req, `"subject", "purpose" and optional "as_of" and "page"`); err != nil {
 		Error(w, r, err)
 		return
 	}
@@ -174,9 +174,15 @@ type failingReader struct{ err error }
 func (f failingReader) Next() (probity.EventInput, error) { return probity.EventInput{}, f.err }
 
 // handleReport shows a subject, authenticated by their subject token,
-// everything every domain holds about them.
+// everything every domain holds about them, one page (?page=N, from 1) of
+// each long list at a time.
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
-	report, err := s.Reports.Report(r.Context(), "")
+	page, err := pageParam(r)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	report, err := s.Reports.ReportPage(r.Context(), "", probity.ReportOptions{Page: page})
 	if err != nil {
 		Error(w, r, err)
 		return
@@ -212,15 +218,36 @@ func (s *Server) handleOptIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleExport serves the subject's complete record as a JSON download:
-// every domain's entries as reported, scores, disputes and inquiries.
+// every domain's entries as reported, scores, disputes and inquiries. It
+// pages by each domain's events_per_subject, so a record within the
+// domain's limit is one download; a longer one (stored before the limit,
+// or with more inquiries than that) says "pages" and continues at ?page=2.
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
-	report, err := s.Reports.Report(r.Context(), "")
+	page, err := pageParam(r)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	report, err := s.Reports.ReportPage(r.Context(), "", probity.ReportOptions{Page: page, Export: true})
 	if err != nil {
 		Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="probity-record.json"`)
 	writeJSON(w, http.StatusOK, report)
+}
+
+// pageParam reads the optional ?page=N of a paged read: 0 when absent.
+func pageParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("page")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, probity.Errorf(probity.EINVALID, "page: %s is not a page; pages are numbered from 1", probity.Quote(v))
+	}
+	return n, nil
 }
 
 // handleNotices serves what concerns the subject ahead.

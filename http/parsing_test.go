@@ -112,7 +112,7 @@ func TestJSONKeys(t *testing.T) {
 		{"ErrFoldedRune", score, `{"ſubject":"` + alice + `","purpose":"collection"}`,
 			`request body: unknown key "ſubject"; keys are lower case: "subject"`},
 		{"ErrUnknownStill", score, `{"subject":"` + alice + `","name":"x"}`,
-			`request body: json: unknown field "name"; want a JSON object with "subject", "purpose" and optional "as_of"`},
+			`request body: json: unknown field "name"; want a JSON object with "subject", "purpose" and optional "as_of" and "page"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

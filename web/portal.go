@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,8 @@ type portalDomain struct {
 	Points        []scorePoint
 	OptOutAllowed bool
 	OptedOut      bool
+	// More is the link to the next page of the domain's long lists, or "".
+	More string
 }
 
 func (p *Pages) portalRoutes(mux *http.ServeMux) {
@@ -36,13 +40,19 @@ func (p *Pages) portalRoutes(mux *http.ServeMux) {
 }
 
 // handlePortal shows a subject their whole record: the report (one read,
-// logged per domain) and the score history of each domain.
+// logged per domain, one page of each long list: ?page=N) and the score
+// history of each domain.
 func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 	r, a, ok := p.requireSignIn(w, r)
 	if !ok {
 		return
 	}
-	report, err := p.svc.Report(r.Context(), "")
+	page, err := pageOf(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	report, err := p.svc.ReportPage(r.Context(), "", probity.ReportOptions{Page: page})
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -51,6 +61,9 @@ func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 	for i, d := range report.Domains {
 		pd := portalDomain{DomainReport: d, OptOutAllowed: d.OptOut == probity.OptOutAllowed,
 			OptedOut: d.Score.Status == probity.StatusOptedOut}
+		if d.Page != nil && d.Page.Page < d.Page.Pages {
+			pd.More = fmt.Sprintf("/portal?page=%d#d-%s", d.Page.Page+1, d.Domain)
+		}
 		if pd.Points, err = p.history(r, a, d); err != nil {
 			p.fail(w, r, err)
 			return
@@ -76,7 +89,7 @@ func (p *Pages) history(r *http.Request, a probity.Actor, d probity.DomainReport
 	var points []scorePoint
 	for _, m := range historyMonths {
 		at := now.AsOf.AddDate(0, -m, 0)
-		if now.MinEvents > 0 && !reportedBy(d.Entries, at) {
+		if now.MinEvents > 0 && (d.Page == nil || d.Page.Entries == len(d.Entries)) && !reportedBy(d.Entries, at) {
 			points = append(points, scorePoint{At: at, Status: probity.StatusUnrated})
 			continue
 		}
@@ -93,6 +106,19 @@ func (p *Pages) history(r *http.Request, a probity.Actor, d probity.DomainReport
 	return points, nil
 }
 
+// pageOf reads the optional ?page=N of a paged page: 0 when absent.
+func pageOf(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("page")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, probity.Errorf(probity.EINVALID, "page: %s is not a page; pages are numbered from 1", probity.Quote(v))
+	}
+	return n, nil
+}
+
 // reportedBy reports whether any entry was reported at or before t.
 func reportedBy(entries []probity.Event, t time.Time) bool {
 	for _, e := range entries {
@@ -104,13 +130,18 @@ func reportedBy(entries []probity.Event, t time.Time) bool {
 }
 
 // handleExport serves the subject's complete record as a JSON download,
-// the same as GET /v1/me/export.
+// the same as GET /v1/me/export (?page=N past the first when it says pages).
 func (p *Pages) handleExport(w http.ResponseWriter, r *http.Request) {
 	r, _, ok := p.requireSignIn(w, r)
 	if !ok {
 		return
 	}
-	report, err := p.svc.Report(r.Context(), "")
+	page, err := pageOf(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	report, err := p.svc.ReportPage(r.Context(), "", probity.ReportOptions{Page: page, Export: true})
 	if err != nil {
 		p.fail(w, r, err)
 		return
