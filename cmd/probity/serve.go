@@ -22,11 +22,12 @@ const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert 
                      [--witness URL=VKEY ... [--witness-quorum K]]
 
 Serve the JSON API under /v1/ and the web pages (the public registry at /,
-the subjects' portal, the institutions' console, the audit log) beside it. Callers authenticate with bearer tokens (probity token
-create); the first serve of a new installation creates the operator's token
-and writes it to operator.token in the data directory (mode 0600; with --db
-too), printing only the file's path. Use TLS on any address other than loopback: tokens travel
-in the Authorization header.
+the subjects' portal, the institutions' console, the audit log) beside it.
+Callers authenticate with bearer tokens (probity token create); the first
+serve of a new installation creates the operator's token and writes it to
+operator.token in the data directory (mode 0600; with --db too), printing
+only the file's path. Use TLS on any address other than loopback: tokens
+travel in the Authorization header.
 
 Every --seal-every the installation log records each domain log that grew;
 each new installation checkpoint then goes to every --witness (a C2SP

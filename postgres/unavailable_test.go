@@ -1,0 +1,44 @@
+package postgres
+
+import (
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/probity-dev/probity/sqlstore"
+)
+
+// TestUnavailable: PostgreSQL's errors that mean the storage cannot take a
+// transaction now are sorted into full and unreachable, for the caller's
+// 503; any other error (a constraint, a bug) stays what it is.
+func TestUnavailable(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"OKDiskFull", &pgconn.PgError{Code: "53100", Message: `could not extend file "base/16384/16385": No space left on device`}, sqlstore.StorageFull},
+		{"OKNoSpaceOnWrite", &pgconn.PgError{Code: "58030", Message: `could not write to file "pg_wal/xlogtemp.123": No space left on device`}, sqlstore.StorageFull},
+		{"OKTerminated", fmt.Errorf("begin: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"}), sqlstore.StorageUnreachable},
+		{"OKShuttingDown", &pgconn.PgError{Code: "57P03", Message: "the database system is shutting down"}, sqlstore.StorageUnreachable},
+		{"OKConnectionFailure", &pgconn.PgError{Code: "08006"}, sqlstore.StorageUnreachable},
+		{"OKTooManyConnections", &pgconn.PgError{Code: "53300"}, sqlstore.StorageUnreachable},
+		{"OKRefused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, sqlstore.StorageUnreachable},
+		{"OKReset", fmt.Errorf("commit: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), sqlstore.StorageUnreachable},
+		{"OKConnClosed", fmt.Errorf("query: %w", pgconn.ErrConnClosed), sqlstore.StorageUnreachable},
+		{"OKBadConn", driver.ErrBadConn, sqlstore.StorageUnreachable},
+		{"ErrUniqueViolation", &pgconn.PgError{Code: "23505"}, 0},
+		{"ErrSyntax", &pgconn.PgError{Code: "42601"}, 0},
+		{"ErrOther", errors.New("event k1 has no points under version 2"), 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := unavailable(tt.err); got != tt.want {
+				t.Errorf("unavailable(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}
