@@ -94,9 +94,9 @@ func (c *BackupCommand) Run(ctx context.Context, args []string) error {
 	report, err := c.backup(ctx, *loc, *out)
 	if err != nil {
 		if rmErr := removeBackup(*out, created); rmErr != nil {
-			return fmt.Errorf("backup failed, %w; and removing the partial copy in %s failed too: %v", err, *out, rmErr)
+			return fmt.Errorf("backup failed, %s; and removing the partial copy in %s failed too: %v", oneLine(err), *out, rmErr)
 		}
-		return fmt.Errorf("backup failed, %w; the partial copy in %s was removed", err, *out)
+		return fmt.Errorf("backup failed, %s; the partial copy in %s was removed", oneLine(err), *out)
 	}
 	report.Took = time.Since(start)
 	if *jsonOut {
@@ -110,7 +110,7 @@ func (c *BackupCommand) Run(ctx context.Context, args []string) error {
 func (c *BackupCommand) backup(ctx context.Context, loc location, out string) (*backupReport, error) {
 	for _, name := range backupKeys {
 		if err := copyPrivate(filepath.Join(loc.Dir(), name), filepath.Join(out, name)); err != nil {
-			return nil, fmt.Errorf("copying the key %s: %w", name, err)
+			return nil, backupStep(fmt.Sprintf("copying the key %s", name), err)
 		}
 	}
 	copyLoc := location{dir: &out, db: new(string), maxConns: new(int), maxIdle: new(int), noMigrate: new(bool)}
@@ -118,19 +118,23 @@ func (c *BackupCommand) backup(ctx context.Context, loc location, out string) (*
 	report := &backupReport{Out: out, Store: "sqlite"}
 	if *loc.db == "" {
 		if err := sqlite.Backup(ctx, loc.Dir(), filepath.Join(out, sqlite.FileName)); err != nil {
-			return nil, fmt.Errorf("copying the database: %w", err)
+			return nil, backupStep("copying the database", err)
 		}
 	} else {
 		report.Store = "postgres"
 		dump := filepath.Join(out, postgres.DumpFile)
 		if err := postgres.Dump(ctx, *loc.db, dump); err != nil {
-			return nil, fmt.Errorf("dumping the database: %w", err)
+			return nil, backupStep("dumping the database", err)
 		}
 		scratch, drop, err := postgres.RestoreScratch(ctx, *loc.db, dump)
 		if err != nil {
-			return nil, fmt.Errorf("restoring the dump to verify it: %w", err)
+			return nil, backupStep("restoring the dump to verify it", err)
 		}
-		defer drop(context.WithoutCancel(ctx))
+		defer func() {
+			if err := drop(context.WithoutCancel(ctx)); err != nil {
+				fmt.Fprintf(c.m.Stderr, "probity backup: %v; drop it by hand\n", err)
+			}
+		}()
 		*copyLoc.db = scratch
 	}
 	var err error
@@ -146,17 +150,24 @@ func (c *BackupCommand) backup(ctx context.Context, loc location, out string) (*
 	return report, nil
 }
 
+// backupStep says which step of a backup failed. A Probity error is
+// flattened to its message, so that the CLI prints the whole sentence
+// (it prints only the message of an error that wraps one).
+func backupStep(step string, err error) error {
+	return fmt.Errorf("%s: %s", step, oneLine(err))
+}
+
 // verifyBackup opens the copy and runs audit verify's full verification on
 // it, and reads each log's latest checkpoint.
 func verifyBackup(ctx context.Context, loc location) (*audit.Report, []backupLog, error) {
 	in, err := openStore(ctx, loc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the copy: %w", err)
+		return nil, nil, backupStep("opening the copy", err)
 	}
 	defer in.Close()
 	check, err := audit.Verify(ctx, in.db, in.signer.Verifier(), in.bureau.KeyDigests())
 	if err != nil {
-		return nil, nil, fmt.Errorf("verifying the copy: %w", err)
+		return nil, nil, backupStep("verifying the copy", err)
 	}
 	if !check.OK() {
 		first := ""
@@ -167,7 +178,7 @@ func verifyBackup(ctx context.Context, loc location) (*audit.Report, []backupLog
 	}
 	infos, err := in.bureau.Logs(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the copy's logs: %w", err)
+		return nil, nil, backupStep("reading the copy's logs", err)
 	}
 	logs := make([]backupLog, 0, len(infos))
 	for _, l := range infos {
@@ -175,7 +186,7 @@ func verifyBackup(ctx context.Context, loc location) (*audit.Report, []backupLog
 		if probity.ErrorCode(err) == probity.ENOTFOUND {
 			continue // an empty log
 		} else if err != nil {
-			return nil, nil, fmt.Errorf("reading the copy's checkpoint of log %s: %w", l.Name, err)
+			return nil, nil, backupStep(fmt.Sprintf("reading the copy's checkpoint of log %s", l.Name), err)
 		}
 		logs = append(logs, backupLog{Name: l.Name, Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root)})
 	}

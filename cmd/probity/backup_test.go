@@ -325,3 +325,27 @@ func TestRestoreSeenAsRollback(t *testing.T) {
 		t.Fatalf("audit verify --url of the restored server grown past the kept checkpoint: %v\n%s; want a fork", err, got)
 	}
 }
+
+// TestBackupWithoutPgDump: on PostgreSQL without pg_dump, backup says what
+// is missing, which step failed and that it removed the partial copy (the
+// keys it had copied).
+func TestBackupWithoutPgDump(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
+	t.Setenv("PATH", t.TempDir())
+	out := filepath.Join(t.TempDir(), "backup")
+	env := map[string]string{"PROBITY_DB": "postgres://probity@127.0.0.1:1/probity"}
+	_, _, err := run(t, env, "", "backup", "--data", data, "--out", out)
+	if err == nil {
+		t.Fatal("backup without pg_dump succeeded")
+	}
+	// What the command prints: oneLine(err).
+	for _, want := range []string{"dumping the database", "pg_dump is not installed", "the partial copy in " + out + " was removed"} {
+		if got := oneLine(err); !strings.Contains(got, want) {
+			t.Fatalf("backup without pg_dump printed %q, want it to say %q", got, want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("the failed backup left %s: %v", out, err)
+	}
+}
