@@ -85,7 +85,7 @@ func fieldValue(typ string, raw any, asText bool) (any, error) {
 			return b, nil
 		}
 	case probity.FieldDate:
-		if t, ok := raw.(time.Time); ok && t.Equal(t.UTC().Truncate(24*time.Hour)) {
+		if t, ok := raw.(time.Time); ok && t.Equal(t.UTC().Truncate(24*time.Hour)) && probity.CheckTime("", t) == nil {
 			return t.UTC(), nil
 		}
 	case probity.FieldString:
@@ -122,7 +122,7 @@ func textValue(typ, s string) (any, error) {
 		}
 		return s, nil
 	case probity.FieldDate:
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if t, err := time.Parse(time.DateOnly, s); err == nil && probity.CheckTime("", t) == nil {
 			return t, nil
 		}
 	default:
@@ -136,7 +136,7 @@ func want(typ string, got any) error {
 	hint := map[string]string{
 		probity.FieldInt:  " (a whole number)",
 		probity.FieldBool: " (true or false)",
-		probity.FieldDate: " (YYYY-MM-DD)",
+		probity.FieldDate: fmt.Sprintf(" (YYYY-MM-DD, years %d to %d)", probity.FirstYear, probity.LastYear),
 	}[typ]
 	switch g := got.(type) {
 	case nil:
