@@ -50,7 +50,7 @@ func TestLogsHoldNoIdentifierOrToken(t *testing.T) {
 	}
 	sent++
 	dropEventsMidway(t, srv.URL(), tok["reporter"])
-	waitFor(t, logs, "internal error", 1)
+	waitFor(t, logs, "client went away", 1) // logged with its error, which must not leak either
 
 	// A store that fails under the running server: every route now takes
 	// its internal-error path, which logs the error with detail.
@@ -68,8 +68,8 @@ func TestLogsHoldNoIdentifierOrToken(t *testing.T) {
 	}
 	// the anonymous and malformed callers' refusals are counted in memory
 	// (one leaf a minute per source), so only the principals reach the store
-	if got := strings.Count(out, "msg=\"internal error\""); got < 2 {
-		t.Errorf("%d internal errors logged, want at least 2: the closed store did not reach the error path", got)
+	if got := strings.Count(out, "msg=\"internal error\""); got < 1 { // the upload dropped midway is a client that went away, not one
+		t.Errorf("%d internal errors logged, want at least 1: the closed store did not reach the error path", got)
 	}
 	for _, s := range append(identifierForms(alice, company, planted, "cn-rid:11010519491231002Y"), secrets...) {
 		if strings.Contains(out, s) {
