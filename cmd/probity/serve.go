@@ -208,6 +208,10 @@ func (m *Main) serveSealing(ctx context.Context, srv *http.Server, in *installat
 	defer cancel()
 	err := srv.Close(shutdown)
 	wg.Wait()
+	// the refusals counted since the last seal, so that none goes unlogged
+	if _, ferr := in.bureau.FlushRefusals(shutdown, true); ferr != nil {
+		fmt.Fprintf(m.Stderr, "recording the refusals counted this minute: %v\n", ferr)
+	}
 	return err
 }
 
