@@ -34,10 +34,24 @@ func unavailable(err error) int {
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return sqlstore.StorageUnreachable
 	}
-	for _, lost := range []error{pgconn.ErrConnClosed, driver.ErrBadConn, io.EOF, io.ErrUnexpectedEOF, net.ErrClosed} {
+	for _, lost := range []error{pgconn.ErrConnClosed, driver.ErrBadConn, net.ErrClosed} {
 		if errors.Is(err, lost) {
 			return sqlstore.StorageUnreachable
 		}
 	}
+	// The server closed the connection mid-message: pgconn's own error
+	// (which tells whether a retry is safe) around an EOF. An EOF from
+	// anywhere else (a spooled upload read back in the transaction) is not
+	// the database's.
+	if _, ok := errors.AsType[connFailure](err); ok && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		return sqlstore.StorageUnreachable
+	}
 	return 0
+}
+
+// connFailure is what pgconn's errors about a connection's own failure
+// implement: whether the statement may be sent again.
+type connFailure interface {
+	error
+	SafeToRetry() bool
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"syscall"
 	"testing"
@@ -31,6 +32,8 @@ func TestUnavailable(t *testing.T) {
 		{"OKReset", fmt.Errorf("commit: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), sqlstore.StorageUnreachable},
 		{"OKConnClosed", fmt.Errorf("query: %w", pgconn.ErrConnClosed), sqlstore.StorageUnreachable},
 		{"OKBadConn", driver.ErrBadConn, sqlstore.StorageUnreachable},
+		{"OKServerClosedMidMessage", fmt.Errorf("commit: %w", &receiveError{io.ErrUnexpectedEOF}), sqlstore.StorageUnreachable},
+		{"ErrEOFElsewhere", fmt.Errorf("spooled events: %w", io.ErrUnexpectedEOF), 0},
 		{"ErrUniqueViolation", &pgconn.PgError{Code: "23505"}, 0},
 		{"ErrSyntax", &pgconn.PgError{Code: "42601"}, 0},
 		{"ErrOther", errors.New("event k1 has no points under version 2"), 0},
@@ -42,3 +45,11 @@ func TestUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// receiveError stands for pgconn's unexported error around a failed read
+// ("failed to receive message"): it says whether a retry is safe.
+type receiveError struct{ err error }
+
+func (e *receiveError) Error() string     { return "failed to receive message: " + e.err.Error() }
+func (e *receiveError) Unwrap() error     { return e.err }
+func (e *receiveError) SafeToRetry() bool { return false }
