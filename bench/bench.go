@@ -218,15 +218,15 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 		r.compiled = append(r.compiled, c)
 	}
-	row, err := r.ingest(ctx)
+	rows, err := r.ingest(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res.Rows = append(res.Rows, row)
+	res.Rows = append(res.Rows, rows...)
 	r.main.settle()
 	res.AsOf = r.main.asOf
 	// underLoad comes last: it adds the file it ingests to the store.
-	scenarios := []func(context.Context) ([]Row, error){r.score, r.sizes, one(r.rescore), one(r.verify), r.underLoad}
+	scenarios := []func(context.Context) ([]Row, error){r.score, r.overHTTP, r.sizes, one(r.rescore), r.verify, r.underLoad}
 	for _, scenario := range scenarios {
 		rows, err := scenario(ctx)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,12 @@ import (
 	"github.com/probity-dev/probity/storetest"
 )
 
+// TestMain lets the bench start this test binary as its load generator.
+func TestMain(m *testing.M) {
+	LoadGenMain()
+	os.Exit(m.Run())
+}
+
 // anchor is the end of the test populations' histories.
 var anchor = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -25,34 +32,103 @@ func tiny(t *testing.T) Options {
 		Anchor: anchor, Command: "probity bench (test)"}
 }
 
+// httpScenarios are the rows of the score over HTTP at each client count.
+func httpScenarios() []string {
+	var out []string
+	for _, c := range []string{"1 client", "4 clients", "16 clients"} {
+		name := "score over HTTP, " + c
+		out = append(out, name+" p50 (ms)", name+" p95 (ms)", name+" p99 (ms)", name+" (queries/s)", name+" server CPU per request (µs)")
+	}
+	return out
+}
+
 // scenarios are the rows every run prints, sizes aside.
-var scenarios = []string{
+var scenarios = slices.Concat([]string{
 	"ingest (events/s)",
+	"log and checkpoints against the events' storage (MB)",
+	"store size per event (bytes)",
 	"score in-process p50 (ms)", "score in-process p95 (ms)", "score in-process p99 (ms)", "score in-process (queries/s)",
-	"score over HTTP p50 (ms)", "score over HTTP p95 (ms)", "score over HTTP p99 (ms)", "score over HTTP (queries/s)",
+}, httpScenarios(), []string{
+	"storage per logged read (bytes)",
 	"rescoring after a spec change (events/s)",
 	"audit verification (leaves/s)",
+	"audit verification peak heap (MB)",
 	"score during a large ingest p50 (ms)", "score during a large ingest p99 (ms)",
+})
+
+// designTargets are DESIGN.md's performance targets, as the rows that
+// check them print them, sizes aside.
+var designTargets = map[string]string{
+	"ingest (events/s)": "<= 1.5x",
+	"log and checkpoints against the events' storage (MB)":    "<= 0.5x",
+	"score over HTTP, 1 client p99 (ms)":                      "<= 2x",
+	"score over HTTP, 4 clients p99 (ms)":                     "<= 2x",
+	"score over HTTP, 16 clients p99 (ms)":                    "<= 2x",
+	"score over HTTP, 1 client server CPU per request (µs)":   "<= 2x",
+	"score over HTTP, 4 clients server CPU per request (µs)":  "<= 2x",
+	"score over HTTP, 16 clients server CPU per request (µs)": "<= 2x",
+	"storage per logged read (bytes)":                         "<= 256 bytes",
+	"rescoring after a spec change (events/s)":                "<= 2x",
+	"audit verification (leaves/s)":                           "<= 2x",
+	"audit verification peak heap (MB)":                       "<= 256 MB",
+	"score during a large ingest p99 (ms)":                    "<= 3x",
 }
 
 // checkRows checks that a result has a row for every scenario, with both
-// figures measured, in the printed table too.
+// figures measured, in the printed table too, and that every DESIGN.md
+// target has its row, with its target and whether it was met, printed on
+// that row.
 func checkRows(t *testing.T, res *Result, out string, sizes ...string) {
 	t.Helper()
-	want := slices.Insert(slices.Clone(scenarios), 9, sizes...)
+	want := slices.Insert(slices.Clone(scenarios), len(scenarios)-5, sizes...)
+	targets := maps.Clone(designTargets)
+	if len(sizes) > 1 {
+		targets[sizes[len(sizes)-1]] = "<= 1.5x"
+	}
 	var got []string
 	for _, r := range res.Rows {
 		got = append(got, r.Scenario)
-		if !(r.Probity > 0) || !(r.Baseline > 0) || !(r.Ratio > 0) || !(r.ProbityHeapMB > 0) {
+		measured := r.Probity > 0 && r.Baseline > 0 && r.Ratio > 0
+		switch r.BaselineIs {
+		case baselineNone: // the bare server logs nothing
+			measured = r.Probity > 0 && r.Baseline == 0
+		}
+		weighs := r.BaselineIs == baselineNone || r.BaselineIs == baselineEvents || strings.HasPrefix(r.Scenario, "store size")
+		if !measured || (!weighs && !(r.ProbityHeapMB > 0)) {
 			t.Errorf("row %q: probity %v, baseline %v, ratio %v, heap %v MB: want all measured", r.Scenario, r.Probity, r.Baseline, r.Ratio, r.ProbityHeapMB)
 		}
-		if !strings.Contains(out, r.Scenario) {
+		line := tableLine(out, r.Scenario)
+		if line == "" {
 			t.Errorf("the printed table lacks %q:\n%s", r.Scenario, out)
+		}
+		target, ok := targets[r.Scenario]
+		delete(targets, r.Scenario)
+		switch {
+		case !ok && r.Met != nil:
+			t.Errorf("row %q has a target %q, but DESIGN.md gives it none", r.Scenario, r.Target)
+		case !ok:
+		case r.Met == nil || r.Target != target:
+			t.Errorf("row %q: target %q, met %v; want DESIGN.md's %q, met or not", r.Scenario, r.Target, r.Met, target)
+		case !strings.Contains(line, " "+target+" ") || !(strings.Contains(line, " met ") || strings.Contains(line, " NOT MET ")):
+			t.Errorf("row %q is printed without its target %q and whether it was met:\n%s", r.Scenario, target, line)
 		}
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("scenarios:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	for name, target := range targets {
+		t.Errorf("no row checks DESIGN.md's target %s for %q", target, name)
+	}
+}
+
+// tableLine returns the printed table's line of a scenario, or "".
+func tableLine(out, scenario string) string {
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, scenario+" ") {
+			return line
+		}
+	}
+	return ""
 }
 
 func TestRun(t *testing.T) {
@@ -64,7 +140,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRows(t, res, out.String(), "score p99 at 100 subjects (ms)", "score p99 at 300 subjects (ms)")
+	checkRows(t, res, out.String(), "score p99 at 100 subjects (ms)", "score p99 at 300 subjects (ms)", "score p99 at 300 against 100 subjects (ms)")
 	for _, want := range []string{"probity bench (test)", "engine: sqlite", "200 subjects x 5 events x 2 domains = 2000 events", "SCENARIO"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

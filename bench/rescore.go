@@ -60,7 +60,7 @@ func (r *runner) rescore(ctx context.Context) (Row, error) {
 		return Row{}, err
 	}
 	n := float64(len(rows))
-	return newRow("rescoring after a spec change", "events/s", n/pt.Seconds(), n/bt.Seconds(), &ph, &bh, baselineGo), nil
+	return newRow("rescoring after a spec change", "events/s", n/pt.Seconds(), n/bt.Seconds(), &ph, &bh, baselineGo).against(2, false), nil
 }
 
 // storedRows reads the type and fields of every event of the site's

@@ -3,15 +3,10 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/probity-dev/probity"
-	phttp "github.com/probity-dev/probity/http"
 )
 
 // Sizes of the subject samples of the score scenarios.
@@ -23,9 +18,9 @@ const (
 	targetPool = 10000
 )
 
-// score measures scores with their full explanation in-process and over
-// HTTP, and the SQL baseline, each from N concurrent callers, after
-// checking that both give a sample of subjects the same score.
+// score measures scores with their full explanation in-process, and the
+// SQL baseline, each from N concurrent callers, after checking that both
+// give a sample of subjects the same score. overHTTP measures them served.
 func (r *runner) score(ctx context.Context) ([]Row, error) {
 	s := r.main
 	stmt, err := s.prepareBaseline(ctx)
@@ -40,13 +35,9 @@ func (r *runner) score(ctx context.Context) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.logf("score: in-process, over HTTP and by SQL, %d concurrent callers, %s each", r.opts.Concurrency, r.opts.Duration)
-	var inh, webh, sqlh heapPeak
+	r.logf("score: in-process and by SQL, %d concurrent callers, %s each", r.opts.Concurrency, r.opts.Duration)
+	var inh, sqlh heapPeak
 	in, err := r.timed(ctx, &inh, s.inProcess(pool))
-	if err != nil {
-		return nil, err
-	}
-	web, err := r.overHTTP(ctx, s, pool, &webh)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +45,7 @@ func (r *runner) score(ctx context.Context) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := latencyRows("score in-process", in, base, &inh, &sqlh, baselineSQL)
-	return append(rows, latencyRows("score over HTTP", web, base, &webh, &sqlh, baselineSQL)...), nil
+	return latencyRows("score in-process", in, base, &inh, &sqlh, baselineSQL), nil
 }
 
 // check compares Probity's scores with the SQL baseline's on a sample.
@@ -97,46 +87,4 @@ func bySQL(stmt *sql.Stmt, pool []target, asOf time.Time) func(context.Context, 
 		_, err := sqlScoreOf(ctx, stmt, pool[rng.IntN(len(pool))], asOf)
 		return err
 	}
-}
-
-// overHTTP serves the site's API on a loopback port, without rate limits,
-// and scores random targets through it as the reader principal would: a
-// bearer token, a purpose, one keep-alive connection per client.
-func (r *runner) overHTTP(ctx context.Context, s *site, pool []target, h *heapPeak) (*load, error) {
-	srv := phttp.NewServer(s.bureau, nil)
-	srv.Rate, srv.Burst = 0, 0
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	defer srv.Close(context.WithoutCancel(ctx))
-	transport := &http.Transport{MaxIdleConns: r.opts.Concurrency, MaxIdleConnsPerHost: r.opts.Concurrency}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: time.Minute}
-	asOf := s.asOf.Format(time.RFC3339Nano)
-	return r.timed(ctx, h, func(ctx context.Context, rng *rand.Rand) error {
-		t := pool[rng.IntN(len(pool))]
-		body := fmt.Sprintf(`{"subject":%q,"purpose":%q,"as_of":%q}`, t.subject, Purpose, asOf)
-		return post(ctx, client, srv.URL()+"/v1/domains/"+t.domain+"/scores", s.token, body)
-	})
-}
-
-// post sends one score request and reads the whole answer, which must be 200.
-func post(ctx context.Context, client *http.Client, url, token, body string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
 }

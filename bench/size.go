@@ -14,14 +14,37 @@ import (
 // should not grow with the store.
 func (r *runner) sizes(ctx context.Context) ([]Row, error) {
 	var rows []Row
-	for _, n := range r.opts.Sizes {
+	smallest, largest := -1, -1
+	for i, n := range r.opts.Sizes {
 		row, err := r.size(ctx, n)
 		if err != nil {
 			return nil, fmt.Errorf("store of %d subjects: %w", n, err)
 		}
 		rows = append(rows, row)
+		if smallest < 0 || n < r.opts.Sizes[smallest] {
+			smallest = i
+		}
+		if largest < 0 || n > r.opts.Sizes[largest] {
+			largest = i
+		}
 	}
-	return rows, nil
+	if len(rows) < 2 {
+		return rows, nil
+	}
+	// DESIGN.md: the p99 at 1,000,000 subjects within 1.5x of the p99 at
+	// 10,000; here the largest size against the smallest.
+	lo, hi := rows[smallest], rows[largest]
+	name := fmt.Sprintf("score p99 at %s against %s subjects", figure("/s", float64(r.opts.Sizes[largest])), figure("/s", float64(r.opts.Sizes[smallest])))
+	row := Row{Scenario: name + " (ms)", Unit: "ms", Probity: hi.Probity, Baseline: lo.Probity, Ratio: ratio(hi.Probity, lo.Probity),
+		ProbityHeapMB: hi.ProbityHeapMB, BaselineHeapMB: lo.ProbityHeapMB, BaselineIs: baselineSmall}
+	return append(rows, row.against(1.5, false)), nil
+}
+
+// baselineSmall is the size scenario's smallest store.
+const baselineSmall = "smallest store"
+
+func init() {
+	Baselines[baselineSmall] = "the same score in-process, the same callers, on the smallest store of --sizes"
 }
 
 func (r *runner) size(ctx context.Context, n int) (Row, error) {

@@ -94,6 +94,8 @@ type store struct {
 	db      *sqlstore.DB
 	plain   *sql.DB
 	engine  string
+	path    string // SQLite: the database file
+	conns   int
 	release func(context.Context) error
 }
 
@@ -129,7 +131,7 @@ func (b *backend) openSQLite(ctx context.Context, name string) (*store, error) {
 		}
 		return err
 	}
-	return &store{db: db.DB, plain: plain, engine: "sqlite", release: release}, nil
+	return &store{db: db.DB, plain: plain, engine: "sqlite", path: filepath.Join(dir, sqlite.FileName), conns: b.conns, release: release}, nil
 }
 
 func (b *backend) openPostgres(ctx context.Context, name string) (*store, error) {
@@ -166,7 +168,28 @@ func (b *backend) openPostgres(ctx context.Context, name string) (*store, error)
 		db.Close()
 		return drop(ctx)
 	}
-	return &store{db: db.DB, plain: plain, engine: "postgres", release: release}, nil
+	return &store{db: db.DB, plain: plain, engine: "postgres", conns: b.conns, release: release}, nil
+}
+
+// writer returns a pool that writes the store's database directly, for the
+// baselines that write: on SQLite a connection of its own with the pragmas
+// of Probity's writer (WAL, synchronous=NORMAL, the same page cache), so
+// that the baseline pays the same durability; on PostgreSQL the plain pool.
+// done closes what writer opened.
+func (s *store) writer() (w *sql.DB, done func(), err error) {
+	if s.engine != "sqlite" {
+		return s.plain, func() {}, nil
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "cache_size(-65536)", "temp_store(MEMORY)"} {
+		q.Add("_pragma", p)
+	}
+	w, err = sql.Open("sqlite", "file:"+s.path+"?"+q.Encode()+"&_txlock=immediate")
+	if err != nil {
+		return nil, nil, err
+	}
+	w.SetMaxOpenConns(1)
+	return w, func() { w.Close() }, nil
 }
 
 // close closes the store's pools and drops it unless the data directory is kept.
