@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,16 +141,31 @@ func (p *Pages) ensurePreSession(w http.ResponseWriter, r *http.Request, v *view
 
 // fail shows an error page with the status of the error's code. Internal
 // errors are logged with detail and shown as "internal error".
+// A page whose visitor left is logged as such, not as an error; a page the
+// storage cannot serve says when to retry, as the API does. Logs name the
+// page's route pattern, never its path (which may carry an entry's key).
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		p.logger.Info("client went away", "page", r.Pattern, "err", err)
+		return
+	}
 	code := probity.ErrorCode(err)
 	msg := probity.ErrorMessage(err)
-	if code == probity.EINTERNAL {
-		p.logger.Error("internal error", "page", r.URL.Path, "err", err)
+	switch code {
+	case probity.EINTERNAL:
+		p.logger.Error("internal error", "page", r.Pattern, "err", err)
+	case probity.EUNAVAILABLE:
+		p.logger.Warn("unavailable", "page", r.Pattern, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 	}
 	status := statusOf(code)
 	_, a, signed := p.actor(w, r)
 	p.render(w, r, "error", view{Title: http.StatusText(status), Error: msg, Status: status, SignedIn: signed, Who: who(a)})
 }
+
+// RetryAfter is the Retry-After, in seconds, of a page the storage could
+// not serve (503), the API's (http.RetryAfter).
+const RetryAfter = 5
 
 // statusOf maps an error code to its HTTP status, as the API does.
 func statusOf(code string) int {
