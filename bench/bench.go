@@ -1,12 +1,17 @@
 // Package bench is Probity's benchmark: it generates a deterministic
 // population, stores it, and measures each scenario of DESIGN.md's
 // performance targets against a baseline measured in the same run on the
-// same data: ingest against a raw bulk insert into the same engine, scores
-// with their explanation against a hand-written SQL query (whose scores
-// must agree with Probity's, or the run fails), the score's latency at
-// several store sizes, rescoring after a spec change against the same rules
-// in plain Go, and audit verification against bare RFC 6962 hashing. It
-// prints one table; the command is `probity bench`.
+// same data, printing each target beside its baseline, met or not: ingest
+// against a raw insert of the event rows alone into the same engine, and
+// the log's storage against the events'; scores with their explanation
+// against a hand-written SQL query in-process, and served over HTTP against
+// a bare net/http server running that query on the same store (both must
+// answer the same scores, or the run fails), with server CPU per request
+// and the bytes each logged read adds; the score's latency at several store
+// sizes and during a large ingest; rescoring after a spec change against
+// the same rules in plain Go; and audit verification against a bare
+// streaming scan that rehashes the same leaves. It prints one table; the
+// command is `probity bench`.
 //
 // Timings are figures to compare, never asserted: the tests run it small.
 package bench
