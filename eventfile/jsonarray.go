@@ -93,15 +93,23 @@ func (a *JSONArrayReader) Next() (probity.EventInput, error) {
 // index, after which the reader is done; any other error is the reader's.
 func (a *JSONArrayReader) broken(index int, err error) (probity.EventInput, error) {
 	a.state = arrayDone
-	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok && !endOfInput(se) {
 		return probity.EventInput{Line: index, Err: invalidf("invalid JSON: %s", se)}, nil
 	}
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		return probity.EventInput{Line: index, Err: invalidf("invalid JSON: %s", te)}, nil
 	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
+	if _, ok := errors.AsType[*json.SyntaxError](err); ok || err == io.EOF || err == io.ErrUnexpectedEOF {
 		return probity.EventInput{Line: index, Err: invalidf("invalid JSON: the input ends before the array is closed")}, nil
 	}
 	a.err = err
 	return probity.EventInput{}, err
+}
+
+// endOfInput reports whether a syntax error is the input ending: Go 1.27's
+// decoder says so with a SyntaxError ("unexpected end of JSON input") where
+// Go 1.26's returned io.EOF or io.ErrUnexpectedEOF, and nothing else tells
+// the two apart.
+func endOfInput(se *json.SyntaxError) bool {
+	return se.Error() == "unexpected end of JSON input"
 }

@@ -46,7 +46,7 @@ func TestJSONArray(t *testing.T) {
 		{name: "ErrTrailingComma", in: `[{"key":"k1"},]`,
 			want: []event{
 				{Line: 1, Key: "k1"},
-				{Line: 2, Err: "invalid JSON: invalid character ']' looking for beginning of value"}}},
+				{Line: 2, Err: "invalid JSON: invalid character ..."}}}, // the rest is encoding/json's, which Go versions word differently
 		{name: "ErrNotClosed", in: `[{"key":"k1"}`,
 			want: []event{{Line: 1, Key: "k1"}, {Line: 2, Err: "invalid JSON: the input ends before the array is closed"}}},
 		{name: "ErrElementNotClosed", in: `[{"key":"k1"`,
