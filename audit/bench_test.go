@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,11 +156,13 @@ func BenchmarkVerifyStore(b *testing.B) {
 	for b.Loop() {
 		var peak heapPeak
 		var r *audit.Report
+		cpu := processCPU(b)
 		err := peak.measure(func() error {
 			var err error
 			r, err = auditVerify(context.Background(), in)
 			return err
 		})
+		cpu = processCPU(b) - cpu
 		if err != nil || !r.OK() {
 			b.Fatal(err, r.Problems)
 		}
@@ -168,6 +171,7 @@ func BenchmarkVerifyStore(b *testing.B) {
 		b.ReportMetric(float64(peak.max)/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(peak.runtime)/(1<<20), "peak-Go-MiB")
 		b.ReportMetric(float64(peakRSS(b))/(1<<10), "peak-RSS-MiB")
+		b.ReportMetric(cpu.Seconds(), "cpu-s")
 		b.Logf("%d leaves, %d events, %d checkpoints in %s (%s on the log)", r.Leaves, r.Events, r.Checkpoints,
 			r.Elapsed.Round(time.Millisecond), r.LogElapsed.Round(time.Millisecond))
 		leaves, elapsed = r.Leaves, r.Elapsed
@@ -356,4 +360,15 @@ func peakRSS(tb testing.TB) uint64 {
 	}
 	tb.Fatal("no VmHWM in /proc/self/status")
 	return 0
+}
+
+// processCPU returns the CPU time (user and system) the process has used:
+// what a verification costs whatever else shares the machine, whose load
+// its leaves/s shows as well.
+func processCPU(tb testing.TB) time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
