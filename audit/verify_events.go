@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/spec"
@@ -46,14 +47,15 @@ func (v *verifier) eventRows(accepted *binder) error {
 	retracted := &binder{v: v, c: retractions, group: groupEvent}
 	accepted.leftover = func(e *entry) error { e.flag = lateAccepted; return late.add(*e) }
 	retracted.leftover = func(e *entry) error { e.flag = lateRetraction; return late.add(*e) }
-	compiled := map[string]*spec.Compiled{}
+	compiled := map[specKey]*spec.Compiled{}
 	noSpec := map[string]bool{}
 	var lateErr error
+	var digester eventDigester
 	err = pipelined(v.tx.EventRows, func(r *probity.EventRow) {
 		e := &r.PointedEvent
 		v.report.Events++
-		row := fmt.Sprintf("event %s/%s", e.Domain, e.Key)
-		key := entry{group: groupEvent, domain: e.Domain, subject: string(e.Subject[:]), ref: e.Key}
+		row := eventName{e.Domain, e.Key}
+		key := entry{group: groupEvent, domain: e.Domain, subject: unsafe.String(&e.Subject[0], len(e.Subject)), ref: e.Key}
 		if r.Invalid != "" {
 			v.report.problem("%s: %s", row, r.Invalid)
 			if _, ok := accepted.take(&key); !ok {
@@ -61,7 +63,13 @@ func (v *verifier) eventRows(accepted *binder) error {
 			}
 			return
 		}
-		digest := EventDigest(&e.Event)
+		canonical, err := json.Marshal(e.Fields)
+		var digest string
+		if err == nil {
+			digest = digester.digest(&e.Event, canonical)
+		} else {
+			digest = EventDigest(&e.Event)
+		}
 		if l, ok := accepted.take(&key); ok {
 			v.matchEvent(row, digest, &l, true)
 			t, ok := retracted.take(&key)
@@ -69,7 +77,7 @@ func (v *verifier) eventRows(accepted *binder) error {
 		} else {
 			lateErr = cmp.Or(lateErr, late.add(entry{flag: lateRow, domain: e.Domain, ref: e.Key, digest: digest, extra: retractionDigest(r)}))
 		}
-		if canonical, err := json.Marshal(e.Fields); err != nil || !bytes.Equal(canonical, r.FieldsJSON) {
+		if err != nil || !bytes.Equal(canonical, r.FieldsJSON) {
 			v.report.problem("%s: stored fields are not the fields Probity wrote (not in canonical form)", row)
 		}
 		if len(v.specs[e.Domain]) == 0 {
@@ -87,6 +95,12 @@ func (v *verifier) eventRows(accepted *binder) error {
 	return v.lateEvents(late)
 }
 
+// eventName names an event row in a problem ("event acme.lending/L-1"),
+// formatted only when a problem is reported.
+type eventName struct{ domain, key string }
+
+func (n eventName) String() string { return "event " + n.domain + "/" + n.key }
+
 // retractionDigest is what the retraction leaf of a row must hold, or ""
 // if the row is not retracted.
 func retractionDigest(r *probity.EventRow) string {
@@ -97,7 +111,7 @@ func retractionDigest(r *probity.EventRow) string {
 }
 
 // matchEvent checks an event row's digest against its leaf, if found.
-func (v *verifier) matchEvent(row, digest string, l *entry, ok bool) {
+func (v *verifier) matchEvent(row eventName, digest string, l *entry, ok bool) {
 	switch {
 	case !ok:
 		v.report.problem("%s: no leaf records it; it was not written by Probity", row)
@@ -108,7 +122,7 @@ func (v *verifier) matchEvent(row, digest string, l *entry, ok bool) {
 
 // checkRetraction checks that an entry is retracted exactly when, and since
 // when, a leaf says so; want is "" if the row is not retracted.
-func (v *verifier) checkRetraction(row, want string, t *entry, ok bool) {
+func (v *verifier) checkRetraction(row eventName, want string, t *entry, ok bool) {
 	switch {
 	case want == "" && ok:
 		v.report.problem("%s: %s retracted it, but the row counts again", row, t.leaf())
@@ -142,7 +156,7 @@ func (v *verifier) lateEvents(late *spool) error {
 			}
 			c.next()
 		}
-		row := fmt.Sprintf("event %s/%s", domain, key)
+		row := eventName{domain, key}
 		for _, r := range rows {
 			if r.flag == lateRow {
 				v.matchEvent(row, r.digest, accepted, accepted != nil)
@@ -160,7 +174,7 @@ func (v *verifier) lateEvents(late *spool) error {
 // checkPoints recomputes an event's points: it must have points under the
 // version in effect when it was recorded and every later one, and each must
 // be, bit for bit, what that version's rule gives.
-func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map[string]*spec.Compiled) {
+func (v *verifier) checkPoints(e *probity.PointedEvent, row eventName, compiled map[specKey]*spec.Compiled) {
 	want := 0
 	versions := v.specs[e.Domain]
 	for i := range versions {
@@ -191,10 +205,16 @@ func (v *verifier) checkPoints(e *probity.PointedEvent, row string, compiled map
 	}
 }
 
+// specKey names a spec version in the cache of compiled ones.
+type specKey struct {
+	domain  string
+	version int
+}
+
 // compiledSpec compiles a version once; one that does not compile is
 // reported on every event that needs it (a nil entry remembers it).
-func compiledSpec(cache map[string]*spec.Compiled, sv *probity.SpecVersion) (*spec.Compiled, error) {
-	key := fmt.Sprintf("%s\x00%d", sv.Domain, sv.Version)
+func compiledSpec(cache map[specKey]*spec.Compiled, sv *probity.SpecVersion) (*spec.Compiled, error) {
+	key := specKey{sv.Domain, sv.Version}
 	if c, ok := cache[key]; ok {
 		if c == nil {
 			return nil, fmt.Errorf("see the first problem with it")
