@@ -2,13 +2,15 @@ package bureau
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/scoring"
 	"github.com/probity-dev/probity/spec"
@@ -17,25 +19,49 @@ import (
 // Score computes a subject's score with its full explanation. The read is
 // recorded in the log, with its purpose, in the same transaction (P8).
 func (b *Bureau) Score(ctx context.Context, req probity.ScoreRequest) (*probity.Score, error) {
+	score, _, err := b.scoreRead(ctx, req)
+	return score, err
+}
+
+// ScoreJSON is Score with the answer encoded as compact JSON: the bytes
+// whose digest the read's leaf holds, encoded once for both.
+func (b *Bureau) ScoreJSON(ctx context.Context, req probity.ScoreRequest) ([]byte, error) {
+	_, body, err := b.scoreRead(ctx, req)
+	return body, err
+}
+
+func (b *Bureau) scoreRead(ctx context.Context, req probity.ScoreRequest) (*probity.Score, []byte, error) {
 	var score *probity.Score
-	err := b.read(ctx, probity.ActionScoreRead, req, func(s *probity.Score, _ *spec.Compiled) (any, error) {
+	body, err := b.read(ctx, probity.ActionScoreRead, req, func(s *probity.Score, _ *spec.Compiled) (any, error) {
 		score = s
 		return s, nil
 	})
-	return score, err
+	return score, body, err
 }
 
 // Decide answers whether a subject qualifies for a benefit. An unrated or
 // opted-out subject is evaluated exactly as the domain's neutral base (P6).
 func (b *Bureau) Decide(ctx context.Context, req probity.DecisionRequest) (*probity.Decision, error) {
+	d, _, err := b.decisionRead(ctx, req)
+	return d, err
+}
+
+// DecideJSON is Decide with the answer encoded as compact JSON: the bytes
+// whose digest the read's leaf holds, encoded once for both.
+func (b *Bureau) DecideJSON(ctx context.Context, req probity.DecisionRequest) ([]byte, error) {
+	_, body, err := b.decisionRead(ctx, req)
+	return body, err
+}
+
+func (b *Bureau) decisionRead(ctx context.Context, req probity.DecisionRequest) (*probity.Decision, []byte, error) {
 	var d *probity.Decision
 	sreq := probity.ScoreRequest{Domain: req.Domain, Subject: req.Subject, Purpose: req.Purpose}
-	err := b.read(ctx, probity.ActionDecisionRead, sreq, func(score *probity.Score, c *spec.Compiled) (any, error) {
+	body, err := b.read(ctx, probity.ActionDecisionRead, sreq, func(score *probity.Score, c *spec.Compiled) (any, error) {
 		var err error
 		d, err = decide(score, c, req)
 		return d, err
 	})
-	return d, err
+	return d, body, err
 }
 
 func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest) (*probity.Decision, error) {
@@ -59,13 +85,15 @@ func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest)
 }
 
 // read computes a score in a write transaction, lets finish turn it into
-// what the caller is shown, and records that disclosure in the log.
-func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) error {
+// what the caller is shown, and records that disclosure in the log. It
+// returns what is shown encoded as JSON (json.Marshal's bytes), the bytes
+// whose digest the leaf holds (audit.ReadDigest of what is shown).
+func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) ([]byte, error) {
 	actor := probity.ActorFromContext(ctx)
 	own := actor.Subject != nil && req.Subject != "" && ownRecord(actor.Subject, req.Subject)
 	if !own {
 		if err := b.authorize(ctx, "reading scores", role(probity.RoleReader, req.Domain)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	switch {
@@ -77,35 +105,35 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 		// inquiries, logged under this name.
 		req.Purpose = LocalPurpose
 	case req.Purpose == "":
-		return b.deny(ctx, "reading scores", req.Domain, probity.Errorf(probity.EINVALID,
+		return nil, b.deny(ctx, "reading scores", req.Domain, probity.Errorf(probity.EINVALID,
 			"purpose: required; every read of a score states why, one of the domain's purposes (GET /v1/domains/%s lists them)", req.Domain))
 	}
 	if req.Subject == "" {
-		return probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org or gov)")
+		return nil, probity.Errorf(probity.EINVALID, "subject: required, as scheme:value (cn-rid, person, uscc, org or gov)")
 	}
 	if req.Page < 0 {
-		return probity.Errorf(probity.EINVALID, "page: %d is not a page; pages are numbered from 1", req.Page)
+		return nil, probity.Errorf(probity.EINVALID, "page: %d is not a page; pages are numbered from 1", req.Page)
 	}
 	if req.AsOf.IsZero() && req.AsOfText != "" {
 		t, err := ParseTime(req.AsOfText)
 		if err != nil {
-			return prefixed("as_of", err)
+			return nil, prefixed("as_of", err)
 		}
 		req.AsOf = t
 	}
 	subject, err := identity.Parse(req.Subject)
 	if err != nil {
-		return prefixed("subject", err)
+		return nil, prefixed("subject", err)
 	}
 	pseudonym := b.keys.Pseudonym(req.Domain, subject)
-	leaf := func(shown any) probity.AuditLeaf {
+	leaf := func(body []byte) probity.AuditLeaf {
 		return probity.AuditLeaf{Actor: actor.ID, Action: action, Domain: req.Domain,
-			Subject: &pseudonym, Purpose: req.Purpose, Digest: audit.ReadDigest(shown)}
+			Subject: &pseudonym, Purpose: req.Purpose, Digest: encodedDigest(body)}
 	}
 	// Most reads compute on a snapshot and share their leaves' transaction
 	// with other reads (readLog); a subject with a dispute past its SLA is
 	// read in a write transaction that settles the dispute first.
-	var shown any
+	var body []byte
 	settle := false
 	err = b.store.View(ctx, func(tx probity.ReadTx) error {
 		suspended, overdue, err := openDisputes(tx, req.Domain, pseudonym)
@@ -113,7 +141,7 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 			settle = overdue
 			return err
 		}
-		shown, err = b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish)
+		body, err = b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish)
 		return err
 	})
 	switch {
@@ -124,27 +152,37 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 			if err != nil {
 				return err
 			}
-			shown, err := b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish)
-			if err != nil {
+			if body, err = b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish); err != nil {
 				return err
 			}
-			if err := batch.Add(leaf(shown)); err != nil {
+			if err := batch.Add(leaf(body)); err != nil {
 				return err
 			}
 			return batch.Commit()
 		})
 	case err == nil:
-		err = b.reads.record(ctx, leaf(shown))
+		err = b.reads.record(ctx, leaf(body))
 	}
 	if _, ok := errors.AsType[*purposeError](err); ok {
-		return b.deny(ctx, "reading scores", req.Domain, err)
+		return nil, b.deny(ctx, "reading scores", req.Domain, err)
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
-// disclose computes the score and turns it into what the caller is shown:
-// one page of its explanation.
-func (b *Bureau) disclose(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) (any, error) {
+// encodedDigest is the read digest of an answer encoded by json.Marshal:
+// audit.ReadDigest of the value, computed from the bytes the caller is sent
+// rather than by encoding the value a second time.
+func encodedDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// disclose computes the score and turns it into what the caller is shown,
+// one page of its explanation, encoded as JSON.
+func (b *Bureau) disclose(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) ([]byte, error) {
 	score, c, err := b.score(ctx, tx, req, subject, pseudonym, suspended, actor.Local || own)
 	if err != nil {
 		return nil, err
@@ -155,7 +193,11 @@ func (b *Bureau) disclose(ctx context.Context, tx probity.ReadTx, req probity.Sc
 	if p := score.Page; p != nil && p.Page > p.Pages {
 		return nil, probity.Errorf(probity.EINVALID, "page: %d is past the last page of this explanation (%d of %d entries each)", p.Page, p.Pages, p.PerPage)
 	}
-	return finish(score, c)
+	shown, err := finish(score, c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(shown)
 }
 
 // purposeError is a read refused for its purpose: a denied attempt, logged.

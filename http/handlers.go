@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"strconv"
@@ -138,6 +139,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// encodedScores is a score service that also answers with the score or
+// decision already encoded as JSON: the very bytes whose digest its log
+// committed, so that the answer is encoded once, not once for the log and
+// again for the reply.
+type encodedScores interface {
+	ScoreJSON(ctx context.Context, req probity.ScoreRequest) ([]byte, error)
+	DecideJSON(ctx context.Context, req probity.DecisionRequest) ([]byte, error)
+}
+
 func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
 	var req probity.ScoreRequest
 	if err := decodeJSON(w, r, &req, `"subject", "purpose" and optional "as_of" and "page"`); err != nil {
@@ -145,6 +155,15 @@ func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Domain = r.PathValue("id")
+	if enc, ok := s.Scores.(encodedScores); ok {
+		body, err := enc.ScoreJSON(r.Context(), req)
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		writeEncoded(w, http.StatusOK, body)
+		return
+	}
 	score, err := s.Scores.Score(r.Context(), req)
 	if err != nil {
 		Error(w, r, err)
@@ -160,12 +179,32 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Domain = r.PathValue("id")
+	if enc, ok := s.Scores.(encodedScores); ok {
+		body, err := enc.DecideJSON(r.Context(), req)
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		writeEncoded(w, http.StatusOK, body)
+		return
+	}
 	d, err := s.Scores.Decide(r.Context(), req)
 	if err != nil {
 		Error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// writeEncoded answers with body, JSON already encoded, and a newline.
+func writeEncoded(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	if _, err := w.Write(append(body, '\n')); err != nil {
+		slog.Default().Debug("write response", "err", err)
+	}
 }
 
 // failingReader is an input that could not be opened.

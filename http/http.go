@@ -261,15 +261,16 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 	writeJSON(w, ErrorStatus(code), body)
 }
 
+// writeJSON answers with v encoded compactly (json.Marshal's bytes, then a
+// newline): indenting doubled the size of a score's answer and a good part
+// of its CPU, and every client parses JSON anyway.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		slog.Default().Debug("write response", "err", err)
+	body, err := json.Marshal(v)
+	if err != nil {
+		slog.Default().Error("internal error", "err", fmt.Errorf("encode response: %w", err))
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
 	}
+	writeEncoded(w, status, body)
 }
 
 // decodeJSON decodes a small JSON request body strictly: unknown fields,
