@@ -33,6 +33,10 @@ type logPass struct {
 	// erasures holds the log's shredded leaves and erasure leaves, to be
 	// matched by erasure when the log is done.
 	erasures *spool
+	// tiles checks the stored tiles against the tree; visit is its
+	// visitor of the tree's new nodes.
+	tiles *tileCheck
+	visit func(compact.NodeID, []byte)
 }
 
 // RFC 6962 hashing as the verifier does it, a leaf or node at a time with
@@ -105,9 +109,7 @@ func (v *verifier) logs() error {
 		// followers and read for proofs: a changed one shows here. (Of a
 		// log whose leaves are wrong already, the tiles say nothing more.)
 		if v.report.Count == before {
-			if err := CheckTiles(v.tx, v.log, info.Size, func(p string) { v.report.problem("%s", p) }); err != nil {
-				return err
-			}
+			v.reportTiles()
 		}
 	}
 	if err := v.readSeals(); err != nil {
@@ -135,7 +137,8 @@ func (v *verifier) leaves() error {
 	if err != nil {
 		return err
 	}
-	v.pass = &logPass{rng: treeRanges.NewEmptyRange(0), erasures: newSpool(cmpErasure, smallBudget)}
+	v.pass = &logPass{rng: treeRanges.NewEmptyRange(0), erasures: newSpool(cmpErasure, smallBudget), tiles: newTileCheck()}
+	v.pass.visit = v.pass.tiles.visit
 	defer v.pass.erasures.close()
 	batches := make(chan logBatch, 4)
 	checked := make(chan error)
@@ -156,6 +159,9 @@ func (v *verifier) leaves() error {
 	if err != nil {
 		return err
 	}
+	if err := v.compareTiles(); err != nil {
+		return err
+	}
 	v.lastCheckpoints()
 	v.report.Leaves += v.pass.rng.End()
 	if err := v.matchErasures(); err != nil {
@@ -172,7 +178,9 @@ func (v *verifier) leaves() error {
 }
 
 // scanLog reads a log's checkpoints a page at a time, each page followed by
-// the leaves up to its last checkpoint, and hands them to the checker.
+// the leaves up to its last checkpoint, and hands them to the checker. It
+// reads the leaves a chunk at a time, comparing the tiles they made
+// between two chunks.
 func (v *verifier) scanLog(size uint64, batches chan<- logBatch) error {
 	from, start, more := uint64(0), uint64(0), true
 	for {
@@ -197,9 +205,10 @@ func (v *verifier) scanLog(size uint64, batches chan<- logBatch) error {
 				from, end = page[len(page)-1].Size+1, min(page[len(page)-1].Size, size)
 			}
 		}
-		if end > start {
+		for end > start {
+			stop := min(end, start+tileChunk)
 			batch := make([]*probity.AuditEntry, 0, pipelineBatch)
-			err := v.tx.VerifyLeaves(v.log, start, end, func(e *probity.AuditEntry) error {
+			err := v.tx.VerifyLeaves(v.log, start, stop, func(e *probity.AuditEntry) error {
 				if batch = append(batch, e); len(batch) == pipelineBatch {
 					batches <- logBatch{leaves: batch}
 					batch = make([]*probity.AuditEntry, 0, pipelineBatch)
@@ -210,7 +219,10 @@ func (v *verifier) scanLog(size uint64, batches chan<- logBatch) error {
 			if err != nil {
 				return err
 			}
-			start = end
+			if err := v.compareTiles(); err != nil {
+				return err
+			}
+			start = stop
 		}
 		if !more {
 			return nil
@@ -290,7 +302,7 @@ func (v *verifier) leaf(e *probity.AuditEntry) error {
 	if !bytes.Equal(h, e.Hash) {
 		v.report.problem("%s: stored hash does not match its data", leafName(v.log, e.Index))
 	}
-	if err := p.rng.Append(h, nil); err != nil {
+	if err := p.rng.Append(h, p.visit); err != nil {
 		return err
 	}
 	switch {

@@ -11,9 +11,10 @@ import (
 
 // The tests verify with spools small enough that the stores of the tamper
 // suite (a few thousand leaves) are sorted on disk in many runs: what the
-// suite then checks is the merge a release does at millions of leaves.
-// BenchmarkVerifyStore restores a release's budgets (ReleaseBudgets).
-func init() { bindingBudget, smallBudget = 64<<10, 2<<10 }
+// suite then checks is the merge a release does at millions of leaves. They
+// read the leaves in chunks of 1,000, so that leaves and tiles are checked
+// across chunks. BenchmarkVerifyStore restores a release's budgets (ReleaseBudgets).
+func init() { bindingBudget, smallBudget, tileChunk = 64<<10, 2<<10, 1000 }
 
 // TestSpool checks that a spool returns every entry it was given, in
 // order, whether it kept them in memory or sorted them on disk in runs
