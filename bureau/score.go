@@ -235,7 +235,7 @@ func (b *Bureau) score(ctx context.Context, tx probity.ReadTx, req probity.Score
 		return nil, nil, err
 	}
 	pg := paging{page: req.Page, perPage: v.Spec.EntriesPerPage()}
-	score, _, err := compute(ctx, tx, versions, v, subject.Kind, pseudonym, suspended, asOf, pg)
+	score, _, err := computeWith(ctx, tx, versions, v, subject.Kind, pseudonym, suspended, asOf, pg, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -334,14 +334,35 @@ func (p paging) pages(n int) int {
 	return max(1, (n+p.perPage-1)/p.perPage)
 }
 
+// scoredEvents is a store that reads a subject's events without their
+// fields, which a score never shows: decoding every event's fields JSON was
+// a good part of a score read's cost.
+type scoredEvents interface {
+	// ScoredEvents is SubjectEvents with every event's Fields nil.
+	ScoredEvents(domain string, subject probity.Pseudonym, version int, recordedBy time.Time) ([]probity.PointedEvent, error)
+}
+
 // compute gathers what a subject's score in a domain depends on (the events
 // known at asOf, the versions announced after v, the opt-out, the official
 // terms) and computes it, showing the page pg of its explanation; it
-// returns the events too, for the report. It returns ctx.Err() as soon as
-// the caller has left, not only between store calls.
+// returns the events too, with their fields, for the report. It returns
+// ctx.Err() as soon as the caller has left, not only between store calls.
 func compute(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
 	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time, pg paging) (*probity.Score, []probity.PointedEvent, error) {
-	events, err := tx.SubjectEvents(v.Domain, pseudonym, v.Version, asOf)
+	return computeWith(ctx, tx, versions, v, kind, pseudonym, suspended, asOf, pg, true)
+}
+
+// computeWith is compute, whose events lack their fields unless fields is
+// set.
+func computeWith(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
+	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time, pg paging, fields bool) (*probity.Score, []probity.PointedEvent, error) {
+	var events []probity.PointedEvent
+	var err error
+	if se, ok := tx.(scoredEvents); ok && !fields {
+		events, err = se.ScoredEvents(v.Domain, pseudonym, v.Version, asOf)
+	} else {
+		events, err = tx.SubjectEvents(v.Domain, pseudonym, v.Version, asOf)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

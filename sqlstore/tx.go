@@ -241,12 +241,9 @@ func scanEvent(row scanner, e *probity.Event, extra ...any) error {
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
-	if len(pseudonym) != len(e.Subject) {
-		return fmt.Errorf("event %s/%s: pseudonym of %d bytes", e.Domain, e.Key, len(pseudonym))
+	if err := setEventColumns(e, pseudonym, kind, occurred, recorded); err != nil {
+		return err
 	}
-	copy(e.Subject[:], pseudonym)
-	e.Kind = probity.SubjectKind(kind)
-	e.OccurredAt, e.RecordedAt = fromNanos(occurred), fromNanos(recorded)
 	dec := json.NewDecoder(bytes.NewReader(fields))
 	dec.UseNumber()
 	return dec.Decode(&e.Fields)
@@ -254,7 +251,13 @@ func scanEvent(row scanner, e *probity.Event, extra ...any) error {
 
 // SubjectEvents returns a subject's events with their points under version.
 func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version int, recordedBy time.Time) ([]probity.PointedEvent, error) {
-	s, err := tx.stmt(querySubjectEvents)
+	return tx.subjectEvents(querySubjectEvents, domain, subject, version, recordedBy)
+}
+
+// subjectEvents runs querySubjectEvents, or queryScoredEvents which has no
+// fields column.
+func (tx *Tx) subjectEvents(query, domain string, subject probity.Pseudonym, version int, recordedBy time.Time) ([]probity.PointedEvent, error) {
+	s, err := tx.stmt(query)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +271,12 @@ func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version in
 		var pe probity.PointedEvent
 		pe.Domain = domain
 		var points []byte
-		if err := scanEvent(rows, &pe.Event, &points); err != nil {
+		if query == queryScoredEvents {
+			err = scanScoredEvent(rows, &pe.Event, &points)
+		} else {
+			err = scanEvent(rows, &pe.Event, &points)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if pe.Points, err = decodePoints(points); err != nil {
@@ -282,6 +290,17 @@ func (tx *Tx) SubjectEvents(domain string, subject probity.Pseudonym, version in
 		events = append(events, pe)
 	}
 	return events, rows.Err()
+}
+
+// setEventColumns sets the event's columns stored in another form.
+func setEventColumns(e *probity.Event, pseudonym []byte, kind string, occurred, recorded int64) error {
+	if len(pseudonym) != len(e.Subject) {
+		return fmt.Errorf("event %s/%s: pseudonym of %d bytes", e.Domain, e.Key, len(pseudonym))
+	}
+	copy(e.Subject[:], pseudonym)
+	e.Kind = probity.SubjectKind(kind)
+	e.OccurredAt, e.RecordedAt = fromNanos(occurred), fromNanos(recorded)
+	return nil
 }
 
 // ScanEvents calls fn for every event of a domain in the table's order.
