@@ -109,6 +109,9 @@ type ReadTx interface {
 	// LeafRows returns how many leaf rows there are and their smallest and
 	// largest index, to tell a numbered log from one with rows outside it.
 	LeafRows(log string) (count uint64, first, last int64, err error)
+	// FirstLeaf returns the smallest index of a log's leaf rows, and false
+	// if it has none: without counting them, as LeafRows does.
+	FirstLeaf(log string) (first int64, ok bool, err error)
 	// PublicLeaves calls fn with the public data and the stored leaf hash
 	// of each leaf of a log with index in [start, end), in index order, as
 	// stored and unchecked: what entry bundles and level-0 tiles (C2SP

@@ -295,6 +295,15 @@ func leafTampers() []tamper {
 			return change{fmt.Sprintf("leaf %d: inserted, a copy of leaf %d, correctly numbered, committed and hashed", size, l.idx), fmt.Sprintf("log has %d leaves", size+1)},
 				exec1(db, `INSERT INTO log_leaves (log, idx, domain, pseudonym, action, data, hash, salt, record) VALUES ('acme.lending', ?, ?, ?, ?, ?, ?, ?, ?)`, size, l.domain, l.pseudonym, l.action, d, h, l.salt, rec)
 		}},
+		{"leaves.insert.before", func(r *rand.Rand, db *rawDB) (change, error) {
+			l, err := randomLeaf(r, db)
+			if err != nil {
+				return change{}, err
+			}
+			at := -1 - r.Int64N(3)
+			return change{fmt.Sprintf("leaf %d: inserted before the first, a copy of leaf %d", at, l.idx), fmt.Sprintf("leaf rows with indexes %d to", at)},
+				exec1(db, `INSERT INTO log_leaves (log, idx, domain, pseudonym, action, data, hash, salt, record) VALUES ('acme.lending', ?, ?, ?, ?, ?, ?, ?, ?)`, at, l.domain, l.pseudonym, l.action, l.data, l.hash, l.salt, l.record)
+		}},
 		{"leaves.swap", swapLeaves(false)},
 		{"leaves.swap.rehash", swapLeaves(true)},
 	}

@@ -78,14 +78,17 @@ func testInquiries(t *testing.T, open Open) {
 	})
 }
 
-// testLeaves checks LeafRows, the bounds of Leaves, that Leaves returns
-// hashes unchecked, and that a row that is not a valid leaf comes with
-// Invalid set rather than an error.
+// testLeaves checks LeafRows and FirstLeaf, the bounds of Leaves, that
+// Leaves returns hashes unchecked, and that a row that is not a valid leaf
+// comes with Invalid set rather than an error.
 func testLeaves(t *testing.T, open Open) {
 	s := open(t, fixed(t0))
 	view(t, s, func(tx probity.ReadTx) error {
 		if n, _, _, err := tx.LeafRows("a.test"); err != nil || n != 0 {
 			t.Fatalf("LeafRows of a new store = %d, %v; want 0", n, err)
+		}
+		if first, ok, err := tx.FirstLeaf("a.test"); err != nil || ok {
+			t.Fatalf("FirstLeaf of a new store = %d, %t, %v; want none", first, ok, err)
 		}
 		return nil
 	})
@@ -107,6 +110,9 @@ func testLeaves(t *testing.T, open Open) {
 		n, first, last, err := tx.LeafRows("a.test")
 		if err != nil || n != 5 || first != 0 || last != 4 {
 			t.Fatalf("LeafRows = %d, %d, %d, %v; want 5 rows, 0 to 4", n, first, last, err)
+		}
+		if first, ok, err := tx.FirstLeaf("a.test"); err != nil || !ok || first != 0 {
+			t.Fatalf("FirstLeaf = %d, %t, %v; want 0", first, ok, err)
 		}
 		if size, err := tx.LogSize("a.test"); err != nil || size != 5 {
 			t.Fatalf("LogSize = %d, %v; want 5", size, err)
