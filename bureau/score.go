@@ -136,12 +136,12 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	var body []byte
 	settle := false
 	err = b.store.View(ctx, func(tx probity.ReadTx) error {
-		suspended, overdue, err := openDisputes(tx, req.Domain, pseudonym)
+		st, overdue, err := readStanding(tx, req.Domain, pseudonym)
 		if err != nil || overdue {
 			settle = overdue
 			return err
 		}
-		body, err = b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish)
+		body, err = b.disclose(ctx, tx, req, subject, pseudonym, st, actor, own, finish)
 		return err
 	})
 	switch {
@@ -152,7 +152,7 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 			if err != nil {
 				return err
 			}
-			if body, err = b.disclose(ctx, tx, req, subject, pseudonym, suspended, actor, own, finish); err != nil {
+			if body, err = b.disclose(ctx, tx, req, subject, pseudonym, standing{suspended: suspended}, actor, own, finish); err != nil {
 				return err
 			}
 			if err := batch.Add(leaf(body)); err != nil {
@@ -182,8 +182,8 @@ func encodedDigest(body []byte) string {
 
 // disclose computes the score and turns it into what the caller is shown,
 // one page of its explanation, encoded as JSON.
-func (b *Bureau) disclose(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) ([]byte, error) {
-	score, c, err := b.score(ctx, tx, req, subject, pseudonym, suspended, actor.Local || own)
+func (b *Bureau) disclose(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, st standing, actor probity.Actor, own bool, finish func(*probity.Score, *spec.Compiled) (any, error)) ([]byte, error) {
+	score, c, err := b.scoreWith(ctx, tx, req, subject, pseudonym, st, actor.Local || own)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +213,10 @@ func ownRecord(s *probity.Subject, asked string) bool {
 }
 
 func (b *Bureau) score(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, suspended map[string]bool, local bool) (*probity.Score, *spec.Compiled, error) {
+	return b.scoreWith(ctx, tx, req, subject, pseudonym, standing{suspended: suspended}, local)
+}
+
+func (b *Bureau) scoreWith(ctx context.Context, tx probity.ReadTx, req probity.ScoreRequest, subject probity.Subject, pseudonym probity.Pseudonym, st standing, local bool) (*probity.Score, *spec.Compiled, error) {
 	versions, err := domainVersions(tx, req.Domain)
 	if err != nil {
 		return nil, nil, err
@@ -235,7 +239,7 @@ func (b *Bureau) score(ctx context.Context, tx probity.ReadTx, req probity.Score
 		return nil, nil, err
 	}
 	pg := paging{page: req.Page, perPage: v.Spec.EntriesPerPage()}
-	score, _, err := computeWith(ctx, tx, versions, v, subject.Kind, pseudonym, suspended, asOf, pg, false)
+	score, _, err := computeWith(ctx, tx, versions, v, subject.Kind, pseudonym, st, asOf, pg, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -349,13 +353,13 @@ type scoredEvents interface {
 // ctx.Err() as soon as the caller has left, not only between store calls.
 func compute(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
 	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time, pg paging) (*probity.Score, []probity.PointedEvent, error) {
-	return computeWith(ctx, tx, versions, v, kind, pseudonym, suspended, asOf, pg, true)
+	return computeWith(ctx, tx, versions, v, kind, pseudonym, standing{suspended: suspended}, asOf, pg, true)
 }
 
-// computeWith is compute, whose events lack their fields unless fields is
-// set.
+// computeWith is compute with what st already holds of the subject, whose
+// events lack their fields unless fields is set.
 func computeWith(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, v *probity.SpecVersion, kind probity.SubjectKind,
-	pseudonym probity.Pseudonym, suspended map[string]bool, asOf time.Time, pg paging, fields bool) (*probity.Score, []probity.PointedEvent, error) {
+	pseudonym probity.Pseudonym, st standing, asOf time.Time, pg paging, fields bool) (*probity.Score, []probity.PointedEvent, error) {
 	var events []probity.PointedEvent
 	var err error
 	if se, ok := tx.(scoredEvents); ok && !fields {
@@ -370,11 +374,7 @@ func computeWith(ctx context.Context, tx probity.ReadTx, versions []probity.Spec
 	if err != nil {
 		return nil, nil, err
 	}
-	since, out, err := tx.OptedOut(v.Domain, pseudonym)
-	if err != nil {
-		return nil, nil, err
-	}
-	terms, err := tx.SubjectTerms(v.Domain, pseudonym)
+	since, out, terms, err := st.rest(tx, v.Domain, pseudonym)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -383,11 +383,71 @@ func computeWith(ctx context.Context, tx probity.ReadTx, versions []probity.Spec
 	}
 	score, err := scoring.ComputeContext(ctx, scoring.Input{
 		Domain: v.Domain, Version: v.Version, Spec: v.Spec, Kind: kind,
-		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: suspended, Terms: terms,
+		Events: events, AsOf: asOf, Later: later, OptedOut: out && !since.After(asOf), Suspended: st.suspended, Terms: terms,
 		Page: pg.page, PerPage: pg.perPage,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return score, events, nil
+}
+
+// subjectStanding is a store that tells in one statement what OptedOut,
+// SubjectDisputes and SubjectTerms would: a score read then asks the last
+// two only of the few subjects that have any.
+type subjectStanding interface {
+	// SubjectStanding returns what OptedOut returns, and whether
+	// SubjectDisputes and SubjectTerms would return anything.
+	SubjectStanding(domain string, subject probity.Pseudonym) (since time.Time, out, disputes, terms bool, err error)
+}
+
+// standing is what a score reads of a subject besides its events: the
+// entries its open disputes suspend and, once probed, its opt-out and
+// whether it has official terms to read.
+type standing struct {
+	suspended map[string]bool
+	probed    bool
+	since     time.Time
+	out       bool
+	terms     bool
+}
+
+// readStanding reads a subject's standing for a score read, probing first
+// where the store can, and reports whether a dispute is past its SLA (the
+// read must then settle it in a write transaction).
+func readStanding(tx probity.ReadTx, domain string, pseudonym probity.Pseudonym) (standing, bool, error) {
+	var st standing
+	disputes := true
+	if p, ok := tx.(subjectStanding); ok {
+		var err error
+		if st.since, st.out, disputes, st.terms, err = p.SubjectStanding(domain, pseudonym); err != nil {
+			return st, false, err
+		}
+		st.probed = true
+	}
+	if !disputes {
+		st.suspended = map[string]bool{}
+		return st, false, nil
+	}
+	suspended, overdue, err := openDisputes(tx, domain, pseudonym)
+	st.suspended = suspended
+	return st, overdue, err
+}
+
+// rest returns the subject's opt-out and official terms, from the store
+// unless the probe already answered.
+func (st standing) rest(tx probity.ReadTx, domain string, pseudonym probity.Pseudonym) (time.Time, bool, []probity.OfficialTerm, error) {
+	if !st.probed {
+		since, out, err := tx.OptedOut(domain, pseudonym)
+		if err != nil {
+			return time.Time{}, false, nil, err
+		}
+		terms, err := tx.SubjectTerms(domain, pseudonym)
+		return since, out, terms, err
+	}
+	if !st.terms {
+		return st.since, st.out, []probity.OfficialTerm{}, nil
+	}
+	terms, err := tx.SubjectTerms(domain, pseudonym)
+	return st.since, st.out, terms, err
 }

@@ -194,7 +194,7 @@ type specKey struct {
 // be held by a transaction waiting for that very statement (SQLite's write
 // pool has only one).
 func (db *DB) prepare(ctx context.Context) error {
-	reads := []string{querySpecVersions, querySubjectEvents, queryScoredEvents, queryEventByKey, queryLogSize, queryLatestCheckpoint,
+	reads := []string{querySpecVersions, querySubjectEvents, queryScoredEvents, querySubjectStanding, queryEventByKey, queryLogSize, queryLatestCheckpoint,
 		querySubjectDisputes, querySubjectTerms, queryOptedOut}
 	writes := append(reads, queryInsertCheckpoint, insertLeavesQuery(1), insertLeavesQuery(insertBatch),
 		insertQuery(1), insertQuery(insertBatch))
