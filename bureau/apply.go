@@ -113,7 +113,11 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 	failures := map[string]int{}
 	first := map[string]string{}
 	var points []probity.EventPoints
-	err := tx.ScanEvents(v.Domain, func(e *probity.Event) error {
+	scan := tx.ScanEvents
+	if narrow, ok := tx.(fieldScanner); ok {
+		scan = narrow.ScanEventFields
+	}
+	err := scan(v.Domain, func(e *probity.Event) error {
 		n++
 		raw, err := c.EventPoints(e.Type, e.Fields, false)
 		if err != nil {
@@ -138,6 +142,15 @@ func rescore(tx probity.Tx, v *probity.SpecVersion, c *spec.Compiled) (int, erro
 		return 0, err
 	}
 	return n, nil
+}
+
+// fieldScanner is the narrow scan a store may offer beside probity.Tx
+// (sqlstore does) for rescoring: ScanEvents with only Subject, Key, Type
+// and Fields read and set, on an event reused from row to row, which is
+// all that points need. A store without it rescores through ScanEvents,
+// with the same points.
+type fieldScanner interface {
+	ScanEventFields(domain string, fn func(*probity.Event) error) error
 }
 
 func rescoreError(v *probity.SpecVersion, failures map[string]int, first map[string]string) error {
