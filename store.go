@@ -189,7 +189,8 @@ type ReadTx interface {
 	SpecRows(fn func(*SpecRow) error) error
 	// EventRows calls fn for every stored event of every domain with all
 	// its points, in the table's order (domain, subject, key); a row that cannot be read comes
-	// with Invalid set.
+	// with Invalid set. Fields is left nil: the fields are in FieldsJSON as
+	// stored, for the caller to decode (the verifier checks their form).
 	EventRows(fn func(*EventRow) error) error
 }
 

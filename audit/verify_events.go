@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -51,7 +50,10 @@ func (v *verifier) eventRows(accepted *binder) error {
 	noSpec := map[string]bool{}
 	var lateErr error
 	var digester eventDigester
-	err = pipelined(v.tx.EventRows, func(r *probity.EventRow) {
+	scan := func(fn func(fieldsRow) error) error {
+		return v.tx.EventRows(func(r *probity.EventRow) error { return fn(decodeFields(r)) })
+	}
+	err = pipelined(scan, func(r fieldsRow) {
 		e := &r.PointedEvent
 		v.report.Events++
 		row := eventName{e.Domain, e.Key}
@@ -63,7 +65,7 @@ func (v *verifier) eventRows(accepted *binder) error {
 			}
 			return
 		}
-		canonical, err := json.Marshal(e.Fields)
+		canonical, err := r.canonical, r.err
 		var digest string
 		if err == nil {
 			digest = digester.digest(&e.Event, canonical)
@@ -73,9 +75,9 @@ func (v *verifier) eventRows(accepted *binder) error {
 		if l, ok := accepted.take(&key); ok {
 			v.matchEvent(row, digest, &l, true)
 			t, ok := retracted.take(&key)
-			v.checkRetraction(row, retractionDigest(r), &t, ok)
+			v.checkRetraction(row, retractionDigest(r.EventRow), &t, ok)
 		} else {
-			lateErr = cmp.Or(lateErr, late.add(entry{flag: lateRow, domain: e.Domain, ref: e.Key, digest: digest, extra: retractionDigest(r)}))
+			lateErr = cmp.Or(lateErr, late.add(entry{flag: lateRow, domain: e.Domain, ref: e.Key, digest: digest, extra: retractionDigest(r.EventRow)}))
 		}
 		if err != nil || !bytes.Equal(canonical, r.FieldsJSON) {
 			v.report.problem("%s: stored fields are not the fields Probity wrote (not in canonical form)", row)
