@@ -16,22 +16,7 @@ func TestDemo(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	args := []string{"demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0"}
-	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args)}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, args) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !strings.Contains(stdout.String(), "serving") {
-		select {
-		case err := <-done:
-			t.Fatalf("demo ended early: %v\n%s%s", err, stdout.String(), stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo did not start serving:\n%s", stdout.String())
-		}
-	}
+	stdout, done := runUntilServing(t, ctx, "demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0")
 	out := stdout.String()
 	for _, want := range []string{"acme.lending", "city.rent-utilities", "gov.tax-compliance", "gov.public-integrity", "population: 1000 subjects"} {
 		if !strings.Contains(out, want) {
@@ -81,4 +66,28 @@ func TestDemo(t *testing.T) {
 	if err != nil || !strings.Contains(out2, "accepted 0, already present") {
 		t.Fatalf("second demo run: %v\n%s", err, out2)
 	}
+}
+
+// runUntilServing runs a command of the CLI in this process (serve or
+// demo) until it prints that it is serving, and returns its output so far
+// and the channel its error arrives on once ctx ends. It fails the test if
+// the command ends first or does not serve within two minutes.
+func runUntilServing(t *testing.T, ctx context.Context, args ...string) (*syncBuffer, <-chan error) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args[1:])}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, args) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(stdout.String(), "serving") {
+		select {
+		case err := <-done:
+			t.Fatalf("%s ended early: %v\n%s%s", args[0], err, stdout.String(), stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start serving:\n%s", args[0], stdout.String())
+		}
+	}
+	return &stdout, done
 }

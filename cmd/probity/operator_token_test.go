@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestDemoOperatorTokenInFile: the demo, like serve, writes a new
@@ -18,22 +17,7 @@ func TestDemoOperatorTokenInFile(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	args := []string{"demo", "--data", data, "--subjects", "50", "--addr", "127.0.0.1:0"}
-	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args)}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, args) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !strings.Contains(stdout.String(), "serving") {
-		select {
-		case err := <-done:
-			t.Fatalf("demo ended early: %v\n%s%s", err, stdout.String(), stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo did not start serving:\n%s", stdout.String())
-		}
-	}
+	stdout, done := runUntilServing(t, ctx, "demo", "--data", data, "--subjects", "50", "--addr", "127.0.0.1:0")
 	out := stdout.String()
 	file, err := filepath.Abs(filepath.Join(data, OperatorTokenFile))
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/bureau"
@@ -23,18 +22,9 @@ func TestServeWritesRefusalsAtShutdown(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	args := []string{"serve", "--data", data, "--addr", addr}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
-	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args[1:])}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, args) }()
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stdout.String(), "serving"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s\n%s", stdout.String(), stderr.String())
-		}
-	}
+	_, done := runUntilServing(t, ctx, "serve", "--data", data, "--addr", addr)
 	const refused = 5
 	for range refused {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/principals", nil)
@@ -50,7 +40,7 @@ func TestServeWritesRefusalsAtShutdown(t *testing.T) {
 	}
 	cancel()
 	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, stderr.String())
+		t.Fatalf("serve: %v", err)
 	}
 	in, err := open(context.Background(), testLocation(t, data))
 	if err != nil {
