@@ -15,10 +15,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/bureau"
 	phttp "github.com/probity-dev/probity/http"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/sqlstore"
 	"github.com/probity-dev/probity/storetest"
 )
@@ -201,27 +198,7 @@ func startClockedServer(tb testing.TB, logger *slog.Logger, rate float64, clock 
 	if clock != nil {
 		db.Now = clock.now
 	}
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, bearer, store, lastSizes = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db, nil
-	if err := svc.Init(local()); err != nil {
-		tb.Fatal(err)
-	}
-	srv := phttp.NewServer(svc, logger)
-	srv.Rate = rate
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		srv.Close(context.Background())
-		db.Close()
-	})
+	srv, _ := serveOver(tb, dir, db, logger, rate)
 	return srv, db
 }
 

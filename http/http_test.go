@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -54,7 +55,8 @@ func grantAll(tb testing.TB) {
 		probity.Grant{Role: probity.RoleReporter, Domain: "acme.lending"}, probity.Grant{Role: probity.RoleReader, Domain: "acme.lending"})
 }
 
-// startServer starts the real server on 127.0.0.1:0 over a fresh store.
+// startServer starts the real server on 127.0.0.1:0 over a fresh store,
+// and makes call use an operator's token.
 func startServer(tb testing.TB) *phttp.Server {
 	tb.Helper()
 	dir := tb.TempDir()
@@ -62,6 +64,18 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	srv, _ := serveOver(tb, dir, db, nil, phttp.DefaultRate)
+	bearer = issue(tb, "operator", false, probity.Grant{Role: probity.RoleOperator})
+	return srv
+}
+
+// serveOver is the one fixture every server of these tests is built by:
+// the installation's keys in dir, a bureau over db, initialised, and the
+// real server on 127.0.0.1:0 logging to logger (nil: nowhere) with rate
+// per principal (0: no limit). It points the package's svc, store and
+// logSigner at them, and closes server and store when the test ends.
+func serveOver(tb testing.TB, dir string, db probity.Store, logger *slog.Logger, rate float64) (*phttp.Server, *audit.Signer) {
+	tb.Helper()
 	master, err := identity.LoadOrCreateMasterKey(dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -70,13 +84,12 @@ func startServer(tb testing.TB) *phttp.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b := bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))
-	if err := b.Init(local()); err != nil {
+	svc, bearer, store, lastSizes, logSigner = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db, nil, signer
+	if err := svc.Init(local()); err != nil {
 		tb.Fatal(err)
 	}
-	svc, store, lastSizes, logSigner = b, db, nil, signer
-	bearer = issue(tb, "operator", false, probity.Grant{Role: probity.RoleOperator})
-	srv := phttp.NewServer(b, nil)
+	srv := phttp.NewServer(svc, logger)
+	srv.Rate = rate
 	if err := srv.Open("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}
@@ -84,7 +97,7 @@ func startServer(tb testing.TB) *phttp.Server {
 		srv.Close(context.Background())
 		db.Close()
 	})
-	return srv
+	return srv, signer
 }
 
 // call sends a request and decodes the JSON answer.

@@ -19,9 +19,7 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/bureau"
 	phttp "github.com/probity-dev/probity/http"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/postgres"
 	"github.com/probity-dev/probity/sqlite"
 	"github.com/probity-dev/probity/storetest"
@@ -41,26 +39,7 @@ type storageServer struct {
 // administers, reports to and reads acme.lending.
 func startServerOn(tb testing.TB, dir string, db probity.Store, logger *slog.Logger) *storageServer {
 	tb.Helper()
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, bearer, store, lastSizes = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db, nil
-	if err := svc.Init(local()); err != nil {
-		tb.Fatal(err)
-	}
-	srv := phttp.NewServer(svc, logger)
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		srv.Close(context.Background())
-		db.Close()
-	})
+	srv, signer := serveOver(tb, dir, db, logger, phttp.DefaultRate)
 	bearer = issue(tb, "operator", false, probity.Grant{Role: probity.RoleOperator})
 	if status, body := call(tb, "PUT", srv.URL()+"/v1/domains/acme.lending", "application/yaml", lendingSpec(tb)); status != 201 {
 		tb.Fatalf("PUT spec = %d %v", status, body)
