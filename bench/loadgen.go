@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -91,38 +90,11 @@ func generateLoad(ctx context.Context, job loadJob) (*load, error) {
 	transport := &http.Transport{MaxIdleConns: job.Clients, MaxIdleConnsPerHost: job.Clients, DisableCompression: true}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: time.Minute}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var turn atomic.Uint64
-	per := make([][]time.Duration, job.Clients)
-	start := time.Now()
-	deadline := start.Add(job.Duration)
-	var wg sync.WaitGroup
-	for c := range job.Clients {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				r := job.Requests[(turn.Add(1)-1)%uint64(len(job.Requests))]
-				t0 := time.Now()
-				if err := send(ctx, client, job.URL+r.Path, job.Token, r.Body); err != nil {
-					cancel(err)
-					return
-				}
-				now := time.Now()
-				per[c] = append(per[c], now.Sub(t0))
-				if now.After(deadline) {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	wall := time.Since(start)
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
-	l := &load{latencies: slices.Concat(per...), wall: wall}
-	slices.Sort(l.latencies)
-	return l, nil
+	return hammer(ctx, job.Clients, job.Duration, 0, func(ctx context.Context, _ *rand.Rand) error {
+		r := job.Requests[(turn.Add(1)-1)%uint64(len(job.Requests))]
+		return send(ctx, client, job.URL+r.Path, job.Token, r.Body)
+	})
 }
 
 // send posts one request and reads the whole answer, which must be 200.
