@@ -57,6 +57,12 @@ type Principal struct {
 	// SubjectToken is set on a subject's token: the principal is the
 	// subject the token is bound to, and has no grant.
 	SubjectToken bool `json:"subject_token,omitempty"`
+	// Issuer and ExternalSubject bind the principal to an identity
+	// provider's identity: an access token from Issuer whose subject is
+	// ExternalSubject authenticates as this principal, with exactly its
+	// grants. Such a principal has no token of Probity's own.
+	Issuer          string `json:"issuer,omitempty"`
+	ExternalSubject string `json:"external_subject,omitempty"`
 	// SecretHash is the SHA-256 of the token's secret.
 	SecretHash []byte `json:"-"`
 	// Subject is the pseudonym, under the installation's subject key, of a
@@ -105,6 +111,10 @@ type PrincipalRequest struct {
 	Government bool      `json:"government"`
 	Grants     []Grant   `json:"grants"`
 	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	// Issuer and ExternalSubject, given together, bind the principal to an
+	// identity provider's identity instead of issuing a token.
+	Issuer          string `json:"issuer,omitempty"`
+	ExternalSubject string `json:"external_subject,omitempty"`
 }
 
 // SubjectTokenRequest issues a token bound to one subject's identifier.

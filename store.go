@@ -180,6 +180,10 @@ type ReadTx interface {
 	CheckpointAt(log string, size uint64) (*Checkpoint, error)
 	// Principal returns one principal; ENOTFOUND if there is none.
 	Principal(id string) (*Principal, error)
+	// PrincipalByExternal returns the principal bound to subject of an
+	// identity provider's issuer: the active one if there is one, else the
+	// one revoked last; ENOTFOUND if none was ever bound to it.
+	PrincipalByExternal(issuer, subject string) (*Principal, error)
 	// Principals returns every principal, oldest first.
 	Principals() ([]Principal, error)
 

@@ -16,8 +16,11 @@ func TestVerifyPrincipals(t *testing.T) {
 		"SecretHash": `UPDATE principals SET secret_hash = x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' WHERE name = 'desk'`,
 		"Grants":     `UPDATE principals SET grants = '[{"role":"operator"}]' WHERE name = 'desk'`,
 		"Unrevoke":   `UPDATE principals SET revoked_at = 0 WHERE name = 'gone'`,
-		"Insert":     `INSERT INTO principals SELECT 'ffffffffffffffff', name, government, grants, subject_token, subject, secret_hash, created_at, created_by, expires_at, revoked_at FROM principals WHERE name = 'desk'`,
+		"Insert":     `INSERT INTO principals SELECT 'ffffffffffffffff', name, government, grants, subject_token, subject, secret_hash, created_at, created_by, expires_at, revoked_at, issuer, external_subject FROM principals WHERE name = 'desk'`,
 		"Delete":     `DELETE FROM principals WHERE name = 'desk'`,
+		// binding a principal to an identity provider's identity hands its
+		// roles to whoever that provider issues tokens for
+		"Rebind": `UPDATE principals SET issuer = 'https://login.example.com', external_subject = 'mallory' WHERE name = 'desk'`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -11,6 +11,7 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/idp"
 )
 
 // subjectKeyDomain names the keys of subject tokens; '!' cannot start a
@@ -21,6 +22,9 @@ const subjectKeyDomain = "!subject-token"
 func (b *Bureau) Authenticate(ctx context.Context, raw string) (probity.Actor, error) {
 	// a refusal is counted under whoever sent the token, whatever it claims
 	ctx = context.WithValue(ctx, refusalSourceKey{}, probity.ActorFromContext(ctx).ID)
+	if probity.IsJWT(raw) {
+		return b.authenticateExternal(ctx, raw)
+	}
 	t, err := ParseToken(raw)
 	if err != nil {
 		return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
@@ -136,7 +140,14 @@ func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalReque
 		return nil, err
 	}
 	p := &probity.Principal{ID: t.ID, Name: req.Name, Government: req.Government, Grants: req.Grants,
-		ExpiresAt: req.ExpiresAt, SecretHash: secretHash(t.Secret), CreatedBy: probity.ActorFromContext(ctx).ID}
+		ExpiresAt: req.ExpiresAt, SecretHash: secretHash(t.Secret), CreatedBy: probity.ActorFromContext(ctx).ID,
+		Issuer: req.Issuer, ExternalSubject: req.ExternalSubject}
+	token := t.String()
+	if p.Issuer != "" {
+		// bound to an identity provider: the provider's tokens stand for
+		// it, and the secret of this one is never shown, so never usable
+		token = ""
+	}
 	if p.Grants == nil {
 		p.Grants = []probity.Grant{}
 	}
@@ -149,7 +160,7 @@ func (b *Bureau) CreatePrincipal(ctx context.Context, req probity.PrincipalReque
 	if err != nil {
 		return nil, b.denyForbidden(ctx, "granting roles", err)
 	}
-	return &probity.IssuedToken{Principal: p, Token: t.String()}, nil
+	return &probity.IssuedToken{Principal: p, Token: token}, nil
 }
 
 // denyForbidden logs err as a denied attempt if it is a refusal (P10), and
@@ -186,6 +197,9 @@ func validPrincipal(req probity.PrincipalRequest) error {
 	}
 	if err := screenTexts(nil, "name", req.Name); err != nil {
 		return err // the name is shown in the log as the principal's
+	}
+	if err := checkExternal(req.Issuer, req.ExternalSubject); err != nil {
+		return err
 	}
 	for i, g := range req.Grants {
 		switch {
@@ -245,3 +259,21 @@ func (b *Bureau) mayGrant(ctx context.Context, grants []probity.Grant) error {
 
 // ActionAccessDenied is the log action of a refused attempt.
 const ActionAccessDenied = probity.ActionAccessDenied
+
+// checkExternal checks an identity provider binding: both fields or
+// neither, the issuer an https URL (http only on a loopback host) as its
+// discovery document names it, the subject as the provider writes it.
+func checkExternal(issuer, subject string) error {
+	switch {
+	case issuer == "" && subject == "":
+		return nil
+	case issuer == "":
+		return probity.Errorf(probity.EINVALID, "issuer: required with external_subject: the identity provider's issuer URL, e.g. https://login.example.com/realms/bank")
+	case subject == "":
+		return probity.Errorf(probity.EINVALID, "external_subject: required with issuer: the subject (sub) of the provider's tokens, usually the client id")
+	}
+	if err := idp.CheckIssuer("issuer", issuer); err != nil {
+		return err
+	}
+	return probity.CheckText("external_subject", subject, 255, true, "the subject (sub) of the provider's tokens")
+}

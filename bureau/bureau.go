@@ -32,6 +32,8 @@ type Bureau struct {
 
 	reads   readLog
 	refused refusals
+	// external checks identity providers' tokens; nil: none is trusted.
+	external probity.ExternalVerifier
 }
 
 var (

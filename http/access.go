@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"net/http"
@@ -46,6 +47,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				return
 			}
 		} else {
+			ctx = probity.NewContextWithPresentation(ctx, presentation(r, h))
 			a, err := s.authenticate(ctx, h)
 			if err != nil {
 				if wait, ok := s.limiter.allow("refused:"+remoteHost(r), RefusalShare); !ok {
@@ -64,7 +66,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				tooMany(w, wait)
 				return
 			}
-			ctx, actor = probity.NewContextWithActor(r.Context(), a), a
+			ctx, actor = probity.NewContextWithActor(ctx, a), a
 		}
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.actor = actor.ID
@@ -103,10 +105,13 @@ func bearerToken(header string) (string, error) {
 	const send = "send Authorization: Bearer <token>"
 	scheme, token, ok := strings.Cut(header, " ")
 	switch {
-	case !ok && strings.EqualFold(header, "Bearer"):
-		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization: Bearer has no token; %s", send)
+	case !ok && (strings.EqualFold(header, "Bearer") || strings.EqualFold(header, "DPoP")):
+		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization: %s has no token; %s", header, send)
 	case !ok:
 		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization has a token without its scheme; %s", send)
+	case strings.EqualFold(scheme, "DPoP"):
+		// RFC 9449: a key-bound token of an identity provider, with its
+		// proof in the DPoP header (checked with the token)
 	case !strings.EqualFold(scheme, "Bearer"):
 		return "", probity.Errorf(probity.EUNAUTHORIZED, "Authorization: only the Bearer scheme is accepted; %s", send)
 	}
@@ -175,4 +180,23 @@ func (l *limiter) sweep(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
+}
+
+// presentation says how a request presented its token, for the checks of
+// sender-constrained tokens: the method and URL a DPoP proof must name (the
+// scheme as this server was reached, never as a header claims it), the
+// proof, and the client certificate of a mutual TLS connection.
+func presentation(r *http.Request, header string) probity.Presentation {
+	scheme, _, _ := strings.Cut(header, " ")
+	p := probity.Presentation{Method: r.Method, Scheme: scheme, DPoP: r.Header.Get("DPoP")}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+		if len(r.TLS.PeerCertificates) > 0 {
+			sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
+			p.CertSHA256 = sum[:]
+		}
+	}
+	p.URL = proto + "://" + r.Host + r.URL.Path
+	return p
 }

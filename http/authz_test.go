@@ -118,7 +118,43 @@ func (r authzRoute) unsaid(c caller, msg string) []string {
 // past its authorization, fails the test: no route ships unguarded.
 func TestAuthorization(t *testing.T) {
 	srv, _ := startServerWith(t, nil, 0)
-	callers := authzCallers(t)
+	callers := authzCallers(t, func(t *testing.T, name string, government bool, grants ...probity.Grant) string {
+		return "Bearer " + issue(t, name, government, grants...)
+	})
+	ctx := local()
+	expiring, err := svc.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "expiring reader",
+		Grants: []probity.Grant{{Role: probity.RoleReader, Domain: lending}}, ExpiresAt: time.Now().Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := svc.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "revoked reader",
+		Grants: []probity.Grant{{Role: probity.RoleReader, Domain: lending}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokePrincipal(ctx, revoked.Principal.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The subject token is another subject's: it may read only its own
+	// record (TestSubjectReadsOwnRecord), never alice's.
+	subject, err := svc.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: someone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callers = append(callers,
+		caller{cMalformed, "Bearer prb_not-a-token", "malformed token"},
+		caller{cUnknown, "Bearer prb_0011223344556677_" + strings.Repeat("ab", 32), "not recognised"},
+		caller{cRevoked, "Bearer " + revoked.Token, "token revoked"},
+		caller{cExpired, "Bearer " + expiring.Token, "expired"},
+		caller{cSubject, "Bearer " + subject.Token, ""})
+	time.Sleep(time.Until(expiring.Principal.ExpiresAt) + 50*time.Millisecond)
+	checkAuthorization(t, srv, callers)
+}
+
+// checkAuthorization is the matrix of TestAuthorization: every row of
+// authzRoutes as every caller.
+func checkAuthorization(t *testing.T, srv *phttp.Server, callers []caller) {
+	t.Helper()
 	routes := authzRoutes(t)
 	table := patternOf(srv)
 	rows, served := map[string]int{}, map[string]bool{}
@@ -176,53 +212,34 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+// tokenMaker creates a principal with grants and returns the
+// Authorization header of a token that stands for it.
+type tokenMaker func(t *testing.T, name string, government bool, grants ...probity.Grant) string
+
 // authzCallers applies the two domains of applyDomains, the court and
 // rent, lets the tax domain's readers see someone's lending score, and
-// returns a caller of each kind.
-func authzCallers(t *testing.T) []caller {
+// returns the callers with no credential or a bad one of no kind, and one
+// of each role with a token from mk. The callers with bad tokens of mk's
+// kind, and the subject, are the caller's to add.
+func authzCallers(t *testing.T, mk tokenMaker) []caller {
 	t.Helper()
 	ctx := local()
 	applyDomains(t)
-	expiring, err := svc.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "expiring reader",
-		Grants: []probity.Grant{{Role: probity.RoleReader, Domain: lending}}, ExpiresAt: time.Now().Add(time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	revoked, err := svc.CreatePrincipal(ctx, probity.PrincipalRequest{Name: "revoked reader",
-		Grants: []probity.Grant{{Role: probity.RoleReader, Domain: lending}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.RevokePrincipal(ctx, revoked.Principal.ID); err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range []string{"district-court", "city-rent-utilities"} {
 		if _, err := svc.ApplySpec(ctx, "", exampleSpec(t, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The subject token is another subject's: it may read only its own
-	// record (TestSubjectReadsOwnRecord), never alice's. Its subject lets
-	// the tax domain's readers see its lending score.
-	subject, err := svc.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: someone})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// someone lets the tax domain's readers see their lending score
 	if _, err := svc.GrantConsent(ctx, probity.ConsentRequest{Subject: someone, Domain: lending, Grantee: tax,
 		Purpose: "credit_application", Until: "2030-01-01"}); err != nil {
 		t.Fatal(err)
 	}
-	b := func(token string) string { return "Bearer " + token }
 	callers := []caller{
 		{cNone, "", ""},
 		{cBasic, "Basic b3BlcmF0b3I6c2VjcmV0", "Bearer"},
-		{cMalformed, b("prb_not-a-token"), "malformed token"},
-		{cUnknown, b("prb_0011223344556677_" + strings.Repeat("ab", 32)), "not recognised"},
-		{cRevoked, b(revoked.Token), "token revoked"},
-		{cExpired, b(expiring.Token), "expired"},
-		{cOperator, b(issue(t, "operator", false, probity.Grant{Role: probity.RoleOperator})), ""},
-		{cAuditor, b(issue(t, "auditor", false, probity.Grant{Role: probity.RoleAuditor})), ""},
-		{cSubject, b(subject.Token), ""},
+		{cOperator, mk(t, "operator", false, probity.Grant{Role: probity.RoleOperator}), ""},
+		{cAuditor, mk(t, "auditor", false, probity.Grant{Role: probity.RoleAuditor}), ""},
 	}
 	for _, c := range []struct {
 		name, role, domain string
@@ -236,12 +253,10 @@ func authzCallers(t *testing.T) []caller {
 		{cGovernment, probity.RoleReader, tax, true},
 		{cClerk, probity.RoleReporter, court, false},
 	} {
-		callers = append(callers, caller{c.name, b(issue(t, c.name, c.government, probity.Grant{Role: c.role, Domain: c.domain})), ""})
+		callers = append(callers, caller{c.name, mk(t, c.name, c.government, probity.Grant{Role: c.role, Domain: c.domain}), ""})
 	}
-	callers = append(callers, caller{cOtherStaff, b(issue(t, cOtherStaff, false, probity.Grant{Role: probity.RoleAdmin, Domain: tax},
-		probity.Grant{Role: probity.RoleReporter, Domain: tax}, probity.Grant{Role: probity.RoleReviewer, Domain: tax})), ""})
-	time.Sleep(time.Until(expiring.Principal.ExpiresAt) + 50*time.Millisecond)
-	return callers
+	return append(callers, caller{cOtherStaff, mk(t, cOtherStaff, false, probity.Grant{Role: probity.RoleAdmin, Domain: tax},
+		probity.Grant{Role: probity.RoleReporter, Domain: tax}, probity.Grant{Role: probity.RoleReviewer, Domain: tax}), ""})
 }
 
 // applyDomains applies acme.lending and gov.tax-compliance from the

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -48,6 +50,12 @@ type Server struct {
 	MaxEventBytes int64
 	// TLSCert and TLSKey, when set, make the server speak HTTPS.
 	TLSCert, TLSKey string
+	// TLSClientCA, when set with them, names a PEM file of the certificate
+	// authorities whose client certificates the server asks for and
+	// verifies (mutual TLS): a token an identity provider bound to a client
+	// certificate (RFC 8705) is accepted only over a connection made with
+	// it. A connection without a certificate is still served.
+	TLSClientCA string
 	// Rate and Burst limit each principal's requests (0: no limit).
 	Rate  float64
 	Burst int
@@ -161,6 +169,19 @@ func (s *Server) Open(addr string) error {
 			return fmt.Errorf("--tls-cert/--tls-key: %v", err)
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if s.TLSClientCA != "" {
+			pem, err := os.ReadFile(s.TLSClientCA)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("--tls-client-ca: %v", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				ln.Close()
+				return fmt.Errorf("--tls-client-ca %s: no PEM certificate in it", s.TLSClientCA)
+			}
+			s.srv.TLSConfig.ClientAuth, s.srv.TLSConfig.ClientCAs = tls.VerifyClientCertIfGiven, pool
+		}
 		go s.srv.ServeTLS(ln, "", "")
 		return nil
 	}

@@ -20,12 +20,14 @@ func (s *Server) handleCreatePrincipal(w http.ResponseWriter, r *http.Request) {
 		Government bool            `json:"government"`
 		Grants     []probity.Grant `json:"grants"`
 		ExpiresAt  *string         `json:"expires_at"`
+		Issuer     string          `json:"issuer"`
+		External   string          `json:"external_subject"`
 	}
-	if err := decodeJSON(w, r, &body, `"name", "grants" ([{"role","domain"}]), optional "government" and "expires_at"`); err != nil {
+	if err := decodeJSON(w, r, &body, `"name", "grants" ([{"role","domain"}]), optional "government", "expires_at", and "issuer" with "external_subject"`); err != nil {
 		Error(w, r, err)
 		return
 	}
-	req := probity.PrincipalRequest{Name: body.Name, Government: body.Government, Grants: body.Grants}
+	req := probity.PrincipalRequest{Name: body.Name, Government: body.Government, Grants: body.Grants, Issuer: body.Issuer, ExternalSubject: body.External}
 	var err error
 	if req.ExpiresAt, err = expiry(body.ExpiresAt); err != nil {
 		Error(w, r, err)

@@ -18,8 +18,9 @@ import (
 // ServeCommand serves the JSON API.
 type ServeCommand struct{ m *Main }
 
-const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert FILE --tls-key FILE]
+const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
                      [--witness URL=VKEY ... [--witness-quorum K]]
+                     [--oidc-issuer URL ... --oidc-audience AUD [--oidc-subject-claim NAME]]
 
 Serve the JSON API under /v1/ and the web pages (the public registry at /,
 the subjects' portal, the institutions' console, the audit log) beside it.
@@ -36,6 +37,15 @@ proof from the size it cosigned last. Their cosignatures are stored and
 served with the checkpoint; subjects and auditors are shown the latest
 checkpoint that --witness-quorum of them cosigned. A witness that refuses is
 logged at ERROR and shown in /healthz.
+
+With --oidc-issuer, institutions' systems may authenticate with their own
+identity provider's access tokens (JWTs, signed RS256, ES256 or EdDSA, with
+the --oidc-audience, unexpired): a token whose subject is bound to a
+principal (probity token create --issuer URL --external-subject SUB) acts as
+that principal, with exactly its roles. Key-bound tokens are checked: DPoP
+proofs (cnf.jkt) and client certificates (cnf.x5t#S256). With
+--oidc-subject-claim, a token no principal is bound to and whose claim holds
+an identifier (person:..., cn-rid:...) reaches the subject API as that subject.
 `
 
 // DefaultAddr is where the API listens by default.
@@ -45,6 +55,7 @@ const DefaultAddr = "127.0.0.1:8080"
 // is no limit, as in http.Server.
 type serveOptions struct {
 	tlsCert, tlsKey string
+	tlsClientCA     string
 	rate            float64
 	burst           int
 }
@@ -96,10 +107,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	var opts serveOptions
 	fs.StringVar(&opts.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&opts.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&opts.tlsClientCA, "tls-client-ca", "", "with --tls-cert: certificate authorities (PEM) whose client certificates are asked for and verified, for tokens bound to a client certificate (mutual TLS, RFC 8705)")
 	fs.Float64Var(&opts.rate, "rate", http.DefaultRate, "requests per second allowed to each principal (or anonymous address); 0: no limit")
 	fs.IntVar(&opts.burst, "burst", http.DefaultBurst, "requests a principal may make at once before the rate applies")
 	sealEvery := fs.Duration("seal-every", SealInterval, "how often the installation log records the domain logs that grew, and the new installation checkpoint goes to the witnesses")
 	wopts := witnessFlags(fs)
+	oopts := oidcFlags(fs)
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -109,6 +122,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if (opts.tlsCert == "") != (opts.tlsKey == "") {
 		return fmt.Errorf("serve: --tls-cert and --tls-key go together")
+	}
+	if opts.tlsClientCA != "" && opts.tlsCert == "" {
+		return fmt.Errorf("serve: --tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS")
 	}
 	if opts.rate < 0 {
 		return fmt.Errorf("serve: --rate %v: want requests per second, 0 or more (0: no limit)", opts.rate)
@@ -120,6 +136,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: --seal-every %v: want a positive duration, e.g. 5s", *sealEvery)
 	}
 	policy, err := wopts.policy(fs, c.m.logger())
+	if err != nil {
+		return fmt.Errorf("serve: %v", err)
+	}
+	external, err := oopts.verifier()
 	if err != nil {
 		return fmt.Errorf("serve: %v", err)
 	}
@@ -138,6 +158,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
+	if external != nil {
+		in.bureau.SetExternalVerifier(external)
+	}
 	if err := in.bureau.SetWitnesses(policy); err != nil {
 		return err
 	}
@@ -174,7 +197,7 @@ func (m *Main) logger() *slog.Logger { return slog.New(slog.NewTextHandler(m.Std
 func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.Server, error) {
 	logger := m.logger()
 	srv := http.NewServer(in.bureau, logger)
-	srv.TLSCert, srv.TLSKey = opts.tlsCert, opts.tlsKey
+	srv.TLSCert, srv.TLSKey, srv.TLSClientCA = opts.tlsCert, opts.tlsKey, opts.tlsClientCA
 	srv.Pages = web.New(in.bureau, in.bureau.FormKey(), logger).Handler()
 	srv.Rate, srv.Burst = opts.rate, opts.burst // rate 0: no limit
 	if err := srv.Open(addr); err != nil {

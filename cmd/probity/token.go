@@ -17,6 +17,7 @@ type TokenCommand struct{ m *Main }
 const tokenUsage = `Usage: probity token <command> [arguments]
 
 	create [--data DIR] --name NAME [--grant ROLE[:DOMAIN]]... [--government] [--expires 90d|DATE]
+	       [--issuer URL --external-subject SUB]
 	list [--data DIR] [--json]
 	revoke [--data DIR] ID
 	subject [--data DIR] [--expires 90d|DATE] SUBJECT
@@ -24,6 +25,11 @@ const tokenUsage = `Usage: probity token <command> [arguments]
 Roles: admin, reporter, reader, reviewer (per domain, ROLE:DOMAIN); operator and
 auditor (installation-wide). A government principal can only hold roles in tax or
 judicial domains. A token is printed once and stored only as a hash.
+
+With --issuer and --external-subject the principal gets no token of Probity's
+own: an access token from that identity provider (probity serve --oidc-issuer)
+whose subject (sub) is --external-subject, usually the institution's OAuth
+client id, authenticates as the principal, with exactly its roles.
 `
 
 // Run dispatches a subcommand.
@@ -70,6 +76,8 @@ func (c *TokenCommand) create(ctx context.Context, args []string) error {
 	fs.Var(&grants, "grant", "a role, ROLE:DOMAIN or operator/auditor (repeatable)")
 	fs.BoolVar(&req.Government, "government", false, "the principal is a government body (tax and judicial domains only)")
 	expires := fs.String("expires", "", "expiry: a duration (90d, 1y) or a date")
+	fs.StringVar(&req.Issuer, "issuer", "", "bind to this identity provider's issuer URL instead of issuing a token")
+	fs.StringVar(&req.ExternalSubject, "external-subject", "", "with --issuer: the subject (sub) of its tokens, usually the client id")
 	if args, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(args) > 0 {
@@ -88,6 +96,11 @@ func (c *TokenCommand) create(ctx context.Context, args []string) error {
 	t, err := in.bureau.CreatePrincipal(cliContext(ctx), req)
 	if err != nil {
 		return err
+	}
+	if t.Principal.Issuer != "" {
+		fmt.Fprintf(c.m.Stdout, "principal %s (%s) with %s, bound to subject %s of issuer %s: that provider's access tokens for it authenticate as this principal\n",
+			t.Principal.ID, t.Principal.Name, t.Principal.GrantList(), probity.Quote(t.Principal.ExternalSubject), t.Principal.Issuer)
+		return nil
 	}
 	fmt.Fprintf(c.m.Stdout, "principal %s (%s) with %s; its token, shown once:\n%s\n", t.Principal.ID, t.Principal.Name, t.Principal.GrantList(), t.Token)
 	return nil
@@ -113,7 +126,7 @@ func (c *TokenCommand) list(ctx context.Context, args []string) error {
 		return printJSON(c.m.Stdout, ps)
 	}
 	tw := tabwriter.NewWriter(c.m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tGOVERNMENT\tGRANTS\tCREATED\tEXPIRES\tSTATE")
+	fmt.Fprintln(tw, "ID\tNAME\tGOVERNMENT\tGRANTS\tCREATED\tEXPIRES\tSTATE\tTOKENS")
 	now := time.Now()
 	for _, p := range ps {
 		state, expires := "active", "-"
@@ -129,7 +142,11 @@ func (c *TokenCommand) list(ctx context.Context, args []string) error {
 		if p.SubjectToken {
 			grants = "(subject token)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Government, grants, p.CreatedAt.Format(time.DateOnly), expires, state)
+		tokens := "probity"
+		if p.Issuer != "" {
+			tokens = p.ExternalSubject + " at " + p.Issuer
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Government, grants, p.CreatedAt.Format(time.DateOnly), expires, state, tokens)
 	}
 	return tw.Flush()
 }
