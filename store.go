@@ -180,6 +180,9 @@ type ReadTx interface {
 	CheckpointAt(log string, size uint64) (*Checkpoint, error)
 	// Principal returns one principal; ENOTFOUND if there is none.
 	Principal(id string) (*Principal, error)
+	// Session returns the session whose id hashes to idHash; ENOTFOUND if
+	// there is none.
+	Session(idHash []byte) (*Session, error)
 	// PrincipalByExternal returns the principal bound to subject of an
 	// identity provider's issuer: the active one if there is one, else the
 	// one revoked last; ENOTFOUND if none was ever bound to it.
@@ -261,6 +264,12 @@ type Tx interface {
 	ClearOptOut(domain string, subject Pseudonym) error
 	// InsertPrincipal stores a new principal; ECONFLICT if its id is taken.
 	InsertPrincipal(p *Principal) error
+	// InsertSession stores a new session, and deletes the sessions that
+	// expired before the transaction's time.
+	InsertSession(s *Session) error
+	// EndSession ends a session at the transaction's time; ENOTFOUND if
+	// there is none. Ending an ended session does nothing.
+	EndSession(idHash []byte) error
 	// RevokePrincipal marks a principal revoked at the transaction's time;
 	// ENOTFOUND if there is none, ECONFLICT if it is revoked already.
 	RevokePrincipal(id string) error

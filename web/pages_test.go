@@ -119,14 +119,30 @@ func TestSessionCookie(t *testing.T) {
 			t.Fatalf("bad token = %d, want 401 naming the token", status)
 		}
 	})
+	if session.Value == f.subject || strings.Contains(session.Value, "prs_") || strings.Contains(session.Value, "prb_") {
+		t.Fatalf("the session cookie holds the token itself: %q; want an opaque session id", session.Value)
+	}
 	t.Run("SignOut", func(t *testing.T) {
 		b := f.browser(t)
 		b.signIn(f.subject)
+		u, _ := url.Parse(f.url)
+		var id string
+		for _, c := range b.client.Jar.Cookies(u) {
+			if c.Name == web.SessionCookie {
+				id = c.Value
+			}
+		}
 		if status, page := b.post("/signout", url.Values{}); status != 200 || !strings.Contains(page, "signed out") {
 			t.Fatalf("sign out = %d", status)
 		}
 		if _, page := b.get("/portal"); !strings.Contains(page, `name="token"`) {
 			t.Fatal("after signing out, the portal does not ask to sign in")
+		}
+		// whoever kept the cookie is refused too: the server ended it
+		thief := f.browser(t)
+		thief.client.Jar.SetCookies(u, []*http.Cookie{{Name: web.SessionCookie, Value: id, Path: "/"}})
+		if _, page := thief.get("/portal"); !strings.Contains(page, `name="token"`) {
+			t.Fatal("a signed-out session's cookie, replayed, still shows the portal")
 		}
 	})
 }

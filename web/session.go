@@ -3,13 +3,15 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/probity-dev/probity"
 )
 
-// sessionMaxAge bounds the session cookie; the token's own expiry and
+// sessionMaxAge is the session cookie's life: the session's on the
+// server (which also ends it at sign-out), and the token's own expiry and
 // revocation apply on every request besides.
-const sessionMaxAge = 8 * 60 * 60
+const sessionMaxAge = int(probity.SessionLength / time.Second)
 
 func (p *Pages) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 	_, a, ok := p.actor(w, r)
@@ -21,8 +23,9 @@ func (p *Pages) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSignIn checks the token with the same service the API uses and
-// keeps it in the session cookie, then goes to the page for the caller's
-// kind: a subject's portal, the auditor's view, or the console.
+// starts a session on the server, whose opaque id alone goes in the
+// cookie, then goes to the page for the caller's kind: a subject's portal,
+// the auditor's view, or the console.
 func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.FormValue("token"))
 	if token == "" {
@@ -30,13 +33,13 @@ func (p *Pages) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			Error: "token: required; paste the token you were given (a subject token, or an institution's)"})
 		return
 	}
-	a, err := p.svc.Authenticate(r.Context(), token)
+	id, a, err := p.svc.StartSession(r.Context(), token)
 	if err != nil {
 		p.render(w, r, "signin", view{Title: "Sign in", Nav: "signin", Status: statusOf(probity.ErrorCode(err)),
 			Error: "token: " + probity.ErrorMessage(err)})
 		return
 	}
-	setCookie(w, r, SessionCookie, token, sessionMaxAge)
+	setCookie(w, r, SessionCookie, id, sessionMaxAge)
 	setCookie(w, r, preSessionCookie, "", -1)
 	http.Redirect(w, r, home(a), http.StatusSeeOther)
 }
@@ -52,8 +55,15 @@ func home(a probity.Actor) string {
 	return "/console"
 }
 
-// handleSignOut forgets the session cookie.
+// handleSignOut ends the session on the server, so that its id is
+// refused whoever still holds it, and forgets the cookie.
 func (p *Pages) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		if err := p.svc.EndSession(r.Context(), c.Value); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
 	setCookie(w, r, SessionCookie, "", -1)
 	http.Redirect(w, r, "/?done=signed-out", http.StatusSeeOther)
 }

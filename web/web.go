@@ -52,6 +52,7 @@ type Services interface {
 	probity.OfficialService
 	probity.ConsentService
 	probity.TransparencyService
+	probity.SessionService
 	// VerifyLog runs the full verification of the log; auditors and
 	// operators only.
 	VerifyLog(ctx context.Context) (*audit.Report, error)
@@ -254,7 +255,7 @@ func (p *Pages) actor(w http.ResponseWriter, r *http.Request) (context.Context, 
 	if err != nil || c.Value == "" {
 		return r.Context(), probity.ActorFromContext(r.Context()), false
 	}
-	a, err := p.svc.Authenticate(r.Context(), c.Value)
+	a, err := p.svc.SessionActor(r.Context(), c.Value)
 	if err != nil {
 		setCookie(w, r, SessionCookie, "", -1)
 		dropCookie(r, SessionCookie) // the rest of this request, its forms' CSRF tokens included, goes on without it
