@@ -28,6 +28,9 @@ type SessionService interface {
 	// session standing for it; it returns the session's id, for the
 	// browser's cookie, and the actor.
 	StartSession(ctx context.Context, token string) (string, Actor, error)
+	// StartSubjectSession starts a session for a subject an identity
+	// provider signed in, validating the identifier it named.
+	StartSubjectSession(ctx context.Context, subject string) (string, Actor, error)
 	// SessionActor returns the actor of a session that has neither
 	// expired nor ended, re-checking the credential it stands for (a
 	// revoked token ends it); an EUNAUTHORIZED error says why not.

@@ -16,6 +16,9 @@ const sessionMaxAge = int(probity.SessionLength / time.Second)
 func (p *Pages) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 	_, a, ok := p.actor(w, r)
 	v := view{Title: "Sign in", Nav: "signin"}
+	if p.SignIn != nil {
+		v.Data = signInData{Provider: p.SignIn.Issuer()}
+	}
 	if ok {
 		v.SignedIn, v.Who = true, who(a)
 	}

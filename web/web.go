@@ -76,6 +76,9 @@ const TransparencyTTL = 5 * time.Minute
 
 // Pages is the web interface over one set of services.
 type Pages struct {
+	// SignIn, when set, lets subjects sign in through an OpenID provider.
+	SignIn SubjectSignIn
+
 	svc    Services
 	key    []byte // signs CSRF tokens
 	logger *slog.Logger
@@ -113,6 +116,8 @@ func (p *Pages) Handler() http.Handler {
 	mux.HandleFunc("GET /signin", p.handleSignInForm)
 	mux.HandleFunc("POST /signin", p.handleSignIn)
 	mux.HandleFunc("POST /signout", p.handleSignOut)
+	mux.HandleFunc("GET /signin/oidc", p.handleOIDCStart)
+	mux.HandleFunc("GET "+oidcCallback, p.handleOIDCCallback)
 	p.portalRoutes(mux)
 	p.consoleRoutes(mux)
 	mux.HandleFunc("GET /audit", p.handleAuditor)

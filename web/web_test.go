@@ -40,7 +40,11 @@ func local() context.Context {
 // start starts the real server, API and pages, on 127.0.0.1:0 over a fresh
 // store (PROBITY_TEST_BACKEND picks SQLite or PostgreSQL), with acme.lending
 // and alice's record: two repayments and a late payment that counts.
-func start(tb testing.TB) *fixture {
+func start(tb testing.TB) *fixture { tb.Helper(); return startWith(tb, nil) }
+
+// startWith is start, with the pages set up by setup too (a sign-in
+// through an identity provider, say).
+func startWith(tb testing.TB, setup func(*web.Pages)) *fixture {
 	tb.Helper()
 	dir := tb.TempDir()
 	db, err := storetest.OpenDir(tb, context.Background(), dir)
@@ -78,7 +82,11 @@ func start(tb testing.TB) *fixture {
 	ingest(tb, b, `{"key":"late-1","type":"payment_late","subject":"`+alice+`","occurred_at":"`+day(60)+`","fields":{"days_late":95}}
 `)
 	srv := phttp.NewServer(b, nil)
-	srv.Pages = web.New(b, b.FormKey(), nil).Handler()
+	pages := web.New(b, b.FormKey(), nil)
+	if setup != nil {
+		setup(pages)
+	}
+	srv.Pages = pages.Handler()
 	if err := srv.Open("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}

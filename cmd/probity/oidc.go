@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/probity-dev/probity/idp"
 )
@@ -12,6 +14,8 @@ type oidcOptions struct {
 	issuers      []string
 	audiences    []string
 	subjectClaim string
+	clientID     string
+	secretFile   string
 }
 
 // oidcFlags registers --oidc-issuer and --oidc-audience (repeatable, paired
@@ -26,8 +30,37 @@ func oidcFlags(fs *flag.FlagSet) *oidcOptions {
 		o.audiences = append(o.audiences, v)
 		return nil
 	})
-	fs.StringVar(&o.subjectClaim, "oidc-subject-claim", "", "the claim of an --oidc-issuer's tokens that carries a subject's identifier (scheme:value), for the subject API")
+	fs.StringVar(&o.subjectClaim, "oidc-subject-claim", "", "the claim of an --oidc-issuer's tokens that carries a subject's identifier (scheme:value), for the subject API and the portal's sign-in")
+	fs.StringVar(&o.clientID, "oidc-client-id", "", "the portal's client id at the first --oidc-issuer: subjects sign in there (authorization code with PKCE), its redirect URI being https://HOST/signin/oidc/callback")
+	fs.StringVar(&o.secretFile, "oidc-client-secret-file", "", "a file holding the portal client's secret (none for a public client)")
 	return o
+}
+
+// portal returns the subjects' sign-in the flags configure, or nil.
+func (o *oidcOptions) portal() (*idp.Portal, error) {
+	switch {
+	case o.clientID == "" && o.secretFile != "":
+		return nil, fmt.Errorf("--oidc-client-secret-file needs --oidc-client-id")
+	case o.clientID == "":
+		return nil, nil
+	case len(o.issuers) == 0:
+		return nil, fmt.Errorf("--oidc-client-id needs an --oidc-issuer: the provider subjects sign in with")
+	case o.subjectClaim == "":
+		return nil, fmt.Errorf("--oidc-client-id needs --oidc-subject-claim: the ID token claim that says who signed in (scheme:value)")
+	}
+	secret := ""
+	if o.secretFile != "" {
+		b, err := os.ReadFile(o.secretFile)
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-client-secret-file: %v", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	p, err := idp.NewPortal(idp.PortalConfig{Issuer: o.issuers[0], ClientID: o.clientID, ClientSecret: secret, SubjectClaim: o.subjectClaim})
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-client-id: %v", err)
+	}
+	return p, nil
 }
 
 // verifier returns the verifier the flags configure, or nil if none is.

@@ -59,7 +59,8 @@ func TestServeWithIdentityProvider(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout, done := runUntilServing(t, ctx, "serve", "--data", data, "--addr", "127.0.0.1:0", "--oidc-issuer", p.URL, "--oidc-audience", aud,
-		"--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", pki.caFile)
+		"--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", pki.caFile,
+		"--oidc-subject-claim", "probity_subject", "--oidc-client-id", "probity-portal")
 	base := regexp.MustCompile(`on (https://\S+);`).FindStringSubmatch(stdout.String())[1]
 	get := func(t *testing.T, client *http.Client, auth string) (int, string) {
 		t.Helper()
@@ -78,6 +79,17 @@ func TestServeWithIdentityProvider(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		if status, body := get(t, plain, "Bearer "+p.Token(t, "acme-systems")); status != 200 || !strings.Contains(body, `"external_subject":"acme-systems"`) {
 			t.Fatalf("GET /v1/principals with the provider's token = %d %s; want 200 listing the bound principals", status, body)
+		}
+	})
+	t.Run("PortalOffersProvider", func(t *testing.T) {
+		resp, err := plain.Get(base + "/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), "Sign in with "+p.URL) {
+			t.Fatalf("serve --oidc-client-id: the sign-in page does not offer the provider:\n%s", page)
 		}
 	})
 	t.Run("MTLSBound", func(t *testing.T) {
@@ -125,6 +137,9 @@ func TestServeIdentityProviderFlags(t *testing.T) {
 		{"ErrAudiences", []string{"--oidc-issuer", "https://a.example", "--oidc-issuer", "https://b.example", "--oidc-issuer", "https://c.example",
 			"--oidc-audience", "x", "--oidc-audience", "y"}, "2 --oidc-audience for 3"},
 		{"ErrClientCAWithoutTLS", []string{"--tls-client-ca", "ca.pem"}, "--tls-client-ca needs --tls-cert"},
+		{"ErrPortalWithoutClaim", []string{"--oidc-issuer", "https://a.example", "--oidc-audience", "x", "--oidc-client-id", "portal"}, "--oidc-subject-claim"},
+		{"ErrPortalWithoutIssuer", []string{"--oidc-client-id", "portal"}, "needs an --oidc-issuer"},
+		{"ErrSecretWithoutClient", []string{"--oidc-client-secret-file", "secret"}, "needs --oidc-client-id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := run(t, nil, "", append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, tc.args...)...)

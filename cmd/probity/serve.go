@@ -20,7 +20,8 @@ type ServeCommand struct{ m *Main }
 
 const serveUsage = `Usage: probity serve [--data DIR] [--addr ADDR] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
                      [--witness URL=VKEY ... [--witness-quorum K]]
-                     [--oidc-issuer URL ... --oidc-audience AUD [--oidc-subject-claim NAME]]
+                     [--oidc-issuer URL ... --oidc-audience AUD [--oidc-subject-claim NAME]
+                      [--oidc-client-id ID [--oidc-client-secret-file FILE]]]
 
 Serve the JSON API under /v1/ and the web pages (the public registry at /,
 the subjects' portal, the institutions' console, the audit log) beside it.
@@ -45,7 +46,10 @@ principal (probity token create --issuer URL --external-subject SUB) acts as
 that principal, with exactly its roles. Key-bound tokens are checked: DPoP
 proofs (cnf.jkt) and client certificates (cnf.x5t#S256). With
 --oidc-subject-claim, a token no principal is bound to and whose claim holds
-an identifier (person:..., cn-rid:...) reaches the subject API as that subject.
+an identifier (person:..., cn-rid:...) reaches the subject API as that subject;
+with --oidc-client-id too, subjects sign in to the portal at that provider
+(authorization code with PKCE, state and nonce; register the redirect URI
+https://HOST/signin/oidc/callback), rated under the identifier in that claim.
 `
 
 // DefaultAddr is where the API listens by default.
@@ -56,8 +60,11 @@ const DefaultAddr = "127.0.0.1:8080"
 type serveOptions struct {
 	tlsCert, tlsKey string
 	tlsClientCA     string
-	rate            float64
-	burst           int
+	// signIn, when set, signs subjects in to the portal through an
+	// identity provider.
+	signIn web.SubjectSignIn
+	rate   float64
+	burst  int
 }
 
 // witnessOptions are the witness flags: the witnesses, the quorum (0: all)
@@ -143,6 +150,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %v", err)
 	}
+	portal, err := oopts.portal()
+	if err != nil {
+		return fmt.Errorf("serve: %v", err)
+	}
+	if portal != nil {
+		opts.signIn = portal
+	}
 	var lock *serverLock
 	if *data.db == "" {
 		if err := os.MkdirAll(data.Dir(), 0o700); err != nil {
@@ -198,7 +212,9 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	logger := m.logger()
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey, srv.TLSClientCA = opts.tlsCert, opts.tlsKey, opts.tlsClientCA
-	srv.Pages = web.New(in.bureau, in.bureau.FormKey(), logger).Handler()
+	pages := web.New(in.bureau, in.bureau.FormKey(), logger)
+	pages.SignIn = opts.signIn
+	srv.Pages = pages.Handler()
 	srv.Rate, srv.Burst = opts.rate, opts.burst // rate 0: no limit
 	if err := srv.Open(addr); err != nil {
 		return nil, err

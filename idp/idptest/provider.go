@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -53,17 +54,13 @@ func Start(tb testing.TB) *Provider {
 		tb.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	s := &store{Storage: storage.NewStorageWithClients(storage.NewUserStore(issuer), map[string]*storage.Client{}), clients: map[string]*Client{}}
+	s := &store{Storage: storage.NewStorageWithClients(storage.NewUserStore(issuer), map[string]*storage.Client{}), clients: map[string]*Client{},
+		portals: map[string]*portalClient{}, userClaims: map[string]map[string]any{}}
 	s.rotate(false)
-	var key [32]byte
-	if _, err := rand.Read(key[:]); err != nil {
-		tb.Fatal(err)
-	}
-	provider, err := op.NewProvider(&op.Config{CryptoKey: key, CodeMethodS256: true, AuthMethodPost: true}, s, op.StaticIssuer(issuer), op.WithAllowInsecure())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &http.Server{Handler: provider, ReadHeaderTimeout: 5 * time.Second}
+	// the example server of zitadel/oidc: its provider (PKCE required of
+	// the code flow) and its username and password login pages
+	handler := exampleop.SetupServer(issuer, s, nil, false)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	tb.Cleanup(func() { srv.Close() })
 	return &Provider{URL: issuer, store: s}
@@ -112,6 +109,34 @@ func (p *Provider) Token(tb testing.TB, clientID string) string {
 	return out.AccessToken
 }
 
+// User is the provider's user the login page accepts: its username, and
+// its password is Password. Its ID token carries the claims of SetClaims.
+func (p *Provider) User() string {
+	host, _, _ := strings.Cut(strings.TrimPrefix(p.URL, "http://"), ":")
+	return "test-user@" + host
+}
+
+// Password is the password of User.
+const Password = "verysecure"
+
+// userID is the store's id of User.
+const userID = "id1"
+
+// SetClaims sets claims of User's ID tokens (the subject claim, say).
+func (p *Provider) SetClaims(claims map[string]any) {
+	p.store.mu.Lock()
+	defer p.store.mu.Unlock()
+	p.store.userClaims[userID] = claims
+}
+
+// AddPortal registers a web client of the authorization code flow, whose
+// users sign in on the provider's login page and come back to redirect.
+func (p *Provider) AddPortal(id, secret, redirect string) {
+	p.store.mu.Lock()
+	defer p.store.mu.Unlock()
+	p.store.portals[id] = &portalClient{Client: storage.WebClient(id, secret, redirect), secret: secret}
+}
+
 // Rotate makes a new key the signing key. With keepOld the previous keys
 // stay published (a rotation with overlap); without, only the new one is.
 func (p *Provider) Rotate(keepOld bool) { p.store.rotate(keepOld) }
@@ -129,10 +154,48 @@ func (p *Provider) SigningKey() *rsa.PrivateKey {
 type store struct {
 	*storage.Storage
 
-	mu      sync.Mutex
-	clients map[string]*Client
-	keys    []*key // published; the last one signs
-	serial  int
+	mu         sync.Mutex
+	clients    map[string]*Client
+	portals    map[string]*portalClient
+	userClaims map[string]map[string]any
+	keys       []*key // published; the last one signs
+	serial     int
+}
+
+// GetClientByClientID finds the portal clients besides the example's.
+func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	s.mu.Lock()
+	c := s.portals[id]
+	s.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	return s.Storage.GetClientByClientID(ctx, id)
+}
+
+// AuthorizeClientIDSecret authenticates the portal clients at the token
+// endpoint.
+func (s *store) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	s.mu.Lock()
+	c := s.portals[id]
+	s.mu.Unlock()
+	if c == nil || c.secret != secret {
+		return errors.New("wrong client id or secret")
+	}
+	return nil
+}
+
+// SetUserinfoFromRequest adds the user's extra claims to its ID token.
+func (s *store) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	if err := s.Storage.SetUserinfoFromRequest(ctx, info, req, scopes); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.userClaims[req.GetSubject()] {
+		info.AppendClaims(k, v)
+	}
+	return nil
 }
 
 func (s *store) rotate(keepOld bool) {
@@ -240,6 +303,15 @@ func (p publicKey) ID() string                         { return p.k.id }
 func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
 func (p publicKey) Use() string                        { return "sig" }
 func (p publicKey) Key() any                           { return &p.k.key.PublicKey }
+
+// portalClient is a web client of the code flow on plain http (the test's
+// 127.0.0.1), which the provider allows in its development mode only.
+type portalClient struct {
+	*storage.Client
+	secret string
+}
+
+func (c *portalClient) DevMode() bool { return true }
 
 // jwtClient is a client whose access tokens are JWTs.
 type jwtClient struct{ *storage.Client }
