@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -23,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
 	"github.com/probity-dev/probity/idp/idptest"
 )
 
@@ -38,6 +42,9 @@ func TestServeWithIdentityProvider(t *testing.T) {
 	dir := t.TempDir()
 	pki := newTestPKI(t, dir)
 	p.AddClient(idptest.Client{ID: "acme-systems", Secret: "s1", Audience: aud})
+	holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p.AddClient(idptest.Client{ID: "acme-dpop", Secret: "s3", Audience: aud,
+		Claims: map[string]any{"cnf": map[string]any{"jkt": jwkThumbprint(t, holder)}}})
 	p.AddClient(idptest.Client{ID: "acme-mtls", Secret: "s2", Audience: aud,
 		Claims: map[string]any{"cnf": map[string]any{"x5t#S256": pki.clientThumbprint}}})
 	data := filepath.Join(dir, "data")
@@ -48,6 +55,7 @@ func TestServeWithIdentityProvider(t *testing.T) {
 	}
 	id := regexp.MustCompile(`principal (\S+) `).FindStringSubmatch(out)[1]
 	mustRun(t, "token", "create", "--data", data, "--name", "ACME mTLS", "--grant", "auditor", "--issuer", p.URL, "--external-subject", "acme-mtls")
+	mustRun(t, "token", "create", "--data", data, "--name", "ACME DPoP", "--grant", "auditor", "--issuer", p.URL, "--external-subject", "acme-dpop")
 	if list := mustRun(t, "token", "list", "--data", data); !strings.Contains(list, "acme-mtls at "+p.URL) {
 		t.Fatalf("token list does not say whose tokens the bound principal takes:\n%s", list)
 	}
@@ -99,6 +107,24 @@ func TestServeWithIdentityProvider(t *testing.T) {
 		}
 		if status, body := get(t, withCert, "Bearer "+tok); status != 200 {
 			t.Fatalf("a certificate-bound token with its certificate = %d %s; want 200", status, body)
+		}
+	})
+	t.Run("DPoPBound", func(t *testing.T) {
+		tok := p.Token(t, "acme-dpop")
+		req, _ := http.NewRequest("GET", base+"/v1/principals", nil)
+		req.Header.Set("Authorization", "DPoP "+tok)
+		req.Header.Set("DPoP", dpopProof(t, holder, "GET", base+"/v1/principals", tok))
+		resp, err := plain.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("a DPoP-bound token with its proof for this very request = %d %s; want 200", resp.StatusCode, body)
+		}
+		if status, body := get(t, plain, "Bearer "+tok); status != 401 || !strings.Contains(body, "DPoP") {
+			t.Fatalf("the DPoP-bound token sent as Bearer = %d %s; want 401 asking for DPoP", status, body)
 		}
 	})
 	t.Run("ErrRevokedAtOnce", func(t *testing.T) {
@@ -209,4 +235,30 @@ func (k *testPKI) clients(t *testing.T) (*http.Client, *http.Client) {
 		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pool, Certificates: certs}}}
 	}
 	return mk(), mk(k.client)
+}
+
+// jwkThumbprint is the RFC 7638 thumbprint of a key, as cnf.jkt has it.
+func jwkThumbprint(t *testing.T, key *ecdsa.PrivateKey) string {
+	t.Helper()
+	tp, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(tp)
+}
+
+// dpopProof is a DPoP proof (RFC 9449) by key for one request and token.
+func dpopProof(t *testing.T, key *ecdsa.PrivateKey, method, url, token string) string {
+	t.Helper()
+	ath := sha256.Sum256([]byte(token))
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jwt.Signed(s).Claims(map[string]any{"jti": base64.RawURLEncoding.EncodeToString(ath[:8]) + method, "htm": method, "htu": url,
+		"iat": time.Now().Unix(), "ath": base64.RawURLEncoding.EncodeToString(ath[:])}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
