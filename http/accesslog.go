@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/probity-dev/probity"
 )
 
 // StatusClientClosedRequest is the status the access log records for a
@@ -35,12 +37,18 @@ func (r *statusRecorder) WriteHeader(status int) {
 func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r = withRequestID(w, r)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		_, route := mux.Handler(r)
-		attrs := []any{"route", route, "status", rec.status,
+		if route == "/" && s.PagePattern != nil {
+			route = s.PagePattern(r) // the page's own pattern, not the pages' mount
+		}
+		attrs := []any{"request_id", RequestID(r.Context()), "route", route, "status", rec.status,
 			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)), "actor", rec.actor}
-		if errors.Is(r.Context().Err(), context.Canceled) {
+		if stopping(r) {
+			attrs = append(attrs, "server", "stopping")
+		} else if errors.Is(r.Context().Err(), context.Canceled) {
 			attrs = append(attrs, "client", "went away")
 		}
 		s.Logger.Info("request", attrs...)
@@ -57,7 +65,17 @@ func clientGone(w http.ResponseWriter, r *http.Request, err error) bool {
 	if !errors.Is(r.Context().Err(), context.Canceled) {
 		return false
 	}
-	slog.Default().Info("client went away", "route", r.Pattern, "err", err)
+	if stopping(r) {
+		return false // its client is still there, and is told (abandoned)
+	}
+	slog.Default().Info("client went away", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
 	w.WriteHeader(StatusClientClosedRequest)
 	return true
 }
+
+// stopping reports whether the server abandoned the request at the end of
+// its grace period (see Server.Close).
+func stopping(r *http.Request) bool { return errors.Is(context.Cause(r.Context()), ErrStopping) }
+
+// abandoned is what a request the stopping server abandoned is told.
+var abandoned = probity.Errorf(probity.EUNAVAILABLE, "the server is stopping and abandoned this request before it was done: nothing of it was applied; send it again")

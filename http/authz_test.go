@@ -360,6 +360,7 @@ func authzRoutes(tb testing.TB) []authzRoute {
 	}
 	return []authzRoute{
 		pub("/healthz"),
+		pub("/readyz"),
 		pub("/v1/domains"),
 		pub("/v1/domains/" + lending),
 		pub("/v1/domains/" + tax),

@@ -80,7 +80,7 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 		t.Fatal("the client's request succeeded although it was canceled")
 	}
 
-	access := regexp.MustCompile(`msg=request route="POST /v1/domains/\{id\}/scores" status=(\d+).*`)
+	access := regexp.MustCompile(`msg=request request_id=\w+ route="POST /v1/domains/\{id\}/scores" status=(\d+).*`)
 	deadline := time.Now().Add(10 * time.Second)
 	for access.FindString(logs.String()) == "" {
 		if time.Now().After(deadline) {
@@ -95,7 +95,7 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 	if !strings.Contains(line[0], `client="went away"`) {
 		t.Errorf("the access log line does not say the client went away: %s", line[0])
 	}
-	if !strings.Contains(logs.String(), `level=INFO msg="client went away" route="POST /v1/domains/{id}/scores"`) {
+	if !regexp.MustCompile(`level=INFO msg="client went away" request_id=\w+ route="POST /v1/domains/\{id\}/scores"`).MatchString(logs.String()) {
 		t.Errorf(`no INFO "client went away" for the route:\n%s`, logs.String())
 	}
 	if strings.Contains(logs.String(), "internal error") || strings.Contains(logs.String(), "level=ERROR") {

@@ -32,6 +32,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := map[string]any{"status": "ok"}
+	if s.Version != "" {
+		body["version"] = s.Version
+	}
 	if wh, ok := s.Audit.(witnessHealth); ok {
 		degraded, detail, err := wh.WitnessHealth(r.Context())
 		if err != nil {
@@ -44,6 +47,30 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// readiness is a service that says whether this server should be sent
+// traffic (the bureau).
+type readiness interface {
+	Readiness(ctx context.Context) (bool, map[string]string)
+}
+
+// handleReady answers 200 when every readiness check passes, 503 with
+// Retry-After otherwise, with each check's result: for a load balancer or
+// an orchestrator, beside /healthz (which says the process is alive).
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	rd, ok := s.Audit.(readiness)
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+		return
+	}
+	ready, checks := rd.Readiness(r.Context())
+	if !ready {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "checks": checks})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": checks})
 }
 
 func (s *Server) handleDomains(w http.ResponseWriter, r *http.Request) {

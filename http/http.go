@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ type Server struct {
 	// certificate (RFC 8705) is accepted only over a connection made with
 	// it. A connection without a certificate is still served.
 	TLSClientCA string
+	// PagePattern, when set, names the pattern of the page a request
+	// outside /v1/ was routed to, for the access log (web.Pages.Pattern).
+	PagePattern func(*http.Request) string
+	// Version is what /healthz says the server is (probity version).
+	Version string
 	// Rate and Burst limit each principal's requests (0: no limit).
 	Rate  float64
 	Burst int
@@ -67,6 +73,10 @@ type Server struct {
 
 	ln  net.Listener
 	srv *http.Server
+	// base is every request's parent context, canceled with ErrStopping
+	// when a stopping server's grace period ends.
+	base context.Context
+	stop context.CancelCauseFunc
 }
 
 // Services are what the server serves.
@@ -98,6 +108,12 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.apiRoutes(&routeTable{mux: mux})
 	notFound := func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]map[string]string{"error": {"code": "method_not_allowed",
+				"message": fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))}})
+			return
+		}
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
 	}
 	if s.Pages != nil {
@@ -112,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 // apiRoutes registers every route of the API on mux; Routes lists them.
 func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.HandleFunc("GET /v1/domains", s.handleDomains)
 	mux.HandleFunc("GET /v1/domains/{id}", s.handleDomain)
 	mux.HandleFunc("PUT /v1/domains/{id}", s.handleApplySpec)
@@ -143,17 +160,45 @@ func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
 }
 
+// allowed returns the methods the API serves on r's path, when r's method
+// is not one of them: the mux's catch-all would otherwise answer 404 for a
+// path that exists.
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); strings.HasPrefix(pattern, m+" ") {
+			out = append(out, m)
+		}
+	}
+	if slices.Contains(out, http.MethodGet) {
+		out = append(out, http.MethodHead)
+	}
+	return out
+}
+
+// ErrStopping is the cause of the requests' contexts when a stopping
+// server's grace period ends: what they were doing is abandoned (a
+// transaction rolls back), and they are answered 503 with Retry-After.
+var ErrStopping = errors.New("the server is stopping")
+
 // Open listens on addr and serves, over TLS when TLSCert and TLSKey are set.
 func (s *Server) Open(addr string) error {
 	if s.limiter == nil {
 		s.limiter = newLimiter(s.Rate, s.Burst)
 	}
+	s.base, s.stop = context.WithCancelCause(context.Background())
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	s.ln = ln
 	s.srv = &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return s.base },
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
@@ -207,12 +252,32 @@ func (s *Server) URL() string {
 }
 
 // Close stops the server, letting requests in flight finish for up to ctx.
+//
+// Requests still running when ctx ends have their contexts canceled with
+// ErrStopping: each abandons its work (nothing half-applied: every write is
+// one transaction), is answered 503 with Retry-After, and Close returns
+// once they are, or after answerWait more.
 func (s *Server) Close(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
-	return s.srv.Shutdown(ctx)
+	err := s.srv.Shutdown(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	s.stop(ErrStopping)
+	answer, cancel := context.WithTimeout(context.Background(), answerWait)
+	defer cancel()
+	if err := s.srv.Shutdown(answer); err != nil {
+		s.srv.Close()
+		return fmt.Errorf("requests still running %s after the grace period, closed unanswered: %w", answerWait, err)
+	}
+	return nil
 }
+
+// answerWait is how long Close waits, after the grace period, for the
+// abandoned requests to be answered.
+const answerWait = 5 * time.Second
 
 // codes maps each error code to its HTTP status.
 var codes = map[string]int{
@@ -242,8 +307,9 @@ func ErrorStatus(code string) int {
 // errorBody is the JSON form of every error: {"error":{"code","message"}}.
 type errorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id,omitempty"`
 	} `json:"error"`
 	Summary *probity.IngestSummary `json:"summary,omitempty"`
 }
@@ -259,7 +325,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 	if errors.As(err, &maxErr) {
 		err = probity.Errorf(probity.ETOOLARGE, "request body exceeds %d bytes", maxErr.Limit)
 	}
-	if clientGone(w, r, err) {
+	if stopping(r) {
+		err = abandoned
+	} else if clientGone(w, r, err) {
 		return
 	}
 	code, msg := probity.ErrorCode(err), probity.ErrorMessage(err)
@@ -268,17 +336,17 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 	}
 	switch code {
 	case probity.EINTERNAL:
-		slog.Default().Error("internal error", "route", r.Pattern, "err", err)
+		slog.Default().Error("internal error", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
 	case probity.EUNAVAILABLE:
 		// the caller is told what (storage full, database unreachable); the
 		// log keeps the engine's error too
-		slog.Default().Warn("unavailable", "route", r.Pattern, "err", err)
+		slog.Default().Warn("unavailable", "request_id", RequestID(r.Context()), "route", r.Pattern, "err", err)
 		if w.Header().Get("Retry-After") == "" {
 			w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 		}
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message, body.Summary = code, msg, summary
+	body.Error.Code, body.Error.Message, body.Error.RequestID, body.Summary = code, msg, RequestID(r.Context()), summary
 	writeJSON(w, ErrorStatus(code), body)
 }
 

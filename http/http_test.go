@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -160,6 +161,10 @@ func TestAPI(t *testing.T) {
 	if status, body := call(t, "GET", u+"/healthz", "", nil); status != 200 || body["status"] != "ok" {
 		t.Fatalf("healthz = %d %v", status, body)
 	}
+	if status, body := call(t, "GET", u+"/readyz", "", nil); status != 200 || body["status"] != "ready" ||
+		fmt.Sprint(body["checks"]) != "map[keys:ok migrations:ok store:ok]" {
+		t.Fatalf("readyz = %d %v; want 200 ready, store, migrations and keys ok", status, body)
+	}
 	if status, body := call(t, "PUT", u+"/v1/domains/acme.lending", "application/yaml", lendingSpec(t)); status != 201 || body["version"].(float64) != 1 {
 		t.Fatalf("PUT spec = %d %v, want 201 version 1", status, body)
 	}
@@ -222,6 +227,7 @@ func TestAPIErrors(t *testing.T) {
 		{"ErrScoreTooLarge", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + strings.Repeat("x", phttp.MaxRequestBytes) + `"}`, 413, "too_large", "exceeds"},
 		{"ErrDecisionUnknownBenefit", "POST", "/v1/domains/acme.lending/decisions", `{"subject":"` + alice + `","benefit":"free_money","purpose":"account_review"}`, 400, "invalid", "deposit_waived"},
 		{"ErrNoRoute", "GET", "/v1/nothing", "", 404, "not_found", "no route"},
+		{"ErrMethod", "DELETE", "/v1/domains/acme.lending", "", 405, "method_not_allowed", "allowed: GET, PUT, HEAD"},
 		{"ErrSkipInvalidNotBool", "POST", "/v1/domains/acme.lending/events?skip_invalid=maybe", `{}`, 400, "invalid", "skip_invalid"},
 	}
 	for _, tt := range tests {
@@ -232,6 +238,17 @@ func TestAPIErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Allow", func(t *testing.T) {
+		req, _ := http.NewRequest("PATCH", u+"/v1/principals", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, POST, HEAD" {
+			t.Fatalf("PATCH /v1/principals = %d, Allow %q; want 405, Allow: GET, POST, HEAD", resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	})
 	t.Run("BadEventsSummary", func(t *testing.T) {
 		status, body := call(t, "POST", u+"/v1/domains/acme.lending/events", "application/x-ndjson",
 			[]byte(`{"key":"ok","type":"loan_repaid","subject":"`+alice+`","occurred_at":"2025-01-10","fields":{"amount":1}}`+"\n"+`{"key":"x","type":"nope"}`))

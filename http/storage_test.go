@@ -278,7 +278,14 @@ func TestDatabaseUnreachablePostgres(t *testing.T) {
 	for i := range 3 {
 		checkUnavailable(t, fmt.Sprintf("POST events %d with the database gone", i), s.postEvents(t, "gone", 50), "database is unreachable")
 	}
+	// a load balancer (which sends no token) stops sending this server traffic
+	if status, body := send(t, "", "GET", s.url+"/readyz", "", ""); status != 503 || !strings.Contains(fmt.Sprint(body["checks"]), "store:unavailable") {
+		t.Fatalf("readyz with the database gone = %d %v; want 503 naming the store", status, body)
+	}
 	p.start(t)
+	if status, body := send(t, "", "GET", s.url+"/readyz", "", ""); status != 200 {
+		t.Fatalf("readyz with the database back = %d %v; want 200", status, body)
+	}
 	if a := s.postEvents(t, "gone", 50); a.status != 200 || a.accepted != 50 {
 		t.Fatalf("POST the refused events once the database is back = %+v, want all 50 accepted", a)
 	}

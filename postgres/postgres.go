@@ -125,6 +125,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		CopyLeaves:    copyLeaves,
 		CopyAtLeast:   64,
 		Unavailable:   unavailable,
+		Migrations:    migrations,
 	})
 	if err != nil {
 		pool.Close()

@@ -142,7 +142,7 @@ func OpenWith(ctx context.Context, dir string, opt Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	db, err := sqlstore.New(ctx, write, read, sqlstore.Dialect{Name: "sqlite", Prepare: true, Unavailable: unavailable})
+	db, err := sqlstore.New(ctx, write, read, sqlstore.Dialect{Name: "sqlite", Prepare: true, Unavailable: unavailable, Migrations: migrations})
 	if err != nil {
 		write.Close()
 		read.Close()

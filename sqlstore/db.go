@@ -57,6 +57,9 @@ type Dialect struct {
 	// StorageUnreachable or StorageBusy, or 0 for any other error. Update
 	// and View then return the error as a StorageError.
 	Unavailable func(err error) int
+	// Migrations are the engine's embedded migrations (the files of
+	// migrations/), for PendingMigrations.
+	Migrations fs.FS
 }
 
 // EventInsertColumns are the columns InsertEvents writes, in order.
@@ -328,6 +331,16 @@ func migrateFile(ctx context.Context, db *sql.DB, fsys fs.FS, name, lock string)
 		return err
 	}
 	return tx.Commit()
+}
+
+// PendingMigrations returns the engine's migrations not applied to the
+// database: none on a store this binary opened, unless the database was
+// changed or restored under it since.
+func (db *DB) PendingMigrations(ctx context.Context) ([]string, error) {
+	if db.dialect.Migrations == nil {
+		return nil, nil
+	}
+	return Pending(ctx, db.write, db.dialect.Migrations, "migrations")
 }
 
 // Pending returns the names of the migrations in dir of fsys not yet

@@ -79,6 +79,8 @@ type Pages struct {
 	// SignIn, when set, lets subjects sign in through an OpenID provider.
 	SignIn SubjectSignIn
 
+	mux *http.ServeMux // the routes of Handler, for Pattern
+
 	svc    Services
 	key    []byte // signs CSRF tokens
 	logger *slog.Logger
@@ -106,6 +108,17 @@ func New(svc Services, key []byte, logger *slog.Logger) *Pages {
 	return &Pages{svc: svc, key: key, logger: logger, pages: parseTemplates()}
 }
 
+// Pattern returns the pattern of the page r is routed to ("GET /portal"),
+// for an access log that names pages by route, never by path; "" before
+// Handler was called.
+func (p *Pages) Pattern(r *http.Request) string {
+	if p.mux == nil {
+		return ""
+	}
+	_, pattern := p.mux.Handler(r)
+	return pattern
+}
+
 // Handler returns the pages' routes, each with the security headers. Mount
 // it at "/" beside the API: it answers no /v1/ route.
 func (p *Pages) Handler() http.Handler {
@@ -125,6 +138,7 @@ func (p *Pages) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, probity.Errorf(probity.ENOTFOUND, "no page at %s; start at the registry", r.URL.Path))
 	})
+	p.mux = mux
 	return withHeaders(p.withSameOrigin(mux))
 }
 

@@ -74,6 +74,14 @@ func TestDemo(t *testing.T) {
 // the command ends first or does not serve within two minutes.
 func runUntilServing(t *testing.T, ctx context.Context, args ...string) (*syncBuffer, <-chan error) {
 	t.Helper()
+	stdout, _, done := runServing(t, ctx, args...)
+	return stdout, done
+}
+
+// runServing is runUntilServing, returning the command's standard error
+// too (the server's log).
+func runServing(t *testing.T, ctx context.Context, args ...string) (*syncBuffer, *syncBuffer, <-chan error) {
+	t.Helper()
 	var stdout, stderr syncBuffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: testGetenv(t, nil, args[1:])}
 	done := make(chan error, 1)
@@ -89,5 +97,5 @@ func runUntilServing(t *testing.T, ctx context.Context, args ...string) (*syncBu
 			t.Fatalf("%s did not start serving:\n%s", args[0], stdout.String())
 		}
 	}
-	return &stdout, done
+	return &stdout, &stderr, done
 }

@@ -61,6 +61,8 @@ type Main struct {
 	Getenv func(string) string
 	// Terminal reports whether progress bars may be drawn.
 	Terminal bool
+	// logJSON makes the server's log JSON (serve --log-format json).
+	logJSON bool
 }
 
 // NewMain returns a Main on the process's streams.
@@ -113,6 +115,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&ServeCommand{m: m}).Run(ctx, rest)
 	case "token":
 		return (&TokenCommand{m: m}).Run(ctx, rest)
+	case "version":
+		return (&VersionCommand{m: m}).Run(ctx, rest)
 	case "", "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		if cmd == "" {
@@ -152,6 +156,7 @@ Commands:
 	score     show a subject's score with its explanation
 	serve     serve the JSON API
 	token     create, list and revoke principals' tokens; issue subject tokens
+	version   print the version, the commit and the Go toolchain
 
 Every command takes --data DIR (default ./probity-data, or $PROBITY_DATA):
 the keys, and the embedded database. With --db postgres://... (or

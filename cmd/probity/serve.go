@@ -117,9 +117,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.tlsClientCA, "tls-client-ca", "", "with --tls-cert: certificate authorities (PEM) whose client certificates are asked for and verified, for tokens bound to a client certificate (mutual TLS, RFC 8705)")
 	fs.Float64Var(&opts.rate, "rate", http.DefaultRate, "requests per second allowed to each principal (or anonymous address); 0: no limit")
 	fs.IntVar(&opts.burst, "burst", http.DefaultBurst, "requests a principal may make at once before the rate applies")
+	grace := fs.Duration("shutdown-grace", DefaultGrace, "on SIGTERM or Ctrl-C, how long running requests may finish before they are abandoned (answered 503, nothing applied)")
 	sealEvery := fs.Duration("seal-every", SealInterval, "how often the installation log records the domain logs that grew, and the new installation checkpoint goes to the witnesses")
 	wopts := witnessFlags(fs)
 	oopts := oidcFlags(fs)
+	logFormat := fs.String("log-format", "text", "the log's format: text (key=value) or json (one object a line)")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -138,6 +140,16 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if opts.burst < 0 {
 		return fmt.Errorf("serve: --burst %d: want a number of requests, 0 or more", opts.burst)
+	}
+	switch *logFormat {
+	case "text":
+	case "json":
+		c.m.logJSON = true
+	default:
+		return fmt.Errorf("serve: --log-format %q: want text or json", *logFormat)
+	}
+	if *grace < 0 {
+		return fmt.Errorf("serve: --shutdown-grace %v: want a duration, 0 or more", *grace)
 	}
 	if *sealEvery <= 0 {
 		return fmt.Errorf("serve: --seal-every %v: want a positive duration, e.g. 5s", *sealEvery)
@@ -202,19 +214,25 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	for _, w := range policy.Witnesses {
 		fmt.Fprintf(c.m.Stdout, "witness %s at %s\n", w.Name(), w.URL)
 	}
-	return c.m.serveSealing(ctx, srv, in, *sealEvery)
+	return c.m.serveSealing(ctx, srv, in, *sealEvery, *grace)
 }
 
 // logger is the server's structured log, on standard error.
-func (m *Main) logger() *slog.Logger { return slog.New(slog.NewTextHandler(m.Stderr, nil)) }
+func (m *Main) logger() *slog.Logger {
+	if m.logJSON {
+		return slog.New(slog.NewJSONHandler(m.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, nil))
+}
 
 func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.Server, error) {
 	logger := m.logger()
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey, srv.TLSClientCA = opts.tlsCert, opts.tlsKey, opts.tlsClientCA
+	srv.Version = buildVersion().String()
 	pages := web.New(in.bureau, in.bureau.FormKey(), logger)
 	pages.SignIn = opts.signIn
-	srv.Pages = pages.Handler()
+	srv.Pages, srv.PagePattern = pages.Handler(), pages.Pattern
 	srv.Rate, srv.Burst = opts.rate, opts.burst // rate 0: no limit
 	if err := srv.Open(addr); err != nil {
 		return nil, err
@@ -226,29 +244,39 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 // log's latest checkpoint in the installation log (--seal-every).
 const SealInterval = 5 * time.Second
 
-// serveUntilDone serves, sealing every SealInterval, until ctx ends.
+// serveUntilDone serves, sealing every SealInterval, until ctx ends, then
+// stops within DefaultGrace.
 func (m *Main) serveUntilDone(ctx context.Context, srv *http.Server, in *installation) error {
-	return m.serveSealing(ctx, srv, in, SealInterval)
+	return m.serveSealing(ctx, srv, in, SealInterval, DefaultGrace)
 }
+
+// DefaultGrace is how long a stopping server lets running requests finish
+// (--shutdown-grace): an upload of the largest file a reporter may send.
+const DefaultGrace = 30 * time.Second
 
 // serveSealing serves until ctx ends while two loops run beside the
 // server: one seals the logs every interval, the other submits each new
 // installation checkpoint to the witnesses (at start, then after every
 // seal), so that a slow witness never delays a seal. It returns once both
-// loops have ended and the server is closed: nothing outlives it.
-func (m *Main) serveSealing(ctx context.Context, srv *http.Server, in *installation, interval time.Duration) error {
+// loops have ended and the server is closed: nothing outlives it. When ctx
+// ends (SIGTERM, Ctrl-C) the server stops accepting, lets running requests
+// finish for up to grace, then abandons those left, which answer 503 with
+// nothing applied.
+func (m *Main) serveSealing(ctx context.Context, srv *http.Server, in *installation, interval, grace time.Duration) error {
 	sealed := make(chan struct{}, 1)
 	sealed <- struct{}{} // the latest checkpoint, at start
 	var wg sync.WaitGroup
 	wg.Go(func() { m.seal(ctx, in, interval, sealed) })
 	wg.Go(func() { m.witness(ctx, in, sealed) })
 	<-ctx.Done()
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Close(shutdown)
 	wg.Wait()
 	// the refusals counted since the last seal, so that none goes unlogged
-	if _, ferr := in.bureau.FlushRefusals(shutdown, true); ferr != nil {
+	flush, cancelFlush := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelFlush()
+	if _, ferr := in.bureau.FlushRefusals(flush, true); ferr != nil {
 		fmt.Fprintf(m.Stderr, "recording the refusals counted this minute: %v\n", ferr)
 	}
 	return err
