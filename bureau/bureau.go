@@ -34,6 +34,8 @@ type Bureau struct {
 	refused refusals
 	// external checks identity providers' tokens; nil: none is trusted.
 	external probity.ExternalVerifier
+	// observer is told what was done, for metrics.
+	observer probity.Observer
 }
 
 var (
@@ -46,10 +48,14 @@ var (
 // New returns a Bureau over store that pseudonymises with keys and records
 // every change and read in log.
 func New(store probity.Store, keys *identity.KeyRing, log *audit.Log) *Bureau {
-	b := &Bureau{store: store, keys: keys, log: log, compiled: make(map[string]*spec.Compiled)}
+	b := &Bureau{store: store, keys: keys, log: log, compiled: make(map[string]*spec.Compiled), observer: probity.NopObserver{}}
 	b.reads.b = b
 	return b
 }
+
+// SetObserver makes the bureau tell o what it does (events ingested,
+// refusals); the store tells it of the leaves appended.
+func (b *Bureau) SetObserver(o probity.Observer) { b.observer = o }
 
 // Init records the installation's keys in the installation log the first
 // time it is opened: the log starts with them, so that a log signed by

@@ -100,6 +100,7 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 	} else if err != nil {
 		return nil, err
 	}
+	b.observer.EventsIngested(domain, sum.Accepted)
 	return sum, nil
 }
 

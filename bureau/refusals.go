@@ -149,6 +149,7 @@ func (b *Bureau) deny(ctx context.Context, op, domain string, err error) error {
 	if s, ok := ctx.Value(refusalSourceKey{}).(string); ok {
 		source = s
 	}
+	b.observer.Refused(op)
 	if !b.refused.admit(time.Now(), source, op+"\x00"+domain, op, probity.ErrorMessage(err)) {
 		return err
 	}

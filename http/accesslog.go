@@ -44,8 +44,12 @@ func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handl
 		if route == "/" && s.PagePattern != nil {
 			route = s.PagePattern(r) // the page's own pattern, not the pages' mount
 		}
+		took := time.Since(start)
+		if s.Metrics != nil {
+			s.Metrics.ObserveRequest(route, rec.status, took)
+		}
 		attrs := []any{"request_id", RequestID(r.Context()), "route", route, "status", rec.status,
-			"duration", fmt.Sprint(time.Since(start).Round(time.Microsecond)), "actor", rec.actor}
+			"duration", fmt.Sprint(took.Round(time.Microsecond)), "actor", rec.actor}
 		if stopping(r) {
 			attrs = append(attrs, "server", "stopping")
 		} else if errors.Is(r.Context().Err(), context.Canceled) {

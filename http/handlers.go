@@ -73,6 +73,26 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": checks})
 }
 
+// metricsReader is a service that says who may read the metrics.
+type metricsReader interface {
+	MayReadMetrics(ctx context.Context) error
+}
+
+// handleMetrics serves the Prometheus metrics to the operator and the
+// auditors: they name the domains and how busy each is.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	mr, ok := s.Audit.(metricsReader)
+	if s.Metrics == nil || !ok {
+		Error(w, r, probity.Errorf(probity.ENOTFOUND, "this server keeps no metrics"))
+		return
+	}
+	if err := mr.MayReadMetrics(r.Context()); err != nil {
+		Error(w, r, err)
+		return
+	}
+	s.Metrics.Handler().ServeHTTP(w, r)
+}
+
 func (s *Server) handleDomains(w http.ResponseWriter, r *http.Request) {
 	domains, err := s.Domains.Domains(r.Context())
 	if err != nil {

@@ -57,6 +57,12 @@ type Server struct {
 	// certificate (RFC 8705) is accepted only over a connection made with
 	// it. A connection without a certificate is still served.
 	TLSClientCA string
+	// Metrics, when set, counts every request and serves GET /metrics to
+	// the operator and the auditors (metrics.Metrics).
+	Metrics interface {
+		ObserveRequest(route string, status int, d time.Duration)
+		Handler() http.Handler
+	}
 	// PagePattern, when set, names the pattern of the page a request
 	// outside /v1/ was routed to, for the access log (web.Pages.Pattern).
 	PagePattern func(*http.Request) string
@@ -129,6 +135,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	mux.HandleFunc("GET /v1/domains", s.handleDomains)
 	mux.HandleFunc("GET /v1/domains/{id}", s.handleDomain)
 	mux.HandleFunc("PUT /v1/domains/{id}", s.handleApplySpec)

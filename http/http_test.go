@@ -18,6 +18,8 @@ import (
 	"github.com/probity-dev/probity/bureau"
 	phttp "github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/metrics"
+	"github.com/probity-dev/probity/sqlstore"
 	"github.com/probity-dev/probity/storetest"
 )
 
@@ -91,6 +93,12 @@ func serveOver(tb testing.TB, dir string, db probity.Store, logger *slog.Logger,
 	}
 	srv := phttp.NewServer(svc, logger)
 	srv.Rate = rate
+	if sdb, ok := db.(*sqlstore.DB); ok {
+		m := metrics.New(svc, sdb)
+		svc.SetObserver(m)
+		sdb.Observer = m
+		srv.Metrics = m
+	}
 	if err := srv.Open("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}

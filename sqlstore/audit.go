@@ -128,6 +128,10 @@ func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]b
 	}
 	entries := make([]probity.AuditEntry, len(leaves))
 	rows := make([][]any, len(leaves))
+	if tx.leaves == nil {
+		tx.leaves = map[string]int{}
+	}
+	tx.leaves[log] += len(leaves)
 	for i, l := range leaves {
 		l.Log, l.Index = log, size+uint64(i)
 		l.At = l.At.Truncate(time.Second).UTC()

@@ -81,6 +81,9 @@ type DB struct {
 	specs map[specKey]*probity.Spec
 	// rebound caches queries rewritten for a numbered dialect.
 	rebound map[string]string
+	// Observer, when set, is told of the leaves each committed
+	// transaction appended; set it before the store is used.
+	Observer probity.Observer
 	// Now returns the time a transaction begins with; tests replace it.
 	Now func() time.Time
 
@@ -164,6 +167,11 @@ func (db *DB) update(ctx context.Context, fn func(tx probity.Tx) error) error {
 	tx.close()
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if o := db.Observer; o != nil {
+		for log, n := range tx.leaves {
+			o.LeavesAppended(log, n)
+		}
 	}
 	return nil
 }
@@ -331,6 +339,12 @@ func migrateFile(ctx context.Context, db *sql.DB, fsys fs.FS, name, lock string)
 		return err
 	}
 	return tx.Commit()
+}
+
+// PoolStats returns the connection pools' use: the write pool's and the
+// read pool's (the same pool where the engine has one).
+func (db *DB) PoolStats() (write, read sql.DBStats) {
+	return db.write.Stats(), db.read.Stats()
 }
 
 // PendingMigrations returns the engine's migrations not applied to the

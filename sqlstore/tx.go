@@ -24,6 +24,9 @@ type Tx struct {
 	tx    *sql.Tx
 	now   time.Time
 	stmts map[string]*statement
+	// leaves counts the leaves appended per log, told to the DB's
+	// observer once the transaction commits.
+	leaves map[string]int
 }
 
 var _ probity.Tx = (*Tx)(nil)

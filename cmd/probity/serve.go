@@ -11,6 +11,7 @@ import (
 
 	"github.com/probity-dev/probity/bureau"
 	"github.com/probity-dev/probity/http"
+	"github.com/probity-dev/probity/metrics"
 	"github.com/probity-dev/probity/web"
 	"github.com/probity-dev/probity/witness"
 )
@@ -230,6 +231,10 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey, srv.TLSClientCA = opts.tlsCert, opts.tlsKey, opts.tlsClientCA
 	srv.Version = buildVersion().String()
+	meter := metrics.New(in.bureau, in.db)
+	in.bureau.SetObserver(meter)
+	in.db.Observer = meter
+	srv.Metrics = meter
 	pages := web.New(in.bureau, in.bureau.FormKey(), logger)
 	pages.SignIn = opts.signIn
 	srv.Pages, srv.PagePattern = pages.Handler(), pages.Pattern
