@@ -32,6 +32,12 @@ operator.token in the data directory (mode 0600; with --db too), printing
 only the file's path. Use TLS on any address other than loopback: tokens
 travel in the Authorization header.
 
+Every flag may come from the environment as PROBITY_ and its name in
+capitals (--seal-every: PROBITY_SEAL_EVERY) or from a YAML file (--config
+probity.yaml, or PROBITY_CONFIG; "seal-every: 10s", "$VAR" expanded, a list
+for a repeatable flag); the command line wins, then the environment, then
+the file.
+
 Every --seal-every the installation log records each domain log that grew;
 each new installation checkpoint then goes to every --witness (a C2SP
 tlog-witness: its submission URL and the vkey it prints), with a consistency
@@ -123,9 +129,16 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	wopts := witnessFlags(fs)
 	oopts := oidcFlags(fs)
 	logFormat := fs.String("log-format", "text", "the log's format: text (key=value) or json (one object a line)")
+	config := fs.String("config", "", "a YAML file of flag values (flag: value; $VAR expanded; a list for a repeatable flag); every flag may also come from PROBITY_<FLAG> in the environment; the command line wins, then the environment, then the file")
 	args, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if v := c.m.Getenv("PROBITY_CONFIG"); *config == "" && v != "" {
+		*config = v
+	}
+	if err := c.m.configure(fs, *config); err != nil {
+		return fmt.Errorf("serve: %v", err)
 	}
 	if len(args) > 0 {
 		return fmt.Errorf("serve: unexpected argument %q (see probity serve -h)", args[0])
