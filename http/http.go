@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"reflect"
 	"slices"
@@ -63,6 +64,13 @@ type Server struct {
 		ObserveRequest(route string, status int, d time.Duration)
 		Handler() http.Handler
 	}
+	// TrustedProxies are the addresses of the reverse proxies in front of
+	// the server (--trusted-proxy): from them, and only from them, the
+	// X-Forwarded-For address is taken as the client's (for the rate
+	// limiter and the log) and X-Forwarded-Proto: https as a TLS request
+	// (for the pages' same-origin check, Secure cookies and the URLs the
+	// server writes).
+	TrustedProxies []netip.Prefix
 	// PagePattern, when set, names the pattern of the page a request
 	// outside /v1/ was routed to, for the access log (web.Pages.Pattern).
 	PagePattern func(*http.Request) string
@@ -128,7 +136,7 @@ func (s *Server) Handler() http.Handler {
 	} else {
 		mux.HandleFunc("/", notFound)
 	}
-	return s.withAccessLog(mux, s.withAuth(mux))
+	return s.withProxies(s.withAccessLog(mux, s.withAuth(mux)))
 }
 
 // apiRoutes registers every route of the API on mux; Routes lists them.
@@ -529,4 +537,58 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// withProxies takes the client's address and scheme from a trusted reverse
+// proxy's X-Forwarded-For and X-Forwarded-Proto; from anyone else those
+// headers are ignored, so that a client cannot pass for another address.
+func (s *Server) withProxies(next http.Handler) http.Handler {
+	if len(s.TrustedProxies) == 0 {
+		return next
+	}
+	trusted := func(a netip.Addr) bool {
+		for _, p := range s.TrustedProxies {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, err := netip.ParseAddr(remoteHost(r))
+		if err != nil || !trusted(peer) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r = r.Clone(r.Context())
+		// the client is the last address before the proxies, read from the
+		// right: whatever the client wrote itself comes before it
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			r.RemoteAddr = netip.AddrPortFrom(a, 0).String()
+			if !trusted(a) {
+				break
+			}
+		}
+		if strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") && r.TLS == nil {
+			r.TLS = &tls.ConnectionState{} // TLS ended at the proxy: no client certificate reaches us
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ParseProxy parses a --trusted-proxy value: an address or a CIDR prefix.
+func ParseProxy(v string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither an address nor a CIDR prefix (e.g. 10.0.0.5 or 10.0.0.0/8)", v)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -67,6 +68,8 @@ const DefaultAddr = "127.0.0.1:8080"
 type serveOptions struct {
 	tlsCert, tlsKey string
 	tlsClientCA     string
+	// proxies are the trusted reverse proxies (--trusted-proxy).
+	proxies []netip.Prefix
 	// signIn, when set, signs subjects in to the portal through an
 	// identity provider.
 	signIn web.SubjectSignIn
@@ -128,6 +131,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	sealEvery := fs.Duration("seal-every", SealInterval, "how often the installation log records the domain logs that grew, and the new installation checkpoint goes to the witnesses")
 	wopts := witnessFlags(fs)
 	oopts := oidcFlags(fs)
+	fs.Func("trusted-proxy", "a reverse proxy in front of the server, an address or CIDR (repeatable): its X-Forwarded-For and X-Forwarded-Proto are believed, for the rate limiter, the log, the pages' origin check and Secure cookies; nobody else's", func(v string) error {
+		p, err := http.ParseProxy(v)
+		if err == nil {
+			opts.proxies = append(opts.proxies, p)
+		}
+		return err
+	})
 	logFormat := fs.String("log-format", "text", "the log's format: text (key=value) or json (one object a line)")
 	config := fs.String("config", "", "a YAML file of flag values (flag: value; $VAR expanded; a list for a repeatable flag); every flag may also come from PROBITY_<FLAG> in the environment; the command line wins, then the environment, then the file")
 	args, err := parseArgs(fs, args)
@@ -244,6 +254,7 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey, srv.TLSClientCA = opts.tlsCert, opts.tlsKey, opts.tlsClientCA
 	srv.Version = buildVersion().String()
+	srv.TrustedProxies = opts.proxies
 	meter := metrics.New(in.bureau, in.db)
 	in.bureau.SetObserver(meter)
 	in.db.Observer = meter
