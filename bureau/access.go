@@ -93,6 +93,9 @@ func (b *Bureau) authorize(ctx context.Context, op string, allowed ...probity.Gr
 		}
 	}
 	need, domain := grantNames(allowed)
+	if err := b.domainKnown(ctx, domain, allowed); err != nil {
+		return err
+	}
 	if a.Principal == nil {
 		return b.deny(ctx, op, domain, probity.Errorf(probity.EUNAUTHORIZED,
 			"%s needs a bearer token (Authorization: Bearer ...) with the %s", op, need))
@@ -118,6 +121,29 @@ func grantNames(grants []probity.Grant) (string, string) {
 		}
 	}
 	return strings.Join(names, " or the "), domain
+}
+
+// domainKnown refuses, with 404, an operation on a domain that does not
+// exist, before saying which role it needs: the domains are public, and
+// "needs the reader role in domain acme.lendin" would send the caller
+// looking for a role instead of the typo. Operations the operator may do
+// (creating a domain) are left to their role check.
+func (b *Bureau) domainKnown(ctx context.Context, domain string, allowed []probity.Grant) error {
+	if domain == "" || domain == anyDomain || slices.Contains(allowed, operator()) {
+		return nil
+	}
+	var ids []string
+	if err := b.store.View(ctx, func(tx probity.ReadTx) error {
+		var err error
+		ids, err = tx.DomainIDs()
+		return err
+	}); err != nil {
+		return err
+	}
+	if !slices.Contains(ids, domain) {
+		return probity.Errorf(probity.ENOTFOUND, "no domain %s; see GET /v1/domains", probity.Quote(domain))
+	}
+	return nil
 }
 
 // anyDomain stands for "some domain" in a message about the grants needed.

@@ -235,6 +235,7 @@ func TestAPIErrors(t *testing.T) {
 		{"ErrScoreTooLarge", "POST", "/v1/domains/acme.lending/scores", `{"subject":"` + strings.Repeat("x", phttp.MaxRequestBytes) + `"}`, 413, "too_large", "exceeds"},
 		{"ErrDecisionUnknownBenefit", "POST", "/v1/domains/acme.lending/decisions", `{"subject":"` + alice + `","benefit":"free_money","purpose":"account_review"}`, 400, "invalid", "deposit_waived"},
 		{"ErrNoRoute", "GET", "/v1/nothing", "", 404, "not_found", "no route"},
+		{"ErrUnknownDomainBeforeRole", "POST", "/v1/domains/acme.lendin/scores", `{"subject":"` + alice + `","purpose":"collection"}`, 404, "not_found", `no domain "acme.lendin"`},
 		{"ErrMethod", "DELETE", "/v1/domains/acme.lending", "", 405, "method_not_allowed", "allowed: GET, PUT, HEAD"},
 		{"ErrSkipInvalidNotBool", "POST", "/v1/domains/acme.lending/events?skip_invalid=maybe", `{}`, 400, "invalid", "skip_invalid"},
 	}
