@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,8 +125,9 @@ func (s *Server) Handler() http.Handler {
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowed(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]map[string]string{"error": {"code": "method_not_allowed",
-				"message": fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))}})
+			body := problem(r, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")), nil)
+			body.Status, body.Title = http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed)
+			writeProblem(w, http.StatusMethodNotAllowed, body)
 			return
 		}
 		Error(w, r, probity.Errorf(probity.ENOTFOUND, "no route %s %s; see GET /v1/domains", r.Method, r.URL.Path))
@@ -320,13 +322,90 @@ func ErrorStatus(code string) int {
 }
 
 // errorBody is the JSON form of every error: {"error":{"code","message"}}.
+//
+// It is also an RFC 9457 problem (application/problem+json): type, title,
+// status and detail, with the code, the request's id and, for a refused
+// input, every fault in errors, each with its field path where the message
+// names one. The error object stays, for the clients that read it.
 type errorBody struct {
-	Error struct {
+	Type      string                 `json:"type"`
+	Title     string                 `json:"title"`
+	Status    int                    `json:"status"`
+	Detail    string                 `json:"detail"`
+	Code      string                 `json:"code"`
+	RequestID string                 `json:"request_id,omitempty"`
+	Errors    []fieldError           `json:"errors,omitempty"`
+	Summary   *probity.IngestSummary `json:"summary,omitempty"`
+	Error     struct {
 		Code      string `json:"code"`
 		Message   string `json:"message"`
 		RequestID string `json:"request_id,omitempty"`
 	} `json:"error"`
-	Summary *probity.IngestSummary `json:"summary,omitempty"`
+}
+
+// fieldError is one fault of a refused input: the path of the field it is
+// about, when the message starts with one ("grants[0]: ..."), and the
+// message.
+type fieldError struct {
+	Field   string `json:"field,omitempty"`
+	Line    int    `json:"line,omitempty"` // of a spec or an uploaded file
+	Message string `json:"message"`
+}
+
+// atLine is a field path followed by the line it is on, as the spec's
+// errors say it: "events[1].points (line 30)".
+var atLine = regexp.MustCompile(`^(\S+) \(line (\d+)\)$`)
+
+// fieldErrors splits a validation message (one fault a line) into its
+// faults, each with its field path when the line starts with one.
+func fieldErrors(msg string) []fieldError {
+	var out []fieldError
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		fe := fieldError{Message: line}
+		if path, rest, ok := strings.Cut(line, ": "); ok {
+			if m := atLine.FindStringSubmatch(path); m != nil {
+				path = m[1]
+				fe.Line, _ = strconv.Atoi(m[2])
+			}
+			if path != "" && !strings.ContainsAny(path, " \t\"'") {
+				fe.Field, fe.Message = path, rest
+			} else {
+				fe.Line = 0
+			}
+		}
+		out = append(out, fe)
+	}
+	return out
+}
+
+// problem makes the body of an error answer.
+func problem(r *http.Request, code, msg string, summary *probity.IngestSummary) errorBody {
+	status := ErrorStatus(code)
+	b := errorBody{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg, Code: code,
+		RequestID: RequestID(r.Context()), Summary: summary}
+	if code == probity.EINVALID {
+		b.Errors = fieldErrors(msg)
+	}
+	b.Error.Code, b.Error.Message, b.Error.RequestID = code, msg, b.RequestID
+	return b
+}
+
+// writeProblem answers an error as application/problem+json.
+func writeProblem(w http.ResponseWriter, status int, body errorBody) {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		writeJSON(w, status, body)
+		return
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf)+1))
+	w.WriteHeader(status)
+	w.Write(append(buf, '\n'))
 }
 
 // Error writes err as JSON with its status. Internal errors are logged with
@@ -360,9 +439,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, summary *prob
 			w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 		}
 	}
-	var body errorBody
-	body.Error.Code, body.Error.Message, body.Error.RequestID, body.Summary = code, msg, RequestID(r.Context()), summary
-	writeJSON(w, ErrorStatus(code), body)
+	writeProblem(w, ErrorStatus(code), problem(r, code, msg, summary))
 }
 
 // writeJSON answers with v encoded compactly (json.Marshal's bytes, then a
