@@ -28,7 +28,7 @@ func (s *Server) handleDisputes(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"disputes": ds})
+	writeList(w, r, "disputes", ds, func(d probity.Dispute) string { return d.ID })
 }
 
 // handleResolveDispute records a reviewer's decision on a dispute.
@@ -79,7 +79,7 @@ func (s *Server) handleTerms(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"officials": ts})
+	writeList(w, r, "officials", ts, func(t probity.OfficialTerm) string { return t.ID })
 }
 
 // handleGrantConsent lets the subject of a subject token open a domain's

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/eventfile"
@@ -99,7 +100,7 @@ func (s *Server) handleDomains(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"domains": domains})
+	writeList(w, r, "domains", domains, func(d probity.DomainSummary) string { return d.ID })
 }
 
 func (s *Server) handleDomain(w http.ResponseWriter, r *http.Request) {
@@ -343,7 +344,9 @@ func (s *Server) handleNotices(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"notices": notices})
+	writeList(w, r, "notices", notices, func(n probity.Notice) string {
+		return n.Kind + "\x00" + n.Domain + "\x00" + n.Key + "\x00" + n.At.Format(time.RFC3339Nano)
+	})
 }
 
 // handleRetract withdraws an entry reported in error: POST

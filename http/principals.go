@@ -47,7 +47,7 @@ func (s *Server) handlePrincipals(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"principals": ps})
+	writeList(w, r, "principals", ps, func(p probity.Principal) string { return p.ID })
 }
 
 func (s *Server) handleRevokePrincipal(w http.ResponseWriter, r *http.Request) {
