@@ -270,6 +270,14 @@ type Tx interface {
 	// EndSession ends a session at the transaction's time; ENOTFOUND if
 	// there is none. Ending an ended session does nothing.
 	EndSession(idHash []byte) error
+	// ClaimIdempotencyKey stores r as running unless a request of its
+	// scope is stored, which it then returns (nil when r was stored); it
+	// deletes the requests older than IdempotencyWindow first.
+	ClaimIdempotencyKey(r *IdempotentRequest) (*IdempotentRequest, error)
+	// FinishIdempotencyKey stores the answer of a running request.
+	FinishIdempotencyKey(scope []byte, status int, body []byte) error
+	// ReleaseIdempotencyKey deletes a running request.
+	ReleaseIdempotencyKey(scope []byte) error
 	// RevokePrincipal marks a principal revoked at the transaction's time;
 	// ENOTFOUND if there is none, ECONFLICT if it is revoked already.
 	RevokePrincipal(id string) error

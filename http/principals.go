@@ -8,10 +8,10 @@ import (
 )
 
 func (s *Server) principalRoutes(mux *routeTable) {
-	mux.HandleFunc("POST /v1/principals", s.handleCreatePrincipal)
+	mux.HandleFunc("POST /v1/principals", s.idempotent(s.handleCreatePrincipal))
 	mux.HandleFunc("GET /v1/principals", s.handlePrincipals)
 	mux.HandleFunc("DELETE /v1/principals/{id}", s.handleRevokePrincipal)
-	mux.HandleFunc("POST /v1/subject-tokens", s.handleSubjectToken)
+	mux.HandleFunc("POST /v1/subject-tokens", s.idempotent(s.handleSubjectToken))
 }
 
 func (s *Server) handleCreatePrincipal(w http.ResponseWriter, r *http.Request) {
