@@ -38,6 +38,7 @@ func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handl
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r = withRequestID(w, r)
+		r, endSpan := s.traceRequest(r)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		_, route := mux.Handler(r)
@@ -48,6 +49,7 @@ func (s *Server) withAccessLog(mux *http.ServeMux, next http.Handler) http.Handl
 		if s.Metrics != nil {
 			s.Metrics.ObserveRequest(route, rec.status, took)
 		}
+		endSpan(route, rec.status, took)
 		attrs := []any{"request_id", RequestID(r.Context()), "route", route, "status", rec.status,
 			"duration", fmt.Sprint(took.Round(time.Microsecond)), "actor", rec.actor}
 		if stopping(r) {

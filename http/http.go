@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"net"
@@ -65,6 +66,10 @@ type Server struct {
 		ObserveRequest(route string, status int, d time.Duration)
 		Handler() http.Handler
 	}
+	// Tracer, when set, traces every request (OpenTelemetry): one server
+	// span, named by its route pattern, a child of the caller's W3C
+	// traceparent. Nil: no tracing, the default.
+	Tracer trace.Tracer
 	// TrustedProxies are the addresses of the reverse proxies in front of
 	// the server (--trusted-proxy): from them, and only from them, the
 	// X-Forwarded-For address is taken as the client's (for the rate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -70,6 +71,8 @@ type serveOptions struct {
 	tlsClientCA     string
 	// proxies are the trusted reverse proxies (--trusted-proxy).
 	proxies []netip.Prefix
+	// tracer traces requests (--trace-file); nil: no tracing.
+	tracer trace.Tracer
 	// signIn, when set, signs subjects in to the portal through an
 	// identity provider.
 	signIn web.SubjectSignIn
@@ -138,6 +141,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 		return err
 	})
+	traceFile := fs.String("trace-file", "", "trace every request with OpenTelemetry into this file, one JSON span a line (default: no tracing)")
 	logFormat := fs.String("log-format", "text", "the log's format: text (key=value) or json (one object a line)")
 	config := fs.String("config", "", "a YAML file of flag values (flag: value; $VAR expanded; a list for a repeatable flag); every flag may also come from PROBITY_<FLAG> in the environment; the command line wins, then the environment, then the file")
 	args, err := parseArgs(fs, args)
@@ -214,6 +218,14 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err := in.bureau.SetWitnesses(policy); err != nil {
 		return err
 	}
+	if *traceFile != "" {
+		tracer, stop, err := tracing(*traceFile)
+		if err != nil {
+			return fmt.Errorf("serve: %v", err)
+		}
+		defer stop(context.Background())
+		opts.tracer = tracer
+	}
 	srv, err := c.m.listen(in, *addr, opts)
 	if err != nil {
 		return err
@@ -254,7 +266,7 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	srv := http.NewServer(in.bureau, logger)
 	srv.TLSCert, srv.TLSKey, srv.TLSClientCA = opts.tlsCert, opts.tlsKey, opts.tlsClientCA
 	srv.Version = buildVersion().String()
-	srv.TrustedProxies = opts.proxies
+	srv.TrustedProxies, srv.Tracer = opts.proxies, opts.tracer
 	meter := metrics.New(in.bureau, in.db)
 	in.bureau.SetObserver(meter)
 	in.db.Observer = meter

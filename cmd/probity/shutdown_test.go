@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -131,5 +133,45 @@ func TestServeLogFormat(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no access log line with the request's id:\n%s", stderr.String())
+	}
+}
+
+// TestServeTraceFile: serve --trace-file writes one OpenTelemetry span a
+// request, named by its route pattern, in the caller's trace when it sent a
+// W3C traceparent; without the flag nothing is traced.
+func TestServeTraceFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "spans.json")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	stdout, done := runUntilServing(t, ctx, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--trace-file", file)
+	base := regexp.MustCompile(`on (http://\S+);`).FindStringSubmatch(stdout.String())[1]
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("GET", base+"/v1/domains", nil)
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	spans, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(spans)))
+	for {
+		var span struct {
+			Name        string
+			SpanContext struct{ TraceID string }
+		}
+		if err := dec.Decode(&span); err != nil {
+			t.Fatalf("no span of GET /v1/domains in trace %s:\n%s", traceID, spans)
+		}
+		if span.Name == "GET /v1/domains" && span.SpanContext.TraceID == traceID {
+			return
+		}
 	}
 }
