@@ -124,11 +124,11 @@ func (v *Verifier) Issuers() []string {
 
 // claims are the claims read from a verified token.
 type claims struct {
-	Subject  string           `json:"sub"`
-	Expiry   *jwt.NumericDate `json:"exp"`
-	NotAfter *jwt.NumericDate `json:"nbf"`
-	IssuedAt *jwt.NumericDate `json:"iat"`
-	Cnf      struct {
+	Subject   string           `json:"sub"`
+	Expiry    *jwt.NumericDate `json:"exp"`
+	NotBefore *jwt.NumericDate `json:"nbf"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	Cnf       struct {
 		JKT     string `json:"jkt"`
 		X5tS256 string `json:"x5t#S256"`
 	} `json:"cnf"`
@@ -177,8 +177,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string, p probity.Presentatio
 		return nil, refused("the token from %s has no subject (sub)", is.URL)
 	case c.Expiry == nil:
 		return nil, refused("the token from %s has no expiry (exp)", is.URL)
-	case c.NotAfter != nil && c.NotAfter.Time().After(now.Add(v.cfg.Skew)):
-		return nil, refused("the token is not valid before %s", c.NotAfter.Time().UTC().Format(time.RFC3339))
+	case c.NotBefore != nil && c.NotBefore.Time().After(now.Add(v.cfg.Skew)):
+		return nil, refused("the token is not valid before %s", c.NotBefore.Time().UTC().Format(time.RFC3339))
 	case c.IssuedAt != nil && c.IssuedAt.Time().After(now.Add(v.cfg.Skew)):
 		return nil, refused("the token says it was issued at %s, in the future", c.IssuedAt.Time().UTC().Format(time.RFC3339))
 	}
