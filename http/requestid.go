@@ -34,15 +34,17 @@ func withRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
 }
 
 // plainID reports whether a caller's id may be logged as it is: 1 to 64
-// letters, digits and ._:- (nothing that could forge a log line or carry
-// more than an id).
+// letters, digits, dots and hyphens (a UUID, a hex id). Nothing else: not
+// a character that could forge a log line, and neither ':' nor '_', so
+// that no identifier (scheme:value) and no token (prb_...) a careless
+// caller put there reaches the log.
 func plainID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
 	}
 	for _, c := range id {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-':
 		default:
 			return false
 		}

@@ -36,7 +36,9 @@ func TestRequestID(t *testing.T) {
 		name, sent string
 		kept       bool
 	}{
-		{"Kept", "lb-7f3a:42", true},
+		{"Kept", "lb-7f3a.42", true},
+		{"ErrIdentifier", alice, false},
+		{"ErrToken", "prb_0011223344556677_ab", false},
 		{"Minted", "", false},
 		{"ErrNotPlain", "a b level=ERROR;x", false},
 		{"ErrTooLong", strings.Repeat("x", 65), false},
