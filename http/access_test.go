@@ -206,26 +206,7 @@ func startClockedServer(tb testing.TB, logger *slog.Logger, rate float64, clock 
 // and decodes the JSON answer.
 func send(tb testing.TB, auth, method, url, contentType, body string) (int, map[string]any) {
 	tb.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	resp, raw := sendRaw(tb, auth, method, url, contentType, body)
 	var out map[string]any
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode == 200 && (strings.HasPrefix(ct, "text/plain") || ct == "application/octet-stream") {
 		return resp.StatusCode, map[string]any{"text": string(raw)} // a signed note, a key, a tile
@@ -256,4 +237,32 @@ func TestSubjectReadsOwnRecord(t *testing.T) {
 	if status, _ := call(t, "POST", srv.URL()+"/v1/domains/acme.lending/scores", "application/json", []byte(`{"subject":"person:someone-else","purpose":"collection"}`)); status != 403 {
 		t.Fatalf("another subject's score: %d, want 403", status)
 	}
+}
+
+// sendRaw sends a request, with auth as its Authorization header and body
+// of contentType (either may be empty), and returns the answer and its
+// bytes, read whole.
+func sendRaw(tb testing.TB, auth, method, url, contentType, body string) (*http.Response, []byte) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp, raw
 }

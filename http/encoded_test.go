@@ -5,9 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/probity-dev/probity"
@@ -37,21 +34,7 @@ func TestReadAnswerIsWhatTheLogDigested(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest("POST", u+tt.path, strings.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+bearer)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp, raw := sendRaw(t, "Bearer "+bearer, "POST", u+tt.path, "application/json", tt.body)
 			if resp.StatusCode != 200 {
 				t.Fatalf("POST %s: %d %s, want 200", tt.path, resp.StatusCode, raw)
 			}
@@ -67,7 +50,7 @@ func TestReadAnswerIsWhatTheLogDigested(t *testing.T) {
 				t.Fatalf("answer is not compact JSON:\n%s", body)
 			}
 			var last probity.AuditEntry
-			err = store.View(local(), func(tx probity.ReadTx) error {
+			err := store.View(local(), func(tx probity.ReadTx) error {
 				size, err := tx.LogSize("acme.lending")
 				if err != nil {
 					return err

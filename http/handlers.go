@@ -246,7 +246,12 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 
 // writeEncoded answers with body, JSON already encoded, and a newline.
 func writeEncoded(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	writeEncodedAs(w, status, "application/json", body)
+}
+
+// writeEncodedAs answers with body, of contentType, and a newline.
+func writeEncodedAs(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.WriteHeader(status)

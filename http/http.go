@@ -406,11 +406,7 @@ func writeProblem(w http.ResponseWriter, status int, body errorBody) {
 		writeJSON(w, status, body)
 		return
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Length", strconv.Itoa(len(buf)+1))
-	w.WriteHeader(status)
-	w.Write(append(buf, '\n'))
+	writeEncodedAs(w, status, "application/problem+json", buf)
 }
 
 // Error writes err as JSON with its status. Internal errors are logged with

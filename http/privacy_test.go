@@ -112,21 +112,7 @@ func populate(t *testing.T, u string) (disclosed [][]byte, subjectToken string) 
 	// digest was taken over.
 	must := func(auth, method, path, body string, want int) []byte {
 		t.Helper()
-		req, err := http.NewRequest(method, u+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", auth)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, raw := sendRaw(t, auth, method, u+path, "application/json", body)
 		if resp.StatusCode != want {
 			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, raw, want)
 		}

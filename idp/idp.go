@@ -31,6 +31,15 @@ import (
 // issuer's public key, is refused before anything else is read from it.
 var Algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
+// algorithmNames are Algorithms as go-oidc takes them.
+func algorithmNames() []string {
+	out := make([]string, len(Algorithms))
+	for i, a := range Algorithms {
+		out[i] = string(a)
+	}
+	return out
+}
+
 // anyAlgorithm lets a refused token be parsed far enough to name its
 // algorithm in the refusal; nothing is ever verified with these.
 var anyAlgorithm = []jose.SignatureAlgorithm{"none", jose.HS256, jose.HS384, jose.HS512, jose.RS384, jose.RS512,
@@ -240,12 +249,8 @@ func (is *issuer) verifier(ctx context.Context) (*oidc.IDTokenVerifier, error) {
 		return nil, is.failure
 	}
 	is.keys = &keySet{url: meta.JWKS, client: is.v.cfg.Client, refresh: is.v.cfg.KeyRefresh, now: is.v.cfg.Now}
-	algs := make([]string, len(Algorithms))
-	for i, a := range Algorithms {
-		algs[i] = string(a)
-	}
 	skew := is.v.cfg.Skew
-	is.checker = oidc.NewVerifier(is.URL, is.keys, &oidc.Config{ClientID: is.Audience, SupportedSigningAlgs: algs,
+	is.checker = oidc.NewVerifier(is.URL, is.keys, &oidc.Config{ClientID: is.Audience, SupportedSigningAlgs: algorithmNames(),
 		Now: func() time.Time { return is.v.cfg.Now().Add(-skew) }})
 	return is.checker, nil
 }

@@ -2,7 +2,6 @@ package idp_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -236,32 +235,6 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-// dpopProof makes a DPoP proof (RFC 9449) by key for a request and token.
-func dpopProof(t *testing.T, key *ecdsa.PrivateKey, method, url, token, jti string, iat time.Time) string {
-	t.Helper()
-	ath := sha256.Sum256([]byte(token))
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jwt.Signed(s).Claims(map[string]any{"jti": jti, "htm": method, "htu": url, "iat": iat.Unix(),
-		"ath": base64.RawURLEncoding.EncodeToString(ath[:])}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
-func thumbprint(t *testing.T, key *ecdsa.PrivateKey) string {
-	t.Helper()
-	tp, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(tp)
-}
-
 func TestSenderConstrained(t *testing.T) {
 	holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	thief, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -269,7 +242,7 @@ func TestSenderConstrained(t *testing.T) {
 	certSum := sha256.Sum256(cert)
 	p := idptest.Start(t)
 	p.AddClient(idptest.Client{ID: "dpop-bound", Secret: "s1", Audience: audience,
-		Claims: map[string]any{"cnf": map[string]any{"jkt": thumbprint(t, holder)}}})
+		Claims: map[string]any{"cnf": map[string]any{"jkt": idptest.Thumbprint(t, holder)}}})
 	p.AddClient(idptest.Client{ID: "mtls-bound", Secret: "s2", Audience: audience,
 		Claims: map[string]any{"cnf": map[string]any{"x5t#S256": base64.RawURLEncoding.EncodeToString(certSum[:])}}})
 	p.AddClient(idptest.Client{ID: "unbound", Secret: "s3", Audience: audience})
@@ -282,7 +255,7 @@ func TestSenderConstrained(t *testing.T) {
 	tok := p.Token(t, "dpop-bound")
 
 	t.Run("DPoPOK", func(t *testing.T) {
-		if _, err := v.Verify(ctx, tok, dpop(dpopProof(t, holder, "POST", url, tok, "j1", time.Now()))); err != nil {
+		if _, err := v.Verify(ctx, tok, dpop(idptest.DPoPProof(t, holder, "POST", url, tok, "j1", time.Now()))); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -293,12 +266,12 @@ func TestSenderConstrained(t *testing.T) {
 	}{
 		{"ErrDPoPAsBearer", probity.Presentation{Method: "POST", URL: url, Scheme: "Bearer"}, "send it as Authorization: DPoP"},
 		{"ErrNoProof", dpop(""), "no DPoP proof"},
-		{"ErrReplayed", dpop(dpopProof(t, holder, "POST", url, tok, "j1", time.Now())), "used before"},
-		{"ErrOtherKey", dpop(dpopProof(t, thief, "POST", url, tok, "j2", time.Now())), "another key"},
-		{"ErrOtherURL", dpop(dpopProof(t, holder, "POST", "http://127.0.0.1:8080/v1/principals", tok, "j3", time.Now())), "not " + url},
-		{"ErrOtherMethod", dpop(dpopProof(t, holder, "GET", url, tok, "j4", time.Now())), "method"},
-		{"ErrOtherToken", dpop(dpopProof(t, holder, "POST", url, "another token", "j5", time.Now())), "ath"},
-		{"ErrStale", dpop(dpopProof(t, holder, "POST", url, tok, "j6", time.Now().Add(-10*time.Minute))), "at most"},
+		{"ErrReplayed", dpop(idptest.DPoPProof(t, holder, "POST", url, tok, "j1", time.Now())), "used before"},
+		{"ErrOtherKey", dpop(idptest.DPoPProof(t, thief, "POST", url, tok, "j2", time.Now())), "another key"},
+		{"ErrOtherURL", dpop(idptest.DPoPProof(t, holder, "POST", "http://127.0.0.1:8080/v1/principals", tok, "j3", time.Now())), "not " + url},
+		{"ErrOtherMethod", dpop(idptest.DPoPProof(t, holder, "GET", url, tok, "j4", time.Now())), "method"},
+		{"ErrOtherToken", dpop(idptest.DPoPProof(t, holder, "POST", url, "another token", "j5", time.Now())), "ath"},
+		{"ErrStale", dpop(idptest.DPoPProof(t, holder, "POST", url, tok, "j6", time.Now().Add(-10*time.Minute))), "at most"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := v.Verify(ctx, tok, tc.pres)
@@ -307,7 +280,7 @@ func TestSenderConstrained(t *testing.T) {
 	}
 	t.Run("ErrUnboundAsDPoP", func(t *testing.T) {
 		plain := p.Token(t, "unbound")
-		_, err := v.Verify(ctx, plain, dpop(dpopProof(t, holder, "POST", url, plain, "j7", time.Now())))
+		_, err := v.Verify(ctx, plain, dpop(idptest.DPoPProof(t, holder, "POST", url, plain, "j7", time.Now())))
 		refusedWith(t, err, "not bound to a key")
 	})
 

@@ -129,11 +129,7 @@ func (p *Portal) Finish(ctx context.Context, redirect, kept, state, code string)
 	if rawID == "" {
 		return "", probity.Errorf(probity.EUNAUTHORIZED, "the identity provider sent no ID token")
 	}
-	algs := make([]string, len(Algorithms))
-	for i, a := range Algorithms {
-		algs[i] = string(a)
-	}
-	idt, err := provider.VerifierContext(oidc.ClientContext(ctx, p.cfg.Client), &oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algs}).Verify(ctx, rawID)
+	idt, err := provider.VerifierContext(oidc.ClientContext(ctx, p.cfg.Client), &oidc.Config{ClientID: p.cfg.ClientID, SupportedSigningAlgs: algorithmNames()}).Verify(ctx, rawID)
 	if err != nil {
 		return "", probity.Errorf(probity.EUNAUTHORIZED, "the identity provider's ID token is refused: %v", err)
 	}

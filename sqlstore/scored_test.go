@@ -15,18 +15,14 @@ import (
 // in the same order, with the same columns and points, but no fields.
 func TestScoredEvents(t *testing.T) {
 	ctx := context.Background()
-	db, err := storetest.OpenDir(t, ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	event := func(key string, subject byte, occurred time.Duration, cures string) *probity.Event {
 		return &probity.Event{Domain: "a.test", Key: key, Type: "paid", Subject: probity.Pseudonym{subject}, Kind: probity.KindOrganization,
 			OccurredAt: t0.Add(-occurred), RecordedAt: t0, Fields: map[string]any{"amount": 12.5}, Cures: cures}
 	}
 	events := []*probity.Event{event("b", 1, time.Hour, ""), event("a", 1, time.Hour, "c"), event("c", 1, 2*time.Hour, ""), event("z", 2, 0, "")}
-	err = db.Update(ctx, func(tx probity.Tx) error {
+	err := db.Update(ctx, func(tx probity.Tx) error {
 		for i, e := range events {
 			if _, err := tx.InsertEvents([]*probity.Event{e}, [][]probity.Points{{{Version: 1, Raw: float64(i)}, {Version: 2, Raw: float64(-i)}}}); err != nil {
 				return err
@@ -84,4 +80,16 @@ func TestScoredEvents(t *testing.T) {
 	if probity.ErrorCode(err) != probity.EINTERNAL {
 		t.Fatalf("ScoredEvents(version without points) = %v, want EINTERNAL", err)
 	}
+}
+
+// openStore opens a store of the tested backend in a new directory, closed
+// when the test ends.
+func openStore(tb testing.TB) *sqlstore.DB {
+	tb.Helper()
+	db, err := storetest.OpenDir(tb, context.Background(), tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/sqlstore"
-	"github.com/probity-dev/probity/storetest"
 )
 
 // TestSubjectStanding checks that the one statement a score asks instead
@@ -15,15 +14,11 @@ import (
 // for subjects with none, each one and all of them, in their domain only.
 func TestSubjectStanding(t *testing.T) {
 	ctx := context.Background()
-	db, err := storetest.OpenDir(t, ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return t0 }
 	none, out, disputed, termed, all := probity.Pseudonym{1}, probity.Pseudonym{2}, probity.Pseudonym{3}, probity.Pseudonym{4}, probity.Pseudonym{5}
-	err = db.Update(ctx, func(tx probity.Tx) error {
+	err := db.Update(ctx, func(tx probity.Tx) error {
 		for i, p := range []probity.Pseudonym{out, all} {
 			if err := tx.SetOptOut("a.test", p); err != nil {
 				return err

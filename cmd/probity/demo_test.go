@@ -78,6 +78,16 @@ func runUntilServing(t *testing.T, ctx context.Context, args ...string) (*syncBu
 	return stdout, done
 }
 
+// servingURL returns the base URL a serve command said it serves on.
+func servingURL(t *testing.T, stdout *syncBuffer) string {
+	t.Helper()
+	m := regexp.MustCompile(`serving .* on (https?://\S+);`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no URL in %q", stdout.String())
+	}
+	return m[1]
+}
+
 // runServing is runUntilServing, returning the command's standard error
 // too (the server's log).
 func runServing(t *testing.T, ctx context.Context, args ...string) (*syncBuffer, *syncBuffer, <-chan error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,9 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
 	"github.com/probity-dev/probity/idp/idptest"
 )
 
@@ -44,7 +40,7 @@ func TestServeWithIdentityProvider(t *testing.T) {
 	p.AddClient(idptest.Client{ID: "acme-systems", Secret: "s1", Audience: aud})
 	holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	p.AddClient(idptest.Client{ID: "acme-dpop", Secret: "s3", Audience: aud,
-		Claims: map[string]any{"cnf": map[string]any{"jkt": jwkThumbprint(t, holder)}}})
+		Claims: map[string]any{"cnf": map[string]any{"jkt": idptest.Thumbprint(t, holder)}}})
 	p.AddClient(idptest.Client{ID: "acme-mtls", Secret: "s2", Audience: aud,
 		Claims: map[string]any{"cnf": map[string]any{"x5t#S256": pki.clientThumbprint}}})
 	data := filepath.Join(dir, "data")
@@ -69,7 +65,7 @@ func TestServeWithIdentityProvider(t *testing.T) {
 	stdout, done := runUntilServing(t, ctx, "serve", "--data", data, "--addr", "127.0.0.1:0", "--oidc-issuer", p.URL, "--oidc-audience", aud,
 		"--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", pki.caFile,
 		"--oidc-subject-claim", "probity_subject", "--oidc-client-id", "probity-portal")
-	base := regexp.MustCompile(`on (https://\S+);`).FindStringSubmatch(stdout.String())[1]
+	base := servingURL(t, stdout)
 	get := func(t *testing.T, client *http.Client, auth string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", base+"/v1/principals", nil)
@@ -113,7 +109,7 @@ func TestServeWithIdentityProvider(t *testing.T) {
 		tok := p.Token(t, "acme-dpop")
 		req, _ := http.NewRequest("GET", base+"/v1/principals", nil)
 		req.Header.Set("Authorization", "DPoP "+tok)
-		req.Header.Set("DPoP", dpopProof(t, holder, "GET", base+"/v1/principals", tok))
+		req.Header.Set("DPoP", idptest.DPoPProof(t, holder, "GET", base+"/v1/principals", tok, "p-1", time.Now()))
 		resp, err := plain.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -235,30 +231,4 @@ func (k *testPKI) clients(t *testing.T) (*http.Client, *http.Client) {
 		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: k.pool, Certificates: certs}}}
 	}
 	return mk(), mk(k.client)
-}
-
-// jwkThumbprint is the RFC 7638 thumbprint of a key, as cnf.jkt has it.
-func jwkThumbprint(t *testing.T, key *ecdsa.PrivateKey) string {
-	t.Helper()
-	tp, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(tp)
-}
-
-// dpopProof is a DPoP proof (RFC 9449) by key for one request and token.
-func dpopProof(t *testing.T, key *ecdsa.PrivateKey, method, url, token string) string {
-	t.Helper()
-	ath := sha256.Sum256([]byte(token))
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jwt.Signed(s).Claims(map[string]any{"jti": base64.RawURLEncoding.EncodeToString(ath[:8]) + method, "htm": method, "htu": url,
-		"iat": time.Now().Unix(), "ath": base64.RawURLEncoding.EncodeToString(ath[:])}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }

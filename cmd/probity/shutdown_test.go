@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +36,7 @@ func TestServeStopsGracefully(t *testing.T) {
 			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
 			stdout, done := runUntilServing(t, ctx, "serve", "--data", data, "--addr", "127.0.0.1:0", "--shutdown-grace", tc.grace)
-			base := regexp.MustCompile(`on (http://\S+);`).FindStringSubmatch(stdout.String())[1]
+			base := servingURL(t, stdout)
 			if resp, err := http.Get(base + "/healthz"); err != nil {
 				t.Fatal(err)
 			} else {
@@ -106,7 +105,7 @@ func TestServeLogFormat(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	stdout, stderr, done := runServing(t, ctx, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--log-format", "json")
-	base := regexp.MustCompile(`on (http://\S+);`).FindStringSubmatch(stdout.String())[1]
+	base := servingURL(t, stdout)
 	req, _ := http.NewRequest("GET", base+"/signin", nil)
 	req.Header.Set("X-Request-Id", "probe-1")
 	resp, err := http.DefaultClient.Do(req)
@@ -144,7 +143,7 @@ func TestServeTraceFile(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	stdout, done := runUntilServing(t, ctx, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--trace-file", file)
-	base := regexp.MustCompile(`on (http://\S+);`).FindStringSubmatch(stdout.String())[1]
+	base := servingURL(t, stdout)
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	req, _ := http.NewRequest("GET", base+"/v1/domains", nil)
 	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
