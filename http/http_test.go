@@ -3,7 +3,6 @@ package http_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -109,37 +107,15 @@ func serveOver(tb testing.TB, dir string, db probity.Store, logger *slog.Logger,
 	return srv, signer
 }
 
-// call sends a request and decodes the JSON answer.
+// call sends a request with the test's bearer token, if any, and decodes
+// the JSON answer (see send).
 func call(tb testing.TB, method, url, contentType string, body []byte) (int, map[string]any) {
 	tb.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
+	auth := ""
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		auth = "Bearer " + bearer
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out map[string]any
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") && resp.StatusCode == 200 {
-		return resp.StatusCode, map[string]any{"text": string(raw)} // a signed note, a key
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		tb.Fatalf("%s %s: status %d, body %q is not a JSON object", method, url, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
+	return send(tb, auth, method, url, contentType, string(body))
 }
 
 func errCode(body map[string]any) string {

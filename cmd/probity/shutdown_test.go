@@ -106,17 +106,7 @@ func TestServeLogFormat(t *testing.T) {
 	defer stop()
 	stdout, stderr, done := runServing(t, ctx, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--log-format", "json")
 	base := servingURL(t, stdout)
-	req, _ := http.NewRequest("GET", base+"/signin", nil)
-	req.Header.Set("X-Request-Id", "probe-1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	getThenStop(t, base+"/signin", "X-Request-Id", "probe-1", stop, done)
 	var found bool
 	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
 		var rec map[string]any
@@ -145,17 +135,7 @@ func TestServeTraceFile(t *testing.T) {
 	stdout, done := runUntilServing(t, ctx, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--trace-file", file)
 	base := servingURL(t, stdout)
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-	req, _ := http.NewRequest("GET", base+"/v1/domains", nil)
-	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	getThenStop(t, base+"/v1/domains", "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01", stop, done)
 	spans, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -172,5 +152,22 @@ func TestServeTraceFile(t *testing.T) {
 		if span.Name == "GET /v1/domains" && span.SpanContext.TraceID == traceID {
 			return
 		}
+	}
+}
+
+// getThenStop sends one GET with a header to a serving server, then stops
+// it and waits for it to exit cleanly.
+func getThenStop(t *testing.T, url, header, value string, stop context.CancelFunc, done <-chan error) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set(header, value)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
