@@ -43,7 +43,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		if h == "" {
 			// anonymous callers share their address's bucket
 			if wait, ok := s.limiter.allow("addr:"+remoteHost(r), 1); !ok {
-				tooMany(w, wait)
+				tooMany(w, r, wait)
 				return
 			}
 		} else {
@@ -51,11 +51,11 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			a, err := s.authenticate(ctx, h)
 			if err != nil {
 				if wait, ok := s.limiter.allow("refused:"+remoteHost(r), RefusalShare); !ok {
-					tooMany(w, wait)
+					tooMany(w, r, wait)
 					return
 				}
 				if wait, ok := s.limiter.allow("addr:"+remoteHost(r), 1); !ok {
-					tooMany(w, wait)
+					tooMany(w, r, wait)
 					return
 				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="probity", error="invalid_token"`)
@@ -63,7 +63,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 				return
 			}
 			if wait, ok := s.limiter.allow("principal:"+a.Principal.ID, 1); !ok {
-				tooMany(w, wait)
+				tooMany(w, r, wait)
 				return
 			}
 			ctx, actor = probity.NewContextWithActor(ctx, a), a
@@ -121,11 +121,13 @@ func bearerToken(header string) (string, error) {
 	return token, nil
 }
 
-// tooMany answers 429 with the seconds until a request will be allowed.
-func tooMany(w http.ResponseWriter, wait time.Duration) {
+// tooMany answers 429, a problem with the code rate_limited, with the
+// seconds until a request will be allowed.
+func tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	writeJSON(w, http.StatusTooManyRequests, map[string]map[string]string{"error": {"code": "rate_limited",
-		"message": fmt.Sprintf("too many requests; retry in %s (the limit is per principal)", wait.Round(time.Millisecond))}})
+	body := problem(r, "rate_limited", fmt.Sprintf("too many requests; retry in %s (the limit is per principal)", wait.Round(time.Millisecond)), nil)
+	body.Status, body.Title = http.StatusTooManyRequests, http.StatusText(http.StatusTooManyRequests)
+	writeProblem(w, http.StatusTooManyRequests, body)
 }
 
 // limiter is a token bucket per key.

@@ -116,7 +116,7 @@ func TestEveryRouteLeavesATrace(t *testing.T) {
 	before, _ := logSize(t, u)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			call(t, tt.method, u+tt.path, "application/json", []byte(tt.body))
+			call(t, tt.method, u+tt.path, contentTypeOf(tt.method, tt.path), []byte(tt.body))
 			size, last := logSize(t, u)
 			if got := size - before; got != tt.leaves {
 				t.Fatalf("%s %s added %d leaves, want %d", tt.method, tt.path, got, tt.leaves)

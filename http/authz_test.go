@@ -361,6 +361,7 @@ func authzRoutes(tb testing.TB) []authzRoute {
 	return []authzRoute{
 		pub("/healthz"),
 		pub("/readyz"),
+		pub("/v1/openapi.json"),
 		{"GET /metrics", "GET", fixed("/metrics"), "", "", false, []string{cOperator, cAuditor}, 200, []string{"operator role", "auditor role"}, nil},
 		pub("/v1/domains"),
 		pub("/v1/domains/" + lending),

@@ -151,6 +151,7 @@ func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.HandleFunc("GET /v1/openapi.json", s.handleOpenAPI)
 	mux.HandleFunc("GET /v1/domains", s.handleDomains)
 	mux.HandleFunc("GET /v1/domains/{id}", s.handleDomain)
 	mux.HandleFunc("PUT /v1/domains/{id}", s.handleApplySpec)

@@ -217,7 +217,7 @@ func TestAPIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := call(t, tt.method, u+tt.path, "application/json", []byte(tt.body))
+			status, body := call(t, tt.method, u+tt.path, contentTypeOf(tt.method, tt.path), []byte(tt.body))
 			if status != tt.status || errCode(body) != tt.code || !strings.Contains(errMessage(body), tt.want) {
 				t.Fatalf("%s %s = %d %v, want %d %s containing %q", tt.method, tt.path, status, body, tt.status, tt.code, tt.want)
 			}
