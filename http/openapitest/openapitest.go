@@ -224,6 +224,6 @@ func short(err error) string {
 
 type discard struct{}
 
-func (discard) Header() http.Header       { return http.Header{} }
+func (discard) Header() http.Header         { return http.Header{} }
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
-func (discard) WriteHeader(int)           {}
+func (discard) WriteHeader(int)             {}
