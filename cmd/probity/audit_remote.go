@@ -11,13 +11,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/client"
 	"github.com/probity-dev/probity/witness"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -155,7 +155,7 @@ func (v *remoteVerify) run(ctx context.Context, stdout io.Writer) (*remoteResult
 	if !v.json {
 		out = stdout
 	}
-	client := &tileClient{base: v.url, http: &http.Client{Timeout: time.Minute}}
+	client := newTileClient(v.url)
 	res := &remoteResult{Logs: []logResult{}}
 	logs, err := client.logs(ctx)
 	if err != nil {
@@ -206,12 +206,7 @@ func (v *remoteVerify) run(ctx context.Context, stdout io.Writer) (*remoteResult
 }
 
 // servedLog is one log of GET /logs.
-type servedLog struct {
-	Name   string `json:"name"`
-	Origin string `json:"origin"`
-	Key    string `json:"key"`
-	URL    string `json:"url"`
-}
+type servedLog = client.LogListing
 
 // pickLog returns the log named name among those the server lists.
 func pickLog(logs []servedLog, name string) ([]servedLog, error) {
@@ -233,7 +228,7 @@ func (v *remoteVerify) verifyLog(ctx context.Context, client *tileClient, verifi
 		r.Error = "log " + l.Name + ": " + fmt.Sprintf(format, args...)
 		return r
 	}
-	raw, err := client.get(ctx, "/logs/"+l.Name+"/checkpoint")
+	raw, err := client.checkpoint(ctx, l.Name)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -260,7 +255,7 @@ func (v *remoteVerify) verifyLog(ctx context.Context, client *tileClient, verifi
 	if kept != nil {
 		sizes = append(sizes, kept.Size)
 	}
-	rebuilt, err := rebuildFromTiles(ctx, client, "/logs/"+l.Name+"/", cp.Size, sizes, v.parallel)
+	rebuilt, err := rebuildFromTiles(ctx, client, l.Name, cp.Size, sizes, v.parallel)
 	if rebuilt != nil {
 		r.Bundles, r.Tiles = rebuilt.bundles, rebuilt.tiles
 	}
@@ -300,7 +295,7 @@ func (v *remoteVerify) verifyLog(ctx context.Context, client *tileClient, verifi
 // checkpoint when only a domain log is verified: witnesses cosign the
 // installation log, which records every domain log's checkpoints.
 func (v *remoteVerify) witnessInstallation(ctx context.Context, client *tileClient, verifiers note.Verifiers, out io.Writer) error {
-	raw, err := client.get(ctx, "/logs/"+probity.InstallationLog+"/checkpoint")
+	raw, err := client.checkpoint(ctx, probity.InstallationLog)
 	if err != nil {
 		return fmt.Errorf("log %s: %v", probity.InstallationLog, err)
 	}
@@ -420,75 +415,53 @@ func (v *remoteVerify) save(origin string, signed []byte) (string, error) {
 	return path, os.Rename(tmp, path)
 }
 
-// tileClient reads a server's tiles and logs. It waits and retries when
-// the server asks it to (429, 503 with Retry-After).
+// tileClient reads a server's tiles and logs through the API's client,
+// which waits and retries when the server asks it to (429, 503 with
+// Retry-After).
 type tileClient struct {
-	base string
-	http *http.Client
+	api *client.Client
 }
 
-// errNotServed is a resource the server does not have (404).
-var errNotServed = errors.New("not served")
+func newTileClient(url string) *tileClient {
+	api := client.New(url, "")
+	api.HTTP, api.Retries, api.UserAgent = &http.Client{Timeout: time.Minute}, 9, "probity-audit-verify"
+	return &tileClient{api: api}
+}
 
-func (c *tileClient) logs(ctx context.Context) ([]servedLog, error) {
-	body, err := c.get(ctx, "/logs")
+func (c *tileClient) logs(ctx context.Context) ([]client.LogListing, error) {
+	logs, err := c.api.Logs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("GET /logs: %v", err)
 	}
-	var list struct{ Logs []servedLog }
-	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("GET /logs: not the list of logs: %v", err)
-	}
-	if len(list.Logs) == 0 {
+	if len(logs) == 0 {
 		return nil, fmt.Errorf("GET /logs: the server lists no logs")
 	}
-	return list.Logs, nil
+	return logs, nil
 }
 
-// get fetches a path of the server.
-func (c *tileClient) get(ctx context.Context, path string) ([]byte, error) {
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-		resp.Body.Close()
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("GET %s: %v", path, err)
-		case resp.StatusCode == http.StatusOK:
-			return body, nil
-		case resp.StatusCode == http.StatusNotFound:
-			return nil, fmt.Errorf("GET %s: %w (404): %s", path, errNotServed, snippet(body))
-		case (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && attempt < 10:
-			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-			select {
-			case <-time.After(time.Duration(min(max(wait, 1), 30)) * time.Second):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			continue
-		}
-		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, snippet(body))
+// checkpoint fetches a log's checkpoint.
+func (c *tileClient) checkpoint(ctx context.Context, log string) ([]byte, error) {
+	body, err := c.api.LogCheckpoint(ctx, log)
+	if err != nil {
+		return nil, fmt.Errorf("GET /logs/%s/checkpoint: %v", log, err)
 	}
+	return body, nil
 }
 
 // resource fetches a tile or bundle of width, falling back to the full
 // one (cut to width) if the server no longer has the partial one.
-func (c *tileClient) resource(ctx context.Context, prefix, path string, width int) ([]byte, error) {
-	body, err := c.get(ctx, prefix+path)
-	if errors.Is(err, errNotServed) && width < audit.TileWidth {
+func (c *tileClient) resource(ctx context.Context, log, path string, width int) ([]byte, error) {
+	body, err := c.api.Tile(ctx, log, path)
+	if probity.ErrorCode(err) == probity.ENOTFOUND && width < audit.TileWidth {
 		full, _, _ := strings.Cut(path, ".p/")
-		if body, ferr := c.get(ctx, prefix+full); ferr == nil {
+		if body, ferr := c.api.Tile(ctx, log, full); ferr == nil {
 			return body, nil
 		}
 	}
-	return body, err
+	if err != nil {
+		return nil, fmt.Errorf("GET /logs/%s/%s: %v", log, path, err)
+	}
+	return body, nil
 }
 
 // count says how many of a thing there are: "1 leaf", "3 leaves".
@@ -497,15 +470,6 @@ func count[N int | uint64](n N, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// snippet returns the start of an answer, for errors.
-func snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }
 
 // rebuilt is a log's tree rebuilt from its entry bundles.
@@ -520,7 +484,7 @@ type rebuilt struct {
 // every hash tile the server has for that size (full and partial) against
 // the tree; it returns the tree's roots at the sizes in at. Memory stays
 // bounded however large the log: a compact range and one tile per level.
-func rebuildFromTiles(ctx context.Context, client *tileClient, prefix string, size uint64, at []uint64, parallel int) (*rebuilt, error) {
+func rebuildFromTiles(ctx context.Context, client *tileClient, log string, size uint64, at []uint64, parallel int) (*rebuilt, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	res := &rebuilt{roots: map[uint64][]byte{}}
@@ -535,7 +499,7 @@ func rebuildFromTiles(ctx context.Context, client *tileClient, prefix string, si
 			}
 		}
 	}
-	checks := &tileChecks{ctx: ctx, cancel: cancel, sem: make(chan struct{}, parallel), client: client, prefix: prefix}
+	checks := &tileChecks{ctx: ctx, cancel: cancel, sem: make(chan struct{}, parallel), client: client, log: log}
 	pending := map[compact.NodeID][]byte{} // tiles being filled, by tile level and index
 	visit := func(id compact.NodeID, h []byte) {
 		if id.Level%audit.TileHeight != 0 {
@@ -551,7 +515,7 @@ func rebuildFromTiles(ctx context.Context, client *tileClient, prefix string, si
 	keepRoot()
 	err := inOrder(ctx, (size+audit.TileWidth-1)/audit.TileWidth, parallel, func(ctx context.Context, i uint64) ([]byte, error) {
 		w := audit.TileWidthAt(0, i, size)
-		return client.resource(ctx, prefix, audit.EntriesPath(i, w), w)
+		return client.resource(ctx, log, audit.EntriesPath(i, w), w)
 	}, func(i uint64, body []byte) error {
 		w := audit.TileWidthAt(0, i, size)
 		entries, err := audit.ParseEntryBundle(body)
@@ -588,7 +552,7 @@ type tileChecks struct {
 	cancel func()
 	sem    chan struct{}
 	client *tileClient
-	prefix string
+	log    string
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -620,7 +584,7 @@ func (t *tileChecks) add(key compact.NodeID, want []byte) {
 func (t *tileChecks) check(level, index uint64, want []byte) error {
 	w := len(want) / 32
 	path := audit.TilePath(level, index, w)
-	got, err := t.client.resource(t.ctx, t.prefix, path, w)
+	got, err := t.client.resource(t.ctx, t.log, path, w)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/client"
 	"github.com/probity-dev/probity/eventfile"
 )
 
@@ -344,7 +345,7 @@ func TestFsck(t *testing.T) {
 	if _, err := in.bureau.SealLogs(cliContext(context.Background())); err != nil {
 		t.Fatal(err)
 	}
-	logs, err := (&tileClient{base: base, http: http.DefaultClient}).logs(context.Background())
+	logs, err := client.New(base, "").Logs(context.Background())
 	if err != nil || len(logs) != 2 {
 		t.Fatalf("GET /logs: %v, %d logs", err, len(logs))
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/client"
 	"github.com/probity-dev/probity/storetest"
 )
 
@@ -137,6 +138,7 @@ func TestSeveralServers(t *testing.T) {
 	}
 
 	const batches, perBatch, subjects = 12, 40, 50
+	ctx := context.Background()
 	var mu sync.Mutex
 	var accepted, duplicates, reads int
 	var wg sync.WaitGroup
@@ -150,9 +152,9 @@ func TestSeveralServers(t *testing.T) {
 		// other finds every key a duplicate.
 		for _, s := range []int{b % 3, (b + 1) % 3} {
 			wg.Go(func() {
-				var sum probity.IngestSummary
-				if code := post(t, urls[s]+"/v1/domains/acme.lending/events", token, "application/x-ndjson", body.String(), &sum); code != http.StatusOK {
-					t.Errorf("ingest through server %d: %d %+v", s, code, sum)
+				sum, err := client.New(urls[s], token).Ingest(ctx, "acme.lending", []byte(body.String()), "", false)
+				if err != nil {
+					t.Errorf("ingest through server %d: %v %+v", s, err, sum)
 				}
 				mu.Lock()
 				accepted, duplicates = accepted+sum.Accepted, duplicates+sum.Duplicates
@@ -170,9 +172,9 @@ func TestSeveralServers(t *testing.T) {
 			fmt.Fprintf(&body, `{"key":"rent-%05d","type":"rent_paid","subject":"person:m%03d","occurred_at":"2025-%02d-05","fields":{"amount":%d}}`+"\n", n, n%subjects, 1+n%12, 500+n)
 		}
 		wg.Go(func() {
-			var sum probity.IngestSummary
-			if code := post(t, urls[b%3]+"/v1/domains/city.rent-utilities/events", token, "application/x-ndjson", body.String(), &sum); code != http.StatusOK {
-				t.Errorf("rent ingest through server %d: %d %+v", b%3, code, sum)
+			sum, err := client.New(urls[b%3], token).Ingest(ctx, "city.rent-utilities", []byte(body.String()), "", false)
+			if err != nil {
+				t.Errorf("rent ingest through server %d: %v %+v", b%3, err, sum)
 			}
 			mu.Lock()
 			rentAccepted += sum.Accepted
@@ -182,10 +184,9 @@ func TestSeveralServers(t *testing.T) {
 	for r := range 3 {
 		wg.Go(func() {
 			for i := range 20 {
-				var score map[string]any
-				body := fmt.Sprintf(`{"subject":"person:m%03d","purpose":"account_review"}`, (r*20+i)%subjects)
-				if code := post(t, urls[(r+i)%3]+"/v1/domains/acme.lending/scores", token, "application/json", body, &score); code != http.StatusOK {
-					t.Errorf("score through server %d: %d %v", (r+i)%3, code, score)
+				req := probity.ScoreRequest{Domain: "acme.lending", Subject: fmt.Sprintf("person:m%03d", (r*20+i)%subjects), Purpose: "account_review"}
+				if _, err := client.New(urls[(r+i)%3], token).Score(ctx, req); err != nil {
+					t.Errorf("score through server %d: %v", (r+i)%3, err)
 					continue
 				}
 				mu.Lock()
