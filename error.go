@@ -23,6 +23,12 @@ const (
 	ETOOLARGE     = "too_large"
 )
 
+// ErrStopping is the cause of a request's context when a stopping server's
+// grace period ends: what the request was doing is abandoned (a
+// transaction rolls back, nothing half-applied), and the API and the pages
+// answer it 503 with Retry-After, saying to send it again.
+var ErrStopping = errors.New("the server is stopping")
+
 // Error is the one error type of Probity. Message is written for the caller: it
 // says what was wrong and what is allowed, naming the field, path or line.
 type Error struct {

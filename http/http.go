@@ -205,9 +205,9 @@ func allowed(mux *http.ServeMux, r *http.Request) []string {
 }
 
 // ErrStopping is the cause of the requests' contexts when a stopping
-// server's grace period ends: what they were doing is abandoned (a
-// transaction rolls back), and they are answered 503 with Retry-After.
-var ErrStopping = errors.New("the server is stopping")
+// server's grace period ends (probity.ErrStopping): the API and the pages
+// answer them 503 with Retry-After.
+var ErrStopping = probity.ErrStopping
 
 // Open listens on addr and serves, over TLS when TLSCert and TLSKey are set.
 func (s *Server) Open(addr string) error {

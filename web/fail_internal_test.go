@@ -41,6 +41,16 @@ func TestFailSaysWhatAndWhen(t *testing.T) {
 			t.Fatalf("a visitor who left is logged as:\n%s\nwant client went away, not an internal error", out)
 		}
 	})
+	t.Run("AbandonedAtShutdown", func(t *testing.T) {
+		logs.Reset()
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(probity.ErrStopping)
+		w := httptest.NewRecorder()
+		p.fail(w, get(ctx), context.Canceled)
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "try again") {
+			t.Fatalf("a page the stopping server abandoned: %d, Retry-After %q; want 503 with Retry-After saying to try again", w.Code, w.Header().Get("Retry-After"))
+		}
+	})
 	t.Run("InternalLogsThePattern", func(t *testing.T) {
 		logs.Reset()
 		p.fail(httptest.NewRecorder(), get(context.Background()), probity.Errorf(probity.EINTERNAL, "boom"))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -145,7 +146,9 @@ func (p *Pages) ensurePreSession(w http.ResponseWriter, r *http.Request, v *view
 // storage cannot serve says when to retry, as the API does. Logs name the
 // page's route pattern, never its path (which may carry an entry's key).
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+	if errors.Is(context.Cause(r.Context()), probity.ErrStopping) {
+		err = probity.Errorf(probity.EUNAVAILABLE, "the server is stopping and abandoned this page before it was done: nothing of it was applied; try again in a moment")
+	} else if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
 		p.logger.Info("client went away", "page", r.Pattern, "err", err)
 		return
 	}
