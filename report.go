@@ -58,6 +58,14 @@ type DomainReport struct {
 	LegalBasis string `json:"legal_basis"`
 	OptOut     string `json:"opt_out"`
 	Score      *Score `json:"score"`
+	// Benefits says, for each decision the domain's readers may ask for,
+	// what it would be for the subject now (unrated and opted-out subjects
+	// are decided as the base score, P6): what the score means.
+	Benefits []BenefitOutcome `json:"benefits"`
+	// Notices are what concerns the subject ahead in this domain, newest
+	// first: what needs doing (a late payment to cure before a date),
+	// disputes, court orders, rule changes, entries that stop counting.
+	Notices []Notice `json:"notices"`
 	// Entries are the facts the domain holds, as reported, fields included.
 	Entries   []Event          `json:"entries"`
 	Retracted []RetractedEvent `json:"retracted_entries"`
@@ -68,6 +76,13 @@ type DomainReport struct {
 	Inquiries []Inquiry        `json:"inquiries"`
 	// Page says which part of the long lists is shown; nil when all is.
 	Page *DomainPage `json:"page,omitempty"`
+}
+
+// BenefitOutcome is a benefit of a domain and whether the subject's score
+// today would get it.
+type BenefitOutcome struct {
+	Benefit string `json:"benefit"`
+	Allowed bool   `json:"allowed"`
 }
 
 // Inquiry is one read of a subject's record: who, why and when.

@@ -33,13 +33,17 @@ func TestNotices(t *testing.T) {
 		kinds[n.Kind] = n.Text
 	}
 	for kind, want := range map[string]string{
-		"adverse_entry": "payment_settled reported before then cures it",
-		"dispute":       "your dispute of entry wrong is open",
-		"spec_change":   "version 2 of the rules of acme.lending takes effect",
+		"adverse_entry": "if your payment settled is reported before then, it never counts",
+		"dispute":       "your dispute filed on 2026-06-01 is open",
+		"spec_change":   "version 2 of the rules of ACME Bank consumer and business lending takes effect",
 		"expiry":        "stops counting on",
 	} {
 		if !strings.Contains(kinds[kind], want) {
 			t.Errorf("%s notice = %q, want it to say %q", kind, kinds[kind], want)
+		}
+		// a notice is read by a person: spec names in words, no entry key
+		if strings.Contains(kinds[kind], "_") || strings.Contains(kinds[kind], "entry wrong") {
+			t.Errorf("%s notice = %q: an internal name or an entry's key in a person's notice", kind, kinds[kind])
 		}
 	}
 }

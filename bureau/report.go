@@ -2,6 +2,8 @@ package bureau
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -116,6 +118,9 @@ func (b *Bureau) domainReport(ctx context.Context, tx probity.Tx, batch *audit.B
 	}
 	d := &probity.DomainReport{Domain: id, Name: cur.Spec.Name, Owner: cur.Spec.Owner, LegalBasis: cur.Spec.LegalBasis,
 		OptOut: cur.Spec.OptOut, Score: score}
+	if d.Benefits, err = b.benefits(cur, score); err != nil {
+		return nil, err
+	}
 	lo, hi := pg.window(len(events))
 	d.Entries = make([]probity.Event, hi-lo)
 	for i := range d.Entries {
@@ -133,6 +138,7 @@ func (b *Bureau) domainReport(ctx context.Context, tx probity.Tx, batch *audit.B
 	if err := subjectRows(tx, id, pseudonym, d); err != nil {
 		return nil, err
 	}
+	d.Notices = domainNotices(d, versions, tx.Now())
 	retracted := len(d.Retracted)
 	lo, hi = pg.window(retracted)
 	d.Retracted = d.Retracted[lo:hi]
@@ -212,3 +218,26 @@ func (c *chain) subjectOpenings(ctx context.Context, domain string, p probity.Ps
 // checkEvery is how many leaves a report opens between two looks at
 // whether its caller has left.
 const checkEvery = 256
+
+// benefits decides each benefit of the domain for score, as a decision
+// would: an unrated or opted-out subject as the base score (P6).
+func (b *Bureau) benefits(v *probity.SpecVersion, score *probity.Score) ([]probity.BenefitOutcome, error) {
+	c, err := b.compile(v)
+	if err != nil {
+		return nil, err
+	}
+	s := v.Spec
+	value := s.Score.Base
+	if score.Status == probity.StatusRated && score.Score != nil {
+		value = *score.Score
+	}
+	out := []probity.BenefitOutcome{}
+	for _, name := range slices.Sorted(maps.Keys(s.Benefits)) {
+		ok, err := c.Benefit(name, value, s.GradeFor(value))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, probity.BenefitOutcome{Benefit: name, Allowed: ok})
+	}
+	return out, nil
+}

@@ -172,7 +172,13 @@ func TestPortalActions(t *testing.T) {
 		}
 	})
 	t.Run("OptOutAndBack", func(t *testing.T) {
-		status, page := b.post("/portal/opt-out", url.Values{"domain": {"acme.lending"}, "out": {"true"}})
+		// the form states what opting out means beside a box to tick
+		_, page := b.get("/portal")
+		mustContain(t, page, "every decision in ACME Bank consumer and business lending treats me as 600, grade C")
+		if status, page := b.post("/portal/opt-out", url.Values{"domain": {"acme.lending"}, "out": {"true"}}); status != 400 || !strings.Contains(page, "confirm") {
+			t.Fatalf("opt out without the box ticked = %d, want 400 naming confirm", status)
+		}
+		status, page := b.post("/portal/opt-out", url.Values{"domain": {"acme.lending"}, "out": {"true"}, "confirm": {"yes"}})
 		if status != 200 {
 			t.Fatalf("opt out = %d", status)
 		}
@@ -184,8 +190,17 @@ func TestPortalActions(t *testing.T) {
 		scoreOf(t, page)
 	})
 	t.Run("Inquiries", func(t *testing.T) {
+		// the person's own looks are theirs, not inquiries by others
 		_, page := b.get("/portal")
-		mustContain(t, page, "subject access", "report.read")
+		mustContain(t, page, "Nobody else has looked", "(not counted as inquiries)")
+		if strings.Contains(page, "subject access") || strings.Contains(page, ">subject:") {
+			t.Fatal("the person's own views are listed as inquiries by others")
+		}
+		if _, err := f.svc.Score(local(), probity.ScoreRequest{Domain: "acme.lending", Subject: alice, Purpose: "account_review"}); err != nil {
+			t.Fatal(err)
+		}
+		_, page = b.get("/portal")
+		mustContain(t, page, "1 look by others", "account review")
 	})
 	t.Run("ErrDisputeWithoutReason", func(t *testing.T) {
 		status, page := b.post("/portal/disputes", url.Values{"domain": {"acme.lending"}, "key": {"late-1"}})
@@ -218,7 +233,7 @@ func TestRevokeConsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, page := b.get("/portal")
-	mustContain(t, page, "Consents you gave", "city.rent-utilities", `name="id" value="`+g.ID+`"`)
+	mustContain(t, page, "Who may see this score", "city.rent-utilities", `name="id" value="`+g.ID+`"`)
 	status, page := b.post("/portal/consents/revoke", url.Values{"domain": {"acme.lending"}, "id": {g.ID}})
 	if status != 200 {
 		t.Fatalf("revoke = %d", status)

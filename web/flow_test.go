@@ -30,7 +30,7 @@ func TestDueProcess(t *testing.T) {
 	subject := f.browser(t)
 	page := subject.signIn(f.subject)
 	before := scoreOf(t, page)
-	mustContain(t, page, "payment late", "late-1", "Stops counting", "Who looked at your record", "data:image/svg")
+	mustContain(t, page, "Payment late", "late-1", "Stops counting", "Who looked at your record", "data:image/svg")
 	if !pastScore.MatchString(page) {
 		t.Fatalf("the chart's table has no past score (the repayments were reported 150 days ago):\n%s", page)
 	}

@@ -29,12 +29,34 @@ type portalDomain struct {
 	OptedOut      bool
 	// More is the link to the next page of the domain's long lists, or "".
 	More string
+	// What the page leads with: the scale, what needs doing, what helps
+	// and hurts (standing.go).
+	Scale        scale
+	Helps, Hurts []factor
+	// Entries named in words, each list of the score's explanation.
+	Counting, Pending []entryView
+	// Others are the reads of people other than the subject; OwnReads
+	// counts the subject's own.
+	Others   []probity.Inquiry
+	OwnReads int
+	// Grantees are the other domains a consent may let see this score,
+	// with the purposes each may read for.
+	Grantees []grantee
+	// Today is the date the consent form's "until" starts after.
+	Today string
+}
+
+// grantee is a domain a subject may let see a score, and its purposes.
+type grantee struct {
+	ID, Name string
+	Purposes []string
 }
 
 func (p *Pages) portalRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /portal", p.handlePortal)
 	mux.HandleFunc("GET /portal/export", p.handleExport)
 	mux.HandleFunc("POST /portal/disputes", p.handleDispute)
+	mux.HandleFunc("POST /portal/consents", p.handleGrantConsent)
 	mux.HandleFunc("POST /portal/consents/revoke", p.handleRevokeConsent)
 	mux.HandleFunc("POST /portal/opt-out", p.handleOptOut)
 }
@@ -57,10 +79,16 @@ func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	specs, err := p.specs(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	domains := make([]portalDomain, len(report.Domains))
 	for i, d := range report.Domains {
 		pd := portalDomain{DomainReport: d, OptOutAllowed: d.OptOut == probity.OptOutAllowed,
-			OptedOut: d.Score.Status == probity.StatusOptedOut}
+			OptedOut: d.Score.Status == probity.StatusOptedOut, Today: report.AsOf.Format(time.DateOnly)}
+		lead(&pd, specs)
 		if d.Page != nil && d.Page.Page < d.Page.Pages {
 			pd.More = fmt.Sprintf("/portal?page=%d#d-%s", d.Page.Page+1, d.Domain)
 		}
@@ -77,6 +105,44 @@ func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 	v := signedIn("Your record", "portal", a)
 	v.Data = domains
 	p.render(w, r, "portal", v)
+}
+
+// specs reads every domain's public spec (without a leaf: they hold
+// nothing personal), in the registry's order.
+func (p *Pages) specs(r *http.Request) ([]*probity.Domain, error) {
+	all, err := p.svc.Domains(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*probity.Domain, len(all))
+	for i, s := range all {
+		if out[i], err = p.svc.Domain(r.Context(), s.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// lead fills what the domain's part of the portal leads with, from the
+// domain's spec and the report already read.
+func lead(pd *portalDomain, specs []*probity.Domain) {
+	for _, dom := range specs {
+		if dom.ID != pd.Domain {
+			pd.Grantees = append(pd.Grantees, grantee{ID: dom.ID, Name: dom.Name, Purposes: dom.Purposes})
+			continue
+		}
+		pd.Scale = newScale(dom.Spec, pd.Score)
+		pd.Helps, pd.Hurts = factors(dom.Spec, pd.Score)
+	}
+	pd.Counting = entryViews(pd.Score.Contributions, pd.Entries)
+	pd.Pending = entryViews(pd.Score.Pending, pd.Entries)
+	for _, q := range pd.Inquiries {
+		if ownRead(q) {
+			pd.OwnReads++
+		} else {
+			pd.Others = append(pd.Others, q)
+		}
+	}
 }
 
 // history reads the subject's past scores in a domain (see historyMonths)
@@ -180,6 +246,21 @@ func (p *Pages) handleDispute(w http.ResponseWriter, r *http.Request) {
 	p.after(w, r, err, "/portal", "disputed")
 }
 
+// handleGrantConsent lets another domain's readers see the subject's
+// score in this one, for a purpose, until a date.
+func (p *Pages) handleGrantConsent(w http.ResponseWriter, r *http.Request) {
+	r, _, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	if p.missing(w, r, "domain", "grantee", "purpose", "until") {
+		return
+	}
+	_, err := p.svc.GrantConsent(r.Context(), probity.ConsentRequest{Domain: r.FormValue("domain"), Grantee: r.FormValue("grantee"),
+		Purpose: r.FormValue("purpose"), Until: r.FormValue("until")})
+	p.after(w, r, err, "/portal", "granted")
+}
+
 // handleRevokeConsent ends one of the subject's consent grants.
 func (p *Pages) handleRevokeConsent(w http.ResponseWriter, r *http.Request) {
 	r, _, ok := p.requireSignIn(w, r)
@@ -203,6 +284,12 @@ func (p *Pages) handleOptOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := r.FormValue("out") == "true"
+	if out && r.FormValue("confirm") != "yes" {
+		// the form states the consequence beside a box to tick; a request
+		// without it did not see that
+		p.fail(w, r, probity.Errorf(probity.EINVALID, "confirm: tick the box that says what opting out means before you opt out"))
+		return
+	}
 	_, err := p.svc.SetOptOut(r.Context(), r.FormValue("domain"), "", out)
 	msg := "opted-in"
 	if out {

@@ -39,6 +39,7 @@ type view struct {
 var done = map[string]string{
 	"disputed":   "Your dispute is filed: the entry stops counting until a reviewer decides.",
 	"revoked":    "The consent is revoked: the other domain can no longer see this score.",
+	"granted":    "The consent is given: that domain's readers may see this score for the purpose you chose, until the date you set.",
 	"opted-out":  "You left the domain: you are now unrated there, and decided as its neutral base.",
 	"opted-in":   "You are back in the domain.",
 	"resolved":   "The dispute is resolved; the subject sees the outcome and your reason.",
@@ -55,7 +56,7 @@ var funcs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"dateptr": func(t *time.Time) string {
 		if t == nil {
-			return "never set"
+			return "no end date"
 		}
 		return t.UTC().Format(time.DateOnly)
 	},
@@ -86,9 +87,10 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(s, ", ")
 	},
-	"words": words,
-	"days":  days,
-	"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"words":    words,
+	"sentence": sentence,
+	"days":     days,
+	"dur":      func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"dict": func(v, d, e any, id string) map[string]any {
 		return map[string]any{"v": v, "d": d, "e": e, "id": id}
 	},
@@ -195,7 +197,7 @@ func statusOf(code string) int {
 func who(a probity.Actor) string {
 	switch {
 	case a.Subject != nil:
-		return "subject " + a.Subject.String()
+		return "subject " + maskIdentifier(a.Subject.String())
 	case a.Principal != nil:
 		return a.Principal.Name
 	}

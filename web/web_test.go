@@ -204,7 +204,7 @@ func (b *browser) signIn(token string) string {
 }
 
 // scoreOf reads the score shown for a domain on the portal.
-var scoreShown = regexp.MustCompile(`(?s)id="score-acme.lending">\s*Score <strong class="value">(\d+)</strong>`)
+var scoreShown = regexp.MustCompile(`(?s)id="score-acme.lending">\s*Your score is <strong class="value">(\d+)</strong>`)
 
 func scoreOf(tb testing.TB, page string) string {
 	tb.Helper()
