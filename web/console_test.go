@@ -192,7 +192,10 @@ func TestPortalActions(t *testing.T) {
 	t.Run("Inquiries", func(t *testing.T) {
 		// the person's own looks are theirs, not inquiries by others
 		_, page := b.get("/portal")
-		mustContain(t, page, "Nobody else has looked", "(not counted as inquiries)")
+		mustContain(t, page, "Nobody else has looked", "(not counted as inquiries)", "subject cn-rid:••••••••••••••002X")
+		if strings.Contains(page, alice[7:]) {
+			t.Fatal("the portal shows the whole identifier; want it masked but for its last characters")
+		}
 		if strings.Contains(page, "subject access") || strings.Contains(page, ">subject:") {
 			t.Fatal("the person's own views are listed as inquiries by others")
 		}
