@@ -15,7 +15,8 @@ import (
 // a transaction now (sqlstore.Dialect.Unavailable): the disk is full
 // (SQLSTATE 53100, "could not extend file"), or the database cannot be
 // reached (connection refused or reset, a connection the server ended:
-// 57P01 terminated by an administrator, a restart or a fail-over).
+// 57P01 terminated by an administrator, a restart or a fail-over; no node
+// of a multi-host URL taking writes yet).
 func unavailable(err error) int {
 	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch {
@@ -29,6 +30,9 @@ func unavailable(err error) int {
 		return 0
 	}
 	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		// no node could be reached, or, through a multi-host URL with
+		// target_session_attrs=read-write during a fail-over, none takes
+		// writes yet (each answers "read only connection")
 		return sqlstore.StorageUnreachable
 	}
 	if _, ok := errors.AsType[net.Error](err); ok {

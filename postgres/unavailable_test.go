@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ func TestUnavailable(t *testing.T) {
 		{"OKReset", fmt.Errorf("commit: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), sqlstore.StorageUnreachable},
 		{"OKConnClosed", fmt.Errorf("query: %w", pgconn.ErrConnClosed), sqlstore.StorageUnreachable},
 		{"OKBadConn", driver.ErrBadConn, sqlstore.StorageUnreachable},
+		{"OKNoPrimaryYet", fmt.Errorf("begin: %w", noPrimary(t)), sqlstore.StorageUnreachable},
 		{"OKServerClosedMidMessage", fmt.Errorf("commit: %w", &receiveError{io.ErrUnexpectedEOF}), sqlstore.StorageUnreachable},
 		{"ErrEOFElsewhere", fmt.Errorf("spooled events: %w", io.ErrUnexpectedEOF), 0},
 		{"ErrUniqueViolation", &pgconn.PgError{Code: "23505"}, 0},
@@ -53,3 +55,32 @@ type receiveError struct{ err error }
 func (e *receiveError) Error() string     { return "failed to receive message: " + e.err.Error() }
 func (e *receiveError) Unwrap() error     { return e.err }
 func (e *receiveError) SafeToRetry() bool { return false }
+
+// noPrimary returns what pgx answers, during a fail-over, a multi-host URL
+// with target_session_attrs=read-write when every node is up and none is
+// the primary yet (the old one is back as a standby, the new one not yet
+// promoted): a ConnectError holding, for each host, "read only
+// connection", with no network or server error in it for the other cases
+// to find. The hosts are faked: each dial is one end of a pipe, refused as
+// read-only at once, where a real standby is refused after its startup.
+func noPrimary(t *testing.T) error {
+	t.Helper()
+	cfg, err := pgconn.ParseConfig("postgres://postgres@127.0.0.1:5433,127.0.0.1:5434/probity?sslmode=disable&target_session_attrs=read-write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DialFunc = func(context.Context, string, string) (net.Conn, error) {
+		client, server := net.Pipe()
+		server.Close()
+		return client, nil
+	}
+	cfg.AfterNetConnect = func(_ context.Context, _ *pgconn.Config, conn net.Conn) (net.Conn, error) {
+		return conn, pgconn.ErrReadOnlyConnection
+	}
+	conn, err := pgconn.ConnectConfig(context.Background(), cfg)
+	if err == nil {
+		conn.Close(context.Background())
+		t.Fatal("connected to a faked standby")
+	}
+	return err
+}
