@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -145,6 +146,12 @@ func fieldWords(f map[string]any) string {
 			v = map[bool]string{true: "yes", false: "no"}[x]
 		case float64:
 			v = number(x)
+		case json.Number:
+			if f, err := x.Float64(); err == nil {
+				v = number(f)
+			} else {
+				v = x.String()
+			}
 		case int64:
 			v = number(float64(x))
 		case int:

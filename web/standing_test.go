@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/probity-dev/probity"
@@ -59,7 +60,7 @@ func abs(f float64) float64 {
 }
 
 func TestFieldWords(t *testing.T) {
-	got := fieldWords(map[string]any{"amount": 12000.0, "days_late": 45.0, "on_time": true, "rate": 1234567.5})
+	got := fieldWords(map[string]any{"amount": json.Number("12000"), "days_late": 45.0, "on_time": true, "rate": 1234567.5})
 	if want := "amount 12,000; days late 45; on time yes; rate 1,234,567.5"; got != want {
 		t.Fatalf("fieldWords = %q, want %q", got, want)
 	}
