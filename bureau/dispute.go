@@ -350,3 +350,77 @@ func (b *Bureau) settleRetracted(tx probity.Tx, batch *audit.Batch, e *probity.E
 	}
 	return nil
 }
+
+// DisputedEntry shows a reviewer the entry a dispute is about: as
+// reported, under which rule, by whom, and its history in the log. The
+// read is an inquiry the subject sees (purpose dispute_review), in the
+// same transaction.
+func (b *Bureau) DisputedEntry(ctx context.Context, domain, id string) (*probity.DisputedEntry, error) {
+	if err := b.authorize(ctx, "reading a disputed entry", role(probity.RoleReviewer, domain)); err != nil {
+		return nil, err
+	}
+	a := probity.ActorFromContext(ctx)
+	var out *probity.DisputedEntry
+	err := b.store.Update(ctx, func(tx probity.Tx) error {
+		d, err := tx.Dispute(domain, id)
+		if err != nil {
+			return err
+		}
+		e, err := tx.EventByKey(domain, d.EventKey)
+		if err != nil {
+			return err
+		}
+		_, cur, err := currentVersion(tx, domain)
+		if err != nil {
+			return err
+		}
+		out = &probity.DisputedEntry{Dispute: *d, Type: e.Type, OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt,
+			Fields: e.Fields, Cures: e.Cures, History: []probity.EntryStep{}}
+		if r := cur.Spec.Rule(e.Type); r != nil {
+			out.Basis, out.Code, out.Reason = r.Basis, r.Code, r.Reason
+		}
+		if err := entryHistory(tx, d, out); err != nil {
+			return err
+		}
+		batch := b.log.Begin(tx)
+		if err := batch.Add(probity.AuditLeaf{Actor: a.ID, Action: probity.ActionEntryRead, Domain: domain, Subject: &d.Subject,
+			Purpose: probity.ReviewPurpose, Ref: d.ID, Digest: audit.ReadDigest(out)}); err != nil {
+			return err
+		}
+		return batch.Commit()
+	})
+	return out, err
+}
+
+// entryHistory fills who reported a disputed entry, whether it still
+// counts, and the leaves about it: its own (reported, retracted,
+// corrected) and its disputes'.
+func entryHistory(tx probity.Tx, d *probity.Dispute, out *probity.DisputedEntry) error {
+	retracted, err := tx.RetractedEvents(d.Domain, d.Subject)
+	if err != nil {
+		return err
+	}
+	for _, r := range retracted {
+		out.Retracted = out.Retracted || r.Key == d.EventKey
+	}
+	disputes, err := tx.SubjectDisputes(d.Domain, d.Subject)
+	if err != nil {
+		return err
+	}
+	refs := map[string]bool{d.EventKey: true}
+	for _, other := range disputes {
+		if other.EventKey == d.EventKey {
+			refs[other.ID] = true
+		}
+	}
+	return tx.SubjectLeaves(d.Domain, d.Subject, func(l *probity.AuditEntry) error {
+		if !refs[l.Ref] || l.Action == probity.ActionEntryRead {
+			return nil
+		}
+		if l.Action == probity.ActionEventAccepted && out.ReportedBy == "" {
+			out.ReportedBy = l.Actor
+		}
+		out.History = append(out.History, probity.EntryStep{At: l.At, Action: l.Action, Actor: l.Actor, Leaf: l.Index})
+		return nil
+	})
+}

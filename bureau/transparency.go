@@ -12,7 +12,7 @@ var _ probity.TransparencyService = (*Bureau)(nil)
 
 // readActions are the leaves that are inquiries into a subject's record.
 var readActions = map[string]bool{probity.ActionScoreRead: true, probity.ActionDecisionRead: true,
-	probity.ActionReportRead: true, probity.ActionRestrictionCheck: true}
+	probity.ActionReportRead: true, probity.ActionRestrictionCheck: true, probity.ActionEntryRead: true}
 
 // Transparency computes every domain's public figures from one snapshot:
 // each subject the domain holds entries about is scored now, under the

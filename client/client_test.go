@@ -142,6 +142,9 @@ func TestClient(t *testing.T) {
 	if ds, err := desk.Disputes(ctx, lending); err != nil || len(ds) != 1 || ds[0].ID != dispute.ID {
 		t.Fatalf("Disputes = %+v, %v", ds, err)
 	}
+	if e, err := desk.DisputedEntry(ctx, lending, dispute.ID); err != nil || e.Type != "payment_late" || e.ReportedBy == "" || len(e.History) != 2 {
+		t.Fatalf("DisputedEntry = %+v, %v", e, err)
+	}
 	if d, err := desk.ResolveDispute(ctx, lending, dispute.ID, probity.Resolution{Outcome: "rejected", Reason: "the bank's records show 45 days"}); err != nil || d.Status != "rejected" {
 		t.Fatalf("ResolveDispute = %+v, %v", d, err)
 	}

@@ -11,6 +11,15 @@ func (c *Client) Disputes(ctx context.Context, domain string) ([]probity.Dispute
 	return list[probity.Dispute](ctx, c, "/v1/domains/"+esc(domain)+"/disputes", "disputes")
 }
 
+// DisputedEntry shows a reviewer the entry a dispute is about: as
+// reported, its rule, who reported it and its history. The read is an
+// inquiry the subject sees, with the purpose dispute_review.
+func (c *Client) DisputedEntry(ctx context.Context, domain, id string) (*probity.DisputedEntry, error) {
+	var e probity.DisputedEntry
+	_, _, err := c.do(ctx, request{method: "GET", path: "/v1/domains/" + esc(domain) + "/disputes/" + esc(id) + "/entry", out: &e})
+	return &e, err
+}
+
 // ResolveDispute resolves a dispute as the named reviewer of the token.
 func (c *Client) ResolveDispute(ctx context.Context, domain, id string, res probity.Resolution) (*probity.Dispute, error) {
 	var d probity.Dispute

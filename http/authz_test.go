@@ -426,6 +426,8 @@ func authzRoutes(tb testing.TB) []authzRoute {
 			false, []string{cAdmin}, 200, []string{role("admin", lending)}, nil},
 		{"GET /v1/domains/{id}/disputes", "GET", fixed("/v1/domains/" + lending + "/disputes"), "", "",
 			false, []string{cReviewer}, 200, []string{role("reviewer", lending)}, nil},
+		{"GET /v1/domains/{id}/disputes/{unknown}/entry", "GET", fixed("/v1/domains/" + lending + "/disputes/00000000deadbeef/entry"), "", "",
+			false, []string{cReviewer}, 404, []string{role("reviewer", lending)}, nil},
 		{"POST /v1/domains/{id}/disputes/{unknown}/resolve", "POST", fixed("/v1/domains/" + lending + "/disputes/00000000deadbeef/resolve"), jsonType, `{"outcome":"upheld"}`,
 			false, []string{cReviewer}, 404, []string{role("reviewer", lending)}, nil},
 		{"POST /v1/principals (reader of " + lending + ")", "POST", fixed("/v1/principals"), jsonType,

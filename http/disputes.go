@@ -46,6 +46,17 @@ func (s *Server) handleResolveDispute(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+// handleDisputedEntry shows a reviewer the entry a dispute is about, as an
+// inquiry the subject sees (purpose dispute_review).
+func (s *Server) handleDisputedEntry(w http.ResponseWriter, r *http.Request) {
+	e, err := s.Disputes.DisputedEntry(r.Context(), r.PathValue("id"), r.PathValue("dispute"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
 // handleDisputeFigures serves a domain's public dispute figures.
 func (s *Server) handleDisputeFigures(w http.ResponseWriter, r *http.Request) {
 	f, err := s.Disputes.DisputeFigures(r.Context(), r.PathValue("id"))

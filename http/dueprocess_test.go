@@ -232,3 +232,64 @@ func shownBeyond(answer map[string]any, allowed ...string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestDisputedEntryForReviewer (issue 18, item 3): a reviewer reads the
+// entry a dispute is about (its type, date, fields, rule, who reported it
+// and its history), and the read is an inquiry the subject sees, with the
+// purpose dispute_review; a reviewer of another domain may not.
+func TestDisputedEntryForReviewer(t *testing.T) {
+	srv := startServer(t)
+	u := srv.URL()
+	applyDomains(t)
+	desk := "Bearer " + issue(t, "ACME core banking", false, probity.Grant{Role: probity.RoleReporter, Domain: lending})
+	if status, body := send(t, desk, "POST", u+"/v1/domains/"+lending+"/events", "application/x-ndjson",
+		`{"key":"late-7","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-03-10","fields":{"days_late":95}}`); status != 200 {
+		t.Fatalf("ingest = %d %v", status, body)
+	}
+	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := "Bearer " + st.Token
+	status, d := send(t, me, "POST", u+"/v1/me/disputes", "application/json", `{"domain":"`+lending+`","key":"late-7","reason":"I paid on time"}`)
+	if status != 201 {
+		t.Fatalf("dispute = %d %v", status, d)
+	}
+	reviewer := "Bearer " + issue(t, "ACME disputes desk", false, probity.Grant{Role: probity.RoleReviewer, Domain: lending})
+	path := u + "/v1/domains/" + lending + "/disputes/" + d["id"].(string) + "/entry"
+	status, e := send(t, reviewer, "GET", path, "", "")
+	if status != 200 {
+		t.Fatalf("GET %s = %d %v", path, status, e)
+	}
+	fields, _ := e["fields"].(map[string]any)
+	if e["type"] != "payment_late" || fields["days_late"] != 95.0 || e["reason"] != "Late payments" || e["code"] != "L01" ||
+		!strings.Contains(fmt.Sprint(e["reported_by"]), "ACME core banking") || e["retracted"] != false {
+		t.Fatalf("the reviewer sees %v; want the late payment with its fields, rule and reporter", e)
+	}
+	var actions []string
+	for _, h := range e["history"].([]any) {
+		actions = append(actions, h.(map[string]any)["action"].(string))
+	}
+	if !slices.Equal(actions, []string{probity.ActionEventAccepted, probity.ActionDisputeFiled}) {
+		t.Fatalf("history = %v; want the entry reported, then disputed", actions)
+	}
+	if strings.Contains(fmt.Sprint(e), alice[7:]) {
+		t.Fatal("the reviewer's view carries the subject's identifier")
+	}
+	// the subject sees who read the entry, and why
+	_, report := send(t, me, "GET", u+"/v1/me/report", "", "")
+	var seen bool
+	for _, dom := range report["domains"].([]any) {
+		for _, q := range dom.(map[string]any)["inquiries"].([]any) {
+			q := q.(map[string]any)
+			seen = seen || q["action"] == probity.ActionEntryRead && q["purpose"] == probity.ReviewPurpose && strings.Contains(fmt.Sprint(q["actor"]), "ACME disputes desk")
+		}
+	}
+	if !seen {
+		t.Fatalf("the subject's report does not show the reviewer's read of the entry:\n%v", report)
+	}
+	other := "Bearer " + issue(t, "tax reviewer", false, probity.Grant{Role: probity.RoleReviewer, Domain: tax})
+	if status, body := send(t, other, "GET", path, "", ""); status != 403 {
+		t.Fatalf("another domain's reviewer = %d %v, want 403", status, body)
+	}
+}

@@ -458,7 +458,7 @@ func (tx *Tx) Inquiries(domain string, subject probity.Pseudonym) ([]probity.Aud
 			return fmt.Errorf("leaf %d: %s", e.Index, e.Invalid)
 		}
 		switch e.Action {
-		case probity.ActionScoreRead, probity.ActionDecisionRead, probity.ActionReportRead, probity.ActionRestrictionCheck:
+		case probity.ActionScoreRead, probity.ActionDecisionRead, probity.ActionReportRead, probity.ActionRestrictionCheck, probity.ActionEntryRead:
 			out = append(out, e.AuditLeaf)
 		}
 		return nil

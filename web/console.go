@@ -38,6 +38,7 @@ type uploadResult struct {
 func (p *Pages) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console", p.handleConsole)
 	mux.HandleFunc("POST /console/{domain}/events", p.handleUpload)
+	mux.HandleFunc("GET /console/{domain}/disputes/{id}", p.handleReview)
 	mux.HandleFunc("POST /console/{domain}/disputes/{id}/resolve", p.handleResolve)
 }
 
@@ -151,6 +152,27 @@ func (p *Pages) handleUpload(w http.ResponseWriter, r *http.Request) {
 		v.Error, v.Status = probity.ErrorMessage(err), statusOf(probity.ErrorCode(err))
 	}
 	p.render(w, r, "upload", v)
+}
+
+// handleReview shows a reviewer the entry a dispute is about, with the form
+// to decide it: the read is an inquiry the subject sees (purpose
+// dispute_review).
+func (p *Pages) handleReview(w http.ResponseWriter, r *http.Request) {
+	r, a, ok := p.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	e, err := p.svc.DisputedEntry(r.Context(), r.PathValue("domain"), r.PathValue("id"))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	v := signedIn("Dispute of a "+words(e.Type)+" entry", "console", a)
+	v.Data = struct {
+		Domain string
+		*probity.DisputedEntry
+	}{r.PathValue("domain"), e}
+	p.render(w, r, "review", v)
 }
 
 // handleResolve records a reviewer's decision on a dispute.

@@ -51,6 +51,11 @@ func TestDueProcess(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no dispute in the queue:\n%s", page)
 	}
+	// the reviewer reads the entry before deciding; the subject sees the look
+	_, review := reviewer.get("/console/acme.lending/disputes/" + m[1])
+	mustContain(t, review, "Payment late", "days late 95", "Late payments, code L01", "by test", "reported the entry", "filed a dispute", "I paid on time")
+	_, page = subject.get("/portal")
+	mustContain(t, page, "read a disputed entry", "dispute review", "ACME disputes desk")
 	status, page = reviewer.post("/console/acme.lending/disputes/"+m[1]+"/resolve", url.Values{"outcome": {"upheld"}, "reason": {"receipt checked: paid on day 2"}})
 	if status != 200 || !strings.Contains(page, "No open dispute") {
 		t.Fatalf("resolve = %d: %s", status, page)

@@ -89,6 +89,8 @@ var funcs = template.FuncMap{
 	},
 	"words":    words,
 	"sentence": sentence,
+	"fields":   fieldWords,
+	"action":   action,
 	"days":     days,
 	"dur":      func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"dict": func(v, d, e any, id string) map[string]any {
@@ -98,7 +100,7 @@ var funcs = template.FuncMap{
 
 // parseTemplates parses each page with the layout.
 func parseTemplates() map[string]*template.Template {
-	names := []string{"registry", "signin", "portal", "console", "upload", "auditor", "error"}
+	names := []string{"registry", "signin", "portal", "console", "review", "upload", "auditor", "error"}
 	out := make(map[string]*template.Template, len(names))
 	for _, n := range names {
 		out[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))

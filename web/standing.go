@@ -217,3 +217,24 @@ func maskIdentifier(id string) string {
 	}
 	return scheme + ":" + masked
 }
+
+// actionWords says what a leaf of the log did, as a person reads it.
+var actionWords = map[string]string{
+	probity.ActionScoreRead:        "read the score",
+	probity.ActionDecisionRead:     "asked for a decision",
+	probity.ActionReportRead:       "read the record",
+	probity.ActionRestrictionCheck: "checked for a court restriction",
+	probity.ActionEntryRead:        "read a disputed entry",
+	probity.ActionEventAccepted:    "reported the entry",
+	probity.ActionEventRetracted:   "withdrew the entry",
+	probity.ActionDisputeFiled:     "filed a dispute",
+	probity.ActionDisputeResolved:  "resolved a dispute",
+}
+
+// action writes a log action in words: "score.read" is "read the score".
+func action(a string) string {
+	if w, ok := actionWords[a]; ok {
+		return w
+	}
+	return strings.NewReplacer(".", " ", "_", " ").Replace(a)
+}
