@@ -292,4 +292,8 @@ func TestDisputedEntryForReviewer(t *testing.T) {
 	if status, body := send(t, other, "GET", path, "", ""); status != 403 {
 		t.Fatalf("another domain's reviewer = %d %v, want 403", status, body)
 	}
+	// the new kind of read leaves a log that verifies
+	if report, err := svc.VerifyLog(local()); err != nil || !report.OK() {
+		t.Fatalf("audit verify after a reviewer's read: %+v, %v", report, err)
+	}
 }
