@@ -67,7 +67,7 @@ func TestPatroniFailover(t *testing.T) {
 		t.Errorf("during the failover: %s", v)
 	}
 	logRefusals(t, in.log)
-	lost, dups := readStored(t, in.data, in.dsn).check(t, w.acked, w.readsAnswered)
+	lost, dups := readFailoverStore(t, in.data, in.dsn).check(t, w.acked, w.readsAnswered)
 	auditVerify(t, in.data, in.dsn)
 
 	recovered, outage := w.recovery()
@@ -121,14 +121,14 @@ type failoverWorkload struct {
 	attempted, acked            map[string]bool
 	readsAnswered               int
 	refusedWrites, refusedReads int
-	writeRequests               int       // sent, retries included
-	firstRefusal                time.Time // the first 503 after failoverAt
-	writes                      []answer  // acknowledged writes, in order of sending
+	writeRequests               int          // sent, retries included
+	firstRefusal                time.Time    // the first 503 after failoverAt
+	writes                      []ackedWrite // acknowledged writes, in order of sending
 	violations                  []string
 }
 
-// answer is one acknowledged write request: when it was sent and answered.
-type answer struct{ sent, answered time.Time }
+// ackedWrite is one acknowledged write request: when it was sent and answered.
+type ackedWrite struct{ sent, answered time.Time }
 
 // Phases of the workload: this many write requests acknowledged before the
 // failover, and after it by the new primary.
@@ -184,7 +184,7 @@ func (w *failoverWorkload) until(ctx context.Context, done func() bool) {
 // shut down, and came back as a standby that the URL's
 // target_session_attrs=read-write passes over), or, had no request been
 // refused, after patronictl returned.
-func (w *failoverWorkload) onNewPrimary(a answer) bool {
+func (w *failoverWorkload) onNewPrimary(a ackedWrite) bool {
 	after := w.firstRefusal
 	if after.IsZero() {
 		after = w.failoverDone
@@ -256,7 +256,7 @@ func (w *failoverWorkload) writeUntilAcknowledged(ctx context.Context, keys []st
 			for _, k := range keys {
 				w.acked[k] = true
 			}
-			w.writes = append(w.writes, answer{sent, time.Now()})
+			w.writes = append(w.writes, ackedWrite{sent, time.Now()})
 			return
 		}
 		if !retry {
@@ -339,24 +339,24 @@ func (w *failoverWorkload) violate(format string, args ...any) {
 	w.violations = append(w.violations, fmt.Sprintf(format, args...))
 }
 
-// stored is what the store holds of the workload after the failover: the
+// failoverStore is what the store holds of the workload after the failover: the
 // events under each key, the event.accepted leaves naming each key, and
 // the score.read leaves.
-type stored struct {
+type failoverStore struct {
 	events, accepted map[string]int
 	reads            int
 }
 
-// readStored reads the store through the multi-host URL, as a server
+// readFailoverStore reads the store through the multi-host URL, as a server
 // would.
-func readStored(t *testing.T, data, dsn string) stored {
+func readFailoverStore(t *testing.T, data, dsn string) failoverStore {
 	t.Helper()
 	in, err := openStore(context.Background(), testLocationDB(t, data, dsn))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	s := stored{events: map[string]int{}, accepted: map[string]int{}}
+	s := failoverStore{events: map[string]int{}, accepted: map[string]int{}}
 	err = in.db.View(context.Background(), func(tx probity.ReadTx) error {
 		if err := tx.ScanEvents("acme.lending", func(e *probity.Event) error { s.events[e.Key]++; return nil }); err != nil {
 			return err
@@ -397,7 +397,7 @@ func readStored(t *testing.T, data, dsn string) stored {
 // before the answer left the server; a read whose commit went through
 // but whose answer was a 503 leaves one more, so there may be more leaves
 // than answers, never fewer.
-func (s stored) check(t *testing.T, acked map[string]bool, readsAnswered int) (lost, dups int) {
+func (s failoverStore) check(t *testing.T, acked map[string]bool, readsAnswered int) (lost, dups int) {
 	t.Helper()
 	for key := range acked {
 		switch {
@@ -436,7 +436,7 @@ func startLoggedServer(t *testing.T, ctx context.Context, dir string, args ...st
 	log := filepath.Join(dir, "probity.log")
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--rate", "100000", "--burst", "100000"}, args...)...)
 	cmd.Env = append(os.Environ(), "PROBITY_TEST_MAIN=1")
-	startGroup(t, cmd, log, nil)
+	startProcessGroup(t, cmd, log, nil)
 	serving := regexp.MustCompile(` on (http://\S+);`)
 	for ctx.Err() == nil {
 		buf, _ := os.ReadFile(log)

@@ -92,8 +92,8 @@ func pgVersion(initdb string) int {
 	return n
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
+// loopbackPorts returns n distinct loopback ports that were free a moment ago.
+func loopbackPorts(t *testing.T, n int) []int {
 	t.Helper()
 	var ports []int
 	for range n {
@@ -140,7 +140,7 @@ func startHACluster(t *testing.T, ctx context.Context, bin haBinaries) *haCluste
 			t.Fatal(err)
 		}
 	}
-	ports := freePorts(t, 2*haEtcdMembers+4)
+	ports := loopbackPorts(t, 2*haEtcdMembers+4)
 	c := &haCluster{dir: dir, patronictl: bin.patronictl}
 	var members []string
 	for i := range haEtcdMembers {
@@ -180,7 +180,7 @@ func (c *haCluster) startEtcd(t *testing.T, etcd string, i, peerPort int, member
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 		"--initial-cluster", members, "--initial-cluster-state", "new", "--initial-cluster-token", filepath.Base(c.dir))
-	startGroup(t, cmd, filepath.Join(c.dir, "etcd"+strconv.Itoa(i)+".log"), nil)
+	startProcessGroup(t, cmd, filepath.Join(c.dir, "etcd"+strconv.Itoa(i)+".log"), nil)
 }
 
 // patroniConfig is node n's Patroni configuration. Authentication is
@@ -243,7 +243,7 @@ func (c *haCluster) startPatroni(t *testing.T, patroni string, n *haNode) {
 	t.Cleanup(func() { killPostmaster(n.dataDir) }) // after Patroni's own stop
 	cmd := exec.Command(patroni, n.config)
 	cmd.Env = append(os.Environ(), "HOME="+c.dir, "LC_ALL=C.UTF-8")
-	startGroup(t, cmd, n.log, n.cred)
+	startProcessGroup(t, cmd, n.log, n.cred)
 }
 
 // killPostmaster stops the postmaster of dataDir, if it still runs:
@@ -274,11 +274,11 @@ func killPostmaster(dataDir string) {
 	}
 }
 
-// startGroup starts cmd in a process group of its own, its output in log,
-// as cred if set; when the test ends the group is sent SIGTERM, then
-// SIGKILL after ten seconds. Should the test binary die first, the process
-// is sent SIGTERM by the kernel (Pdeathsig).
-func startGroup(t *testing.T, cmd *exec.Cmd, log string, cred *syscall.Credential) {
+// startProcessGroup starts cmd in a process group of its own, its output
+// in log, as cred if set; when the test ends the group is sent SIGTERM,
+// then SIGKILL after ten seconds. Should the test binary die first, the
+// process is sent SIGTERM by the kernel (Pdeathsig).
+func startProcessGroup(t *testing.T, cmd *exec.Cmd, log string, cred *syscall.Credential) {
 	t.Helper()
 	out, err := os.Create(log)
 	if err != nil {
