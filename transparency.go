@@ -89,5 +89,13 @@ type DomainTransparency struct {
 // TransparencyService publishes every domain's figures. They are public:
 // aggregates with small counts suppressed, never a subject's record.
 type TransparencyService interface {
+	// Transparency computes every domain's figures now: it scores every
+	// subject, so callers use Figures.
 	Transparency(ctx context.Context) ([]DomainTransparency, error)
+	// Figures returns the figures computed last, at most a few minutes
+	// old; EUNAVAILABLE while the first are being computed.
+	Figures(ctx context.Context) ([]DomainTransparency, error)
+	// DomainFigures returns one domain's figures (Figures); ENOTFOUND for
+	// a domain that does not exist.
+	DomainFigures(ctx context.Context, domain string) (*DomainTransparency, error)
 }

@@ -36,6 +36,8 @@ type Bureau struct {
 	external probity.ExternalVerifier
 	// observer is told what was done, for metrics.
 	observer probity.Observer
+	// figures are the last transparency figures (figures.go).
+	figures figuresCache
 }
 
 var (

@@ -19,9 +19,25 @@ func TestRegistry(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("GET / = %d", status)
 	}
-	mustContain(t, page, "ACME Bank consumer and business lending", "Loan agreements", "counts only after a grace period of 30 days",
-		"stops counting 7 years after it occurred", "cured by payment_settled", "Grades of rated subjects", "Inquiries by purpose",
+	// the home page is a short index; each domain has a page of its own
+	mustContain(t, page, `<a href="/registry/acme.lending">ACME Bank consumer and business lending</a>`, "ACME Bank", "finance")
+	status, page = b.get("/registry/acme.lending")
+	if status != 200 {
+		t.Fatalf("GET /registry/acme.lending = %d", status)
+	}
+	mustContain(t, page, "ACME Bank consumer and business lending", "Loan agreements", "Counts only after a grace period of 30 days",
+		"stops counting 7 years after it occurred", "cured by a report of payment settled", "Grades of rated subjects", "Looks by purpose",
+		// the points in words, the CEL only as a detail
+		"When days late 90 or more: <strong>-80 points</strong>", "When days late 30 or more: <strong>-40 points</strong>",
+		"Otherwise: <strong>-15 points</strong>", "When amount over 10,000: <strong>&#43;20 points</strong>",
+		"<summary>The rule as written (CEL)</summary><code>days_late &gt;= 90",
 		"fewer than 5") // one subject: its status and grade are suppressed
+	if strings.Count(page, "(contract)") > 1 {
+		t.Error("the legal basis says (contract) twice")
+	}
+	if status, _ := b.get("/registry/no.such-domain"); status != 404 {
+		t.Errorf("GET /registry/no.such-domain = %d, want 404", status)
+	}
 	t.Run("AnnouncedChange", func(t *testing.T) {
 		spec, err := os.ReadFile("../examples/domains/acme-lending.yaml")
 		if err != nil {
@@ -35,7 +51,7 @@ func TestRegistry(t *testing.T) {
 		if _, err := f.svc.ApplySpec(local(), "", []byte(v2)); err != nil {
 			t.Fatal(err)
 		}
-		_, page := b.get("/")
+		_, page := b.get("/registry/acme.lending")
 		mustContain(t, page, "Version 2 takes effect on", `<span class="op&#43;">&#43;       &#34;reason&#34;: &#34;Payments made late&#34;`,
 			// the same change in plain words
 			"payment late: grace period 45 days, was 30 days.", "payment late: stops counting after 5 years, was 7 years.")

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
+	"github.com/probity-dev/probity/spec"
 )
 
 // registryDomain is one domain on the public registry.
@@ -19,10 +19,15 @@ type registryDomain struct {
 	Figures  *probity.DomainTransparency
 }
 
-// ruleWords is an event rule told in plain words.
+// ruleWords is an event rule told in plain words, with its CEL as a
+// detail.
 type ruleWords struct {
 	Type, Basis, Code, Reason, Points string
-	Terms                             []string
+	// Cases are the points case by case (spec.PointsInWords); none when
+	// the expression cannot be told in words, and the CEL is shown.
+	Cases  []spec.PointsCase
+	Fields []string
+	Terms  []string
 }
 
 // upcomingVersion is a spec version applied but not yet in effect, with
@@ -34,8 +39,15 @@ type upcomingVersion struct {
 	Diff        []diffLine
 }
 
-// handleRegistry is the public home page: every domain, its rules in
-// plain words, its announced changes and its transparency figures.
+// registryEntry is one line of the registry's index.
+type registryEntry struct {
+	probity.DomainSummary
+	Subjects string // as the figures say it ("fewer than 5"), or ""
+	Rated    string
+}
+
+// handleRegistry is the public home page: a short index of the domains,
+// each linking to its page.
 func (p *Pages) handleRegistry(w http.ResponseWriter, r *http.Request) {
 	ctx, a, signed := p.actor(w, r)
 	summaries, err := p.svc.Domains(ctx)
@@ -43,50 +55,48 @@ func (p *Pages) handleRegistry(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	figures := p.transparency(r)
-	var domains []registryDomain
-	for _, s := range summaries {
-		d, err := p.svc.Domain(ctx, s.ID)
-		if err != nil {
-			p.fail(w, r, err)
-			return
+	figures := p.figures(r)
+	index := make([]registryEntry, len(summaries))
+	for i, s := range summaries {
+		index[i] = registryEntry{DomainSummary: s}
+		if f := figures[s.ID]; f != nil {
+			index[i].Subjects = f.Subjects.String()
+			for _, st := range f.Statuses {
+				if st.Name == string(probity.StatusRated) {
+					index[i].Rated = st.Count.String()
+				}
+			}
 		}
-		rd := registryDomain{Domain: d, Figures: figures[s.ID]}
-		for _, rule := range d.Events {
-			rd.Rules = append(rd.Rules, describeRule(rule))
-		}
-		rd.Upcoming = upcoming(d, time.Now())
-		domains = append(domains, rd)
 	}
-	v := view{Title: "Public registry", Nav: "registry", Data: domains, SignedIn: signed, Who: who(a)}
+	v := view{Title: "Public registry", Nav: "registry", Data: index, SignedIn: signed, Who: who(a)}
 	p.render(w, r, "registry", v)
 }
 
-// figuresWait is how long a registry page waits for figures being
-// computed before it is shown without them (they follow on a reload).
-const figuresWait = 2 * time.Second
-
-// transparency returns the figures by domain. They are computed in the
-// background at most once per TransparencyTTL (computing them scores every
-// subject), and the last figures are served meanwhile; nil, and the
-// registry says so, while the first are not ready or cannot be computed.
-func (p *Pages) transparency(r *http.Request) map[string]*probity.DomainTransparency {
-	p.mu.Lock()
-	if p.figuresBusy == nil && (p.figures == nil || time.Since(p.figuresAt) > TransparencyTTL) {
-		busy := make(chan struct{})
-		p.figuresBusy = busy
-		go p.computeFigures(context.WithoutCancel(r.Context()), busy)
+// handleRegistryDomain is a domain's public page, which reads like a
+// notice: who rates whom and why, each rule in words, the announced
+// changes and the transparency figures.
+func (p *Pages) handleRegistryDomain(w http.ResponseWriter, r *http.Request) {
+	ctx, a, signed := p.actor(w, r)
+	d, err := p.svc.Domain(ctx, r.PathValue("domain"))
+	if err != nil {
+		p.fail(w, r, err)
+		return
 	}
-	busy, figures := p.figuresBusy, p.figures
-	p.mu.Unlock()
-	if figures == nil && busy != nil {
-		select {
-		case <-busy:
-		case <-time.After(figuresWait):
-		}
-		p.mu.Lock()
-		figures = p.figures
-		p.mu.Unlock()
+	rd := registryDomain{Domain: d, Figures: p.figures(r)[d.ID], Upcoming: upcoming(d, time.Now())}
+	for _, rule := range d.Events {
+		rd.Rules = append(rd.Rules, describeRule(rule))
+	}
+	v := view{Title: d.Name, Nav: "registry", Data: rd, SignedIn: signed, Who: who(a)}
+	p.render(w, r, "domain", v)
+}
+
+// figures returns the transparency figures by domain, as the service
+// keeps them (computed in the background, reused for a few minutes); none
+// while the first are being computed, and the pages say so.
+func (p *Pages) figures(r *http.Request) map[string]*probity.DomainTransparency {
+	figures, err := p.svc.Figures(r.Context())
+	if err != nil && probity.ErrorCode(err) != probity.EUNAVAILABLE {
+		p.logger.Error("transparency figures", "err", err)
 	}
 	out := make(map[string]*probity.DomainTransparency, len(figures))
 	for i := range figures {
@@ -95,37 +105,24 @@ func (p *Pages) transparency(r *http.Request) map[string]*probity.DomainTranspar
 	return out
 }
 
-// computeFigures computes the figures and closes busy when done.
-func (p *Pages) computeFigures(ctx context.Context, busy chan struct{}) {
-	figures, err := p.svc.Transparency(ctx)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err != nil {
-		p.logger.Error("transparency figures", "err", err)
-	} else {
-		p.figures, p.figuresAt = figures, time.Now()
-	}
-	p.figuresBusy = nil
-	close(busy)
-}
-
 // describeRule tells an event rule in plain words: when it counts, how
 // its weight fades, when it stops, what cures it.
 func describeRule(rule probity.EventRule) ruleWords {
 	rw := ruleWords{Type: rule.Type, Basis: rule.Basis, Code: rule.Code, Reason: rule.Reason, Points: rule.Points}
-	if len(rule.Fields) > 0 {
-		names := make([]string, 0, len(rule.Fields))
-		for n, t := range rule.Fields {
-			names = append(names, n+" ("+t+")")
-		}
-		sort.Strings(names)
-		rw.Terms = append(rw.Terms, "reported with "+strings.Join(names, ", "))
+	rw.Cases, _ = spec.PointsInWords(rule.Points)
+	for n, t := range rule.Fields {
+		rw.Fields = append(rw.Fields, words(n)+" ("+fieldKinds[t]+")")
 	}
+	sort.Strings(rw.Fields)
 	if rule.Grace > 0 {
 		rw.Terms = append(rw.Terms, fmt.Sprintf("counts only after a grace period of %s, with notice to the subject", days(rule.Grace)))
 	}
 	if len(rule.CuredBy) > 0 {
-		rw.Terms = append(rw.Terms, "cured by "+strings.Join(rule.CuredBy, " or ")+": a cure within the grace period erases it, a later one halves it")
+		cures := make([]string, len(rule.CuredBy))
+		for i, c := range rule.CuredBy {
+			cures[i] = words(c)
+		}
+		rw.Terms = append(rw.Terms, "cured by a report of "+strings.Join(cures, " or ")+": a cure within the grace period erases it, a later one halves it")
 	}
 	if rule.HalfLife > 0 {
 		rw.Terms = append(rw.Terms, fmt.Sprintf("its weight halves every %s", days(rule.HalfLife)))
@@ -140,6 +137,9 @@ func describeRule(rule probity.EventRule) ruleWords {
 	}
 	return rw
 }
+
+// fieldKinds says what each field type of a spec holds.
+var fieldKinds = map[string]string{"number": "a number", "int": "a whole number", "bool": "yes or no", "string": "text", "date": "a date"}
 
 // days writes a spec duration in words: "30 days", "7 years".
 func days(d probity.Duration) string {

@@ -25,7 +25,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
@@ -70,10 +69,6 @@ const (
 	preSessionCookie = "probity_presession"
 )
 
-// TransparencyTTL is how long the registry's figures are reused before they
-// are computed again: computing them scores every subject.
-const TransparencyTTL = 5 * time.Minute
-
 // Pages is the web interface over one set of services.
 type Pages struct {
 	// SignIn, when set, lets subjects sign in through an OpenID provider.
@@ -86,11 +81,7 @@ type Pages struct {
 	logger *slog.Logger
 	pages  map[string]*template.Template
 
-	mu          sync.Mutex
-	figures     []probity.DomainTransparency
-	figuresAt   time.Time
-	figuresBusy chan struct{}
-	verifying   sync.Mutex // one verification at a time
+	verifying sync.Mutex // one verification at a time
 }
 
 // New returns the pages over svc. key signs the forms' CSRF tokens: servers
@@ -126,6 +117,7 @@ func (p *Pages) Handler() http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", p.handleRegistry)
+	mux.HandleFunc("GET /registry/{domain}", p.handleRegistryDomain)
 	mux.HandleFunc("GET /signin", p.handleSignInForm)
 	mux.HandleFunc("POST /signin", p.handleSignIn)
 	mux.HandleFunc("POST /signout", p.handleSignOut)

@@ -1,0 +1,92 @@
+package bureau
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/probity-dev/probity"
+)
+
+// FiguresTTL is how long the transparency figures are reused before they
+// are computed again: computing them scores every subject of every domain.
+const FiguresTTL = 5 * time.Minute
+
+// figuresWait is how long Figures waits for figures being computed when
+// there are none yet, before it answers that they are being computed.
+const figuresWait = 2 * time.Second
+
+// figuresCache holds the last figures, and the computation under way.
+type figuresCache struct {
+	mu      sync.Mutex
+	figures []probity.DomainTransparency
+	at      time.Time
+	busy    chan struct{}
+}
+
+// Figures returns every domain's transparency figures (Transparency),
+// computed in the background at most once per FiguresTTL and reused
+// meanwhile, so that the registry and GET /v1/domains/{id}/figures cost a
+// lookup. While the first figures are being computed it waits up to two
+// seconds, then answers EUNAVAILABLE: the caller says to retry. A server
+// calls it once at start, so that they are ready by the first visit.
+func (b *Bureau) Figures(ctx context.Context) ([]probity.DomainTransparency, error) {
+	c := &b.figures
+	c.mu.Lock()
+	if c.busy == nil && (c.figures == nil || time.Since(c.at) > FiguresTTL) {
+		busy := make(chan struct{})
+		c.busy = busy
+		go b.computeFigures(context.WithoutCancel(ctx), busy)
+	}
+	busy, figures := c.busy, c.figures
+	c.mu.Unlock()
+	if figures == nil && busy != nil {
+		select {
+		case <-busy:
+		case <-time.After(figuresWait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c.mu.Lock()
+		figures = c.figures
+		c.mu.Unlock()
+	}
+	if figures == nil {
+		return nil, probity.Errorf(probity.EUNAVAILABLE, "the transparency figures are being computed; try again in a moment")
+	}
+	return figures, nil
+}
+
+// computeFigures computes the figures and closes busy when done.
+func (b *Bureau) computeFigures(ctx context.Context, busy chan struct{}) {
+	figures, err := b.Transparency(ctx)
+	c := &b.figures
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		slog.Default().Error("transparency figures", "err", err)
+	} else {
+		c.figures, c.at = figures, time.Now()
+	}
+	c.busy = nil
+	close(busy)
+}
+
+// DomainFigures returns one domain's figures (Figures); ENOTFOUND for a
+// domain there is none of.
+func (b *Bureau) DomainFigures(ctx context.Context, domain string) (*probity.DomainTransparency, error) {
+	all, err := b.Figures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if all[i].Domain == domain {
+			return &all[i], nil
+		}
+	}
+	if _, err := b.Domain(ctx, domain); err != nil {
+		return nil, err
+	}
+	return nil, probity.Errorf(probity.EUNAVAILABLE, "the figures of %s are being computed (the domain is new); try again in a moment", domain)
+}
