@@ -148,6 +148,9 @@ func TestClient(t *testing.T) {
 	if d, err := desk.ResolveDispute(ctx, lending, dispute.ID, probity.Resolution{Outcome: "rejected", Reason: "the bank's records show 45 days"}); err != nil || d.Status != "rejected" {
 		t.Fatalf("ResolveDispute = %+v, %v", d, err)
 	}
+	if f, err := client.New(url, "").Figures(ctx, lending); err != nil || f.Domain != lending || f.Subjects.N+boolInt(f.Subjects.Suppressed) == 0 {
+		t.Fatalf("Figures = %+v, %v", f, err)
+	}
 	if f, err := client.New(url, "").DisputeFigures(ctx, lending); err != nil || f.Filed != 1 || f.Rejected != 1 {
 		t.Fatalf("DisputeFigures = %+v, %v", f, err)
 	}
@@ -245,4 +248,11 @@ func TestRetry(t *testing.T) {
 	if !errors.As(err, &e) || e.Status != 503 || probity.ErrorCode(err) != probity.EUNAVAILABLE || len(keys["/v1/domains/acme.lending/scores"]) != 1 {
 		t.Fatalf("Score answered 503 = %v after %d requests; want the 503, sent once", err, len(keys["/v1/domains/acme.lending/scores"]))
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

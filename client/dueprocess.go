@@ -28,6 +28,16 @@ func (c *Client) ResolveDispute(ctx context.Context, domain, id string, res prob
 	return &d, err
 }
 
+// Figures returns how a domain is used: subjects by status and grade,
+// disputes and looks by purpose, as its registry page shows them (public;
+// computed every few minutes; a 503 while the first are computed, which
+// the client retries).
+func (c *Client) Figures(ctx context.Context, domain string) (*probity.DomainTransparency, error) {
+	var f probity.DomainTransparency
+	_, _, err := c.do(ctx, request{method: "GET", path: "/v1/domains/" + esc(domain) + "/figures", out: &f})
+	return &f, err
+}
+
 // DisputeFigures returns a domain's public dispute figures.
 func (c *Client) DisputeFigures(ctx context.Context, domain string) (*probity.DisputeFigures, error) {
 	var f probity.DisputeFigures

@@ -417,6 +417,7 @@ func authzRoutes(tb testing.TB) []authzRoute {
 		{"POST /v1/me/disputes (not an entry of the subject)", "POST", fixed("/v1/me/disputes"), jsonType, `{"domain":"` + lending + `","key":"k1","reason":"not mine"}`,
 			false, []string{cSubject}, 404, []string{"subject's own token"}, nil},
 		pub("/v1/domains/" + lending + "/disputes/figures"),
+		pub("/v1/domains/" + lending + "/figures"),
 		{"POST /v1/domains/{id}/corrections (unknown key)", "POST", fixed("/v1/domains/" + lending + "/corrections"), jsonType,
 			`{"key":"no-such-key","reason":"typo","event":{"key":"fix-1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":1}}}`,
 			false, []string{cReporter}, 404, []string{role("reporter", lending)}, nil},

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/probity-dev/probity"
@@ -55,6 +56,29 @@ func (s *Server) handleDisputedEntry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, e)
+}
+
+// figures is a service that keeps the public transparency figures.
+type figures interface {
+	DomainFigures(ctx context.Context, domain string) (*probity.DomainTransparency, error)
+}
+
+// handleFigures serves a domain's public transparency figures (subjects
+// by status and grade, disputes, looks by purpose), as the registry shows
+// them; 503 with Retry-After while the first are being computed.
+func (s *Server) handleFigures(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.Audit.(figures)
+	if !ok {
+		Error(w, r, probity.Errorf(probity.ENOTFOUND, "this server keeps no figures"))
+		return
+	}
+	t, err := f.DomainFigures(r.Context(), r.PathValue("id"))
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, t)
 }
 
 // handleDisputeFigures serves a domain's public dispute figures.

@@ -180,6 +180,7 @@ func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("POST /v1/restrictions/check", s.handleCheckRestriction)
 	mux.HandleFunc("GET /v1/domains/{id}/officials", s.handleTerms)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/figures", s.handleDisputeFigures)
+	mux.HandleFunc("GET /v1/domains/{id}/figures", s.handleFigures)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/{dispute}/entry", s.handleDisputedEntry)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
 }

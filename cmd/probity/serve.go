@@ -278,6 +278,9 @@ func (m *Main) listen(in *installation, addr string, opts serveOptions) (*http.S
 	if err := srv.Open(addr); err != nil {
 		return nil, err
 	}
+	// the registry's figures are ready by the first visit, not computed
+	// on it
+	go in.bureau.Figures(context.Background())
 	return srv, nil
 }
 
