@@ -29,6 +29,24 @@ type Report struct {
 	Problems   []string      `json:"problems"`
 }
 
+// Progress is told, as Verify goes through the logs, how many leaves it
+// has checked of how many there are; the rows are checked after the last
+// leaf. It is called from Verify's goroutine and must return quickly.
+type Progress func(checked, total uint64)
+
+type progressKey struct{}
+
+// WithProgress returns a context that makes Verify report its progress to p.
+func WithProgress(ctx context.Context, p Progress) context.Context {
+	return context.WithValue(ctx, progressKey{}, p)
+}
+
+// ProgressFrom returns the Progress of WithProgress in ctx, or nil.
+func ProgressFrom(ctx context.Context) Progress {
+	p, _ := ctx.Value(progressKey{}).(Progress)
+	return p
+}
+
 // OK reports whether nothing was wrong.
 func (r *Report) OK() bool { return r.Count == 0 }
 
@@ -52,9 +70,12 @@ func checkpointName(log string, size uint64) string {
 // grows; what the leaves say about rows is sorted on disk (spools) and
 // merged with the rows, read in the same order.
 type verifier struct {
-	tx     probity.ReadTx
-	notes  note.Verifiers
-	report *Report
+	tx probity.ReadTx
+	// progress, when set, is told how many leaves were checked, of total.
+	progress       Progress
+	checked, total uint64
+	notes          note.Verifiers
+	report         *Report
 	// log and origin are those of the log being checked; pass its state.
 	log    string
 	origin string
@@ -89,7 +110,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifiers, keys
 	start := time.Now()
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
-		v := &verifier{tx: tx, notes: notes, report: r, specs: map[string][]probity.SpecVersion{}, keys: map[string]entry{}, names: map[string]string{},
+		v := &verifier{tx: tx, notes: notes, report: r, progress: ProgressFrom(ctx), specs: map[string][]probity.SpecVersion{}, keys: map[string]entry{}, names: map[string]string{},
 			bindings: newSpool(cmpBinding, bindingBudget), retractions: newSpool(cmpBinding, smallBudget), seals: newSpool(cmpSeal, smallBudget)}
 		defer v.close()
 		defer tx.Scanning()()

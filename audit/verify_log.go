@@ -84,6 +84,9 @@ func (v *verifier) logs() error {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+	for _, info := range logs {
+		v.total += info.Size
+	}
 	prefix := ""
 	for _, info := range logs {
 		v.report.Logs++
@@ -242,6 +245,10 @@ func (v *verifier) scanLog(size uint64, batches chan<- logBatch) error {
 // absorb checks a batch: checkpoints wait until the tree reaches their
 // size; leaves grow the tree.
 func (v *verifier) absorb(b *logBatch) error {
+	if v.progress != nil && len(b.leaves) > 0 {
+		v.checked += uint64(len(b.leaves))
+		v.progress(v.checked, v.total)
+	}
 	p := v.pass
 	if b.invalid != "" {
 		v.report.problem("%s", b.invalid)

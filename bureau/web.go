@@ -12,10 +12,17 @@ import (
 // auditors and operators: the same check as probity audit verify, without
 // the data directory. It discloses no subject data, only the report.
 func (b *Bureau) VerifyLog(ctx context.Context) (*audit.Report, error) {
-	if err := b.authorize(ctx, "verifying the log", role(probity.RoleAuditor, ""), operator()); err != nil {
+	if err := b.MayVerify(ctx); err != nil {
 		return nil, err
 	}
 	return audit.Verify(ctx, b.store, b.log.Signer().Verifier(), b.KeyDigests())
+}
+
+// MayVerify says whether the caller may run the log's full verification
+// (auditors and the operator), as VerifyLog would, before it is started in
+// the background.
+func (b *Bureau) MayVerify(ctx context.Context) error {
+	return b.authorize(ctx, "verifying the log", role(probity.RoleAuditor, ""), operator())
 }
 
 // webKeyDomain names the key of the web pages' CSRF tokens; '!' cannot

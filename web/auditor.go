@@ -17,6 +17,10 @@ type auditorView struct {
 	Key        string
 	Chart      []byte
 	Report     *audit.Report
+	// Running is the verification under way, if any; Failed says why the
+	// last one could not finish.
+	Running *verifyProgress
+	Failed  string
 	// Logs are the installation log and every domain's.
 	Logs []probity.LogInfo
 }
@@ -25,10 +29,6 @@ type auditorView struct {
 // the verification button. The log is public: anyone may look; the
 // verification itself is for auditors and operators.
 func (p *Pages) handleAuditor(w http.ResponseWriter, r *http.Request) {
-	p.auditor(w, r, nil)
-}
-
-func (p *Pages) auditor(w http.ResponseWriter, r *http.Request, report *audit.Report) {
 	ctx, a, signed := p.actor(w, r)
 	r = r.WithContext(ctx)
 	c, err := p.svc.Checkpoint(ctx, probity.InstallationLog)
@@ -46,12 +46,19 @@ func (p *Pages) auditor(w http.ResponseWriter, r *http.Request, report *audit.Re
 		p.fail(w, r, err)
 		return
 	}
-	av := auditorView{Checkpoint: c, Key: p.svc.PublicKey(probity.InstallationLog), Logs: logs, Report: report}
+	av := auditorView{Checkpoint: c, Key: p.svc.PublicKey(probity.InstallationLog), Logs: logs}
 	if av.Chart, err = growthChart(points); err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	v := view{Title: "Audit log", Nav: "audit", SignedIn: signed, Who: who(a), Data: av}
+	v := view{Title: "Audit log", Nav: "audit", SignedIn: signed, Who: who(a), Data: &av}
+	if p.svc.MayVerify(ctx) == nil {
+		// the verification's state is shown to those who may run it
+		av.Running, av.Report, av.Failed = p.verification.state()
+		if av.Running != nil {
+			v.Refresh = 2
+		}
+	}
 	p.render(w, r, "auditor", v)
 }
 
@@ -77,19 +84,3 @@ func (p *Pages) growth(r *http.Request, size uint64) ([]chartPoint, error) {
 	return xys, nil
 }
 
-// handleVerify runs the full verification, one at a time, and shows its
-// report with the checkpoint.
-func (p *Pages) handleVerify(w http.ResponseWriter, r *http.Request) {
-	r, _, ok := p.requireSignIn(w, r)
-	if !ok {
-		return
-	}
-	p.verifying.Lock()
-	report, err := p.svc.VerifyLog(r.Context())
-	p.verifying.Unlock()
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.auditor(w, r, report)
-}

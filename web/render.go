@@ -32,6 +32,9 @@ type view struct {
 	Error    string
 	Status   int
 	Data     any
+	// Refresh, when set, reloads the page after that many seconds (a
+	// verification under way).
+	Refresh int
 }
 
 // done are the messages a redirect after a form may show: fixed texts, so
@@ -77,6 +80,7 @@ var funcs = template.FuncMap{
 	},
 	"join": strings.Join,
 	"hex":  func(b []byte) string { return hex.EncodeToString(b) },
+	"b64":  func(b []byte) string { return base64.StdEncoding.EncodeToString(b) },
 	"dataURI": func(svg []byte) template.URL {
 		return template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg))
 	},

@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/probity-dev/probity"
@@ -53,8 +52,9 @@ type Services interface {
 	probity.TransparencyService
 	probity.SessionService
 	// VerifyLog runs the full verification of the log; auditors and
-	// operators only.
+	// operators only (MayVerify says whether the caller is one).
 	VerifyLog(ctx context.Context) (*audit.Report, error)
+	MayVerify(ctx context.Context) error
 }
 
 // Security headers of every page. The policy allows the project's own
@@ -81,7 +81,7 @@ type Pages struct {
 	logger *slog.Logger
 	pages  map[string]*template.Template
 
-	verifying sync.Mutex // one verification at a time
+	verification verification // the one run in the background (verify.go)
 }
 
 // New returns the pages over svc. key signs the forms' CSRF tokens: servers
