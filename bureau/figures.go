@@ -23,6 +23,9 @@ type figuresCache struct {
 	figures []probity.DomainTransparency
 	at      time.Time
 	busy    chan struct{}
+	// stale marks the computation under way as begun before a bulk load:
+	// its figures are kept only until the next call.
+	stale bool
 }
 
 // Figures returns every domain's transparency figures (Transparency),
@@ -58,6 +61,22 @@ func (b *Bureau) Figures(ctx context.Context) ([]probity.DomainTransparency, err
 	return figures, nil
 }
 
+// RefreshFigures computes the figures again now, in the background (the
+// last ones are served meanwhile): after a bulk load, such as the demo's
+// population, rather than waiting out FiguresTTL.
+func (b *Bureau) RefreshFigures(ctx context.Context) {
+	c := &b.figures
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.busy != nil {
+		c.stale = true // the one under way may predate the load
+		return
+	}
+	busy := make(chan struct{})
+	c.busy = busy
+	go b.computeFigures(context.WithoutCancel(ctx), busy)
+}
+
 // computeFigures computes the figures and closes busy when done.
 func (b *Bureau) computeFigures(ctx context.Context, busy chan struct{}) {
 	figures, err := b.Transparency(ctx)
@@ -68,8 +87,11 @@ func (b *Bureau) computeFigures(ctx context.Context, busy chan struct{}) {
 		slog.Default().Error("transparency figures", "err", err)
 	} else {
 		c.figures, c.at = figures, time.Now()
+		if c.stale {
+			c.at = time.Time{} // the next call computes them again
+		}
 	}
-	c.busy = nil
+	c.busy, c.stale = nil, false
 	close(busy)
 }
 

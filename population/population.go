@@ -165,7 +165,11 @@ func (d *Domain) SubjectEvents(i int) []probity.EventInput {
 		}
 		n = 1 + r.IntN(2)
 	}
-	span := time.Duration(d.opts.Years) * 365 * 24 * time.Hour
+	// Histories differ in length as well as in conduct: a subject whose
+	// entries all fall in the last year or two is marked by them more than
+	// one whose entries spread over six years and have faded, so that the
+	// grades spread across every band.
+	span := time.Duration(float64(time.Duration(d.opts.Years)*365*24*time.Hour) * (0.12 + 0.88*r.Float64()))
 	adverseRate := 0.04 + 0.3*r.Float64()*r.Float64()
 	var out []probity.EventInput
 	for k := 0; k < n; k++ {

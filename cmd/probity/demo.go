@@ -69,13 +69,8 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	opts.Subjects = *subjects
-	if err := c.populate(ctx, in, specs, opts); err != nil {
-		return err
-	}
-	found, err := chooseExamples(specs, opts)
-	if err != nil {
-		return err
-	}
+	// The port is bound first: a busy one fails now, not after the
+	// population is made.
 	base := "http://" + *addr
 	var srv *http.Server
 	if !*noServe {
@@ -83,15 +78,36 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		base = srv.URL()
+		fmt.Fprintf(c.m.Stdout, "listening at %s; making the population (what is stored so far is served meanwhile)\n", base)
 	}
-	tokens, err := c.tokens(ctx, in, data.Dir(), specs, found) // once the server runs, so that they are shown
-	if err != nil {
+	stop := func(err error) error {
 		if srv != nil {
 			srv.Close(context.Background())
 		}
 		return err
 	}
+	if err := c.populate(ctx, in, specs, opts); err != nil {
+		return stop(err)
+	}
+	shown, err := c.showcase(ctx, in, specs, time.Now().UTC())
+	if err != nil {
+		return stop(err)
+	}
+	in.bureau.RefreshFigures(ctx) // the registry's figures count the population
+	found, err := chooseExamples(specs, opts)
+	if err != nil {
+		return stop(err)
+	}
+	showcase := ""
+	if len(shown) > 0 && shown[0].subject == showcaseGrace {
+		showcase = showcaseGrace
+	}
+	tokens, err := c.tokens(ctx, in, data.Dir(), specs, found, showcase)
+	if err != nil {
+		return stop(err)
+	}
 	c.printTokens(tokens)
+	c.printShowcase(shown)
 	c.printExamples(found, base, tokens)
 	if *noServe {
 		return nil

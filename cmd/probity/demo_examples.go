@@ -82,17 +82,17 @@ func (c *DemoCommand) printExamples(found []example, base string, t demoTokens) 
 	for _, e := range found {
 		body, _ := json.Marshal(e.body)
 		fmt.Fprintf(c.m.Stdout, "\n# %s\ncurl -s -X POST %s/v1/domains/%s/%s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '%s'\n",
-			e.title, base, e.domain, e.path, t.reader, body)
+			e.title, base, e.domain, e.path, t.Reader, body)
 	}
-	if len(found) > 0 && t.subject != "" {
+	if len(found) > 0 && t.Subject != "" {
 		subject := found[0].body["subject"]
 		event, _ := json.Marshal(map[string]any{"key": fmt.Sprintf("demo-%d", time.Now().UnixNano()), "type": "loan_repaid",
 			"subject": subject, "occurred_at": time.Now().UTC().Format(time.DateOnly), "fields": map[string]any{"amount": 5000}})
 		fmt.Fprintf(c.m.Stdout, "\n# The bank reports a repayment (NDJSON, one event a line)\ncurl -s -X POST %s/v1/domains/acme.lending/events -H 'Authorization: Bearer %s' -H 'Content-Type: application/x-ndjson' --data-binary '%s'\n",
-			base, t.reporter, event)
+			base, t.Reporter, event)
 		own, _ := json.Marshal(map[string]string{"subject": subject})
 		fmt.Fprintf(c.m.Stdout, "\n# The borrower reads their own record with their subject token\ncurl -s -X POST %s/v1/domains/acme.lending/scores -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '%s'\n",
-			base, t.subject, own)
+			base, t.Subject, own)
 	}
 	if len(found) < 3 {
 		fmt.Fprintf(c.m.Stdout, "\n(the population is too small for every example; try --subjects 1000)\n")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -18,7 +19,8 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	stdout, done := runUntilServing(t, ctx, "demo", "--data", data, "--subjects", "1000", "--addr", "127.0.0.1:0")
 	out := stdout.String()
-	for _, want := range []string{"acme.lending", "city.rent-utilities", "gov.tax-compliance", "gov.public-integrity", "population: 1000 subjects"} {
+	for _, want := range []string{"acme.lending", "city.rent-utilities", "gov.tax-compliance", "gov.public-integrity", "population: 1000 subjects",
+		"reviewer of every example domain", "person:showcase-grace", "person:showcase-dispute", "person:showcase-order", "person:showcase-official"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -61,10 +63,32 @@ func TestDemo(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("demo did not stop cleanly: %v", err)
 	}
-	// A second run on the same directory reuses the population.
+	// A second run on the same directory reuses the population and the
+	// tokens, and adds no second dispute or order to the showcase.
 	out2, _, err := run(t, nil, "", "demo", "--data", data, "--subjects", "1000", "--no-serve")
-	if err != nil || !strings.Contains(out2, "accepted 0, already present") {
+	if err != nil || !strings.Contains(out2, "accepted 0, already present") || !strings.Contains(out2, "those of the last run") {
 		t.Fatalf("second demo run: %v\n%s", err, out2)
+	}
+	reader := regexp.MustCompile(`reader of every example domain:\s+(\S+)`)
+	if a, b := reader.FindStringSubmatch(out), reader.FindStringSubmatch(out2); a == nil || b == nil || a[1] != b[1] {
+		t.Fatalf("the second run printed another reader token: %v, %v", a, b)
+	}
+	if verify, _, err := run(t, nil, "", "audit", "verify", "--data", data); err != nil {
+		t.Fatalf("audit verify after two demo runs: %v\n%s", err, verify)
+	}
+}
+
+// TestDemoBusyPort: the demo binds its port before it makes the
+// population, so a port in use fails at once.
+func TestDemoBusyPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	out, _, err := run(t, nil, "", "demo", "--data", t.TempDir(), "--subjects", "1000", "--addr", l.Addr().String())
+	if err == nil || strings.Contains(out, "population:") {
+		t.Fatalf("demo on a busy port: %v; want it to fail before making the population:\n%s", err, out)
 	}
 }
 

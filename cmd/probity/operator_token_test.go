@@ -30,7 +30,7 @@ func TestDemoOperatorTokenInFile(t *testing.T) {
 	if strings.Contains(out, token) {
 		t.Errorf("demo printed the operator's token:\n%s", out)
 	}
-	if !regexp.MustCompile(`reader of every example domain \(30 days\):\n    prb_`).MatchString(out) {
+	if !regexp.MustCompile(`reader of every example domain:\n    prb_`).MatchString(out) {
 		t.Errorf("demo no longer prints its reader token for the examples:\n%s", out)
 	}
 	url := regexp.MustCompile(`serving .* on (http://\S+);`).FindStringSubmatch(out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,27 +73,52 @@ func writePrivate(dir, name, content string) (string, error) {
 	return path, os.Rename(f.Name(), path)
 }
 
-// demoTokens are the tokens the demo's examples use.
+// demoTokens are the tokens the demo's examples use. They are kept in
+// DemoTokensFile (mode 0600) and reused by the next run while they are
+// valid, so that a second run prints the same tokens.
 type demoTokens struct {
-	reader, reporter, subject string
-	subjectID                 string
+	Reader    string `json:"reader"`
+	Reporter  string `json:"reporter"`
+	Reviewer  string `json:"reviewer"`
+	Subject   string `json:"subject"`
+	SubjectID string `json:"subject_id"`
+	// Showcase is the subject token of the showcase's person with a late
+	// payment in its grace period (demo_showcase.go).
+	Showcase   string    `json:"showcase"`
+	ShowcaseID string    `json:"showcase_id"`
+	Expires    time.Time `json:"expires"`
 	// operatorFile is where a new installation's operator token is.
 	operatorFile string
+	reused       bool
 }
 
-// tokens issues the demo's tokens: the operator's on a new installation,
-// to a file in dir as serve does, and on every run a reader and a reporter of every example domain and a
-// subject token for the first example subject, valid for 30 days.
-func (c *DemoCommand) tokens(ctx context.Context, in *installation, dir string, specs []*probity.Spec, found []example) (demoTokens, error) {
+// DemoTokensFile keeps the demo's tokens in the data directory, readable
+// by its owner only, beside operator.token.
+const DemoTokensFile = "demo-tokens.json"
+
+// tokens returns the demo's tokens: the operator's on a new installation,
+// to a file in dir as serve does; and a reader, a reporter and a reviewer
+// of every example domain and subject tokens of the first example subject
+// and of the showcase's person, valid for 30 days: those of the last run
+// while they all still sign in for a day more, new ones otherwise.
+func (c *DemoCommand) tokens(ctx context.Context, in *installation, dir string, specs []*probity.Spec, found []example, showcase string) (demoTokens, error) {
 	var t demoTokens
 	var err error
 	if t.operatorFile, err = bootstrapOperator(ctx, in, dir); err != nil {
 		return t, err
 	}
+	subjectID := ""
+	if len(found) > 0 {
+		subjectID = found[0].body["subject"]
+	}
+	if kept, ok := keptTokens(ctx, in, dir); ok && kept.SubjectID == subjectID && kept.ShowcaseID == showcase {
+		kept.operatorFile, kept.reused = t.operatorFile, true
+		return kept, nil
+	}
 	ctx = cliContext(ctx)
-	expires := time.Now().Add(30 * 24 * time.Hour)
-	for role, dst := range map[string]*string{probity.RoleReader: &t.reader, probity.RoleReporter: &t.reporter} {
-		req := probity.PrincipalRequest{Name: "demo " + role, ExpiresAt: expires}
+	t.Expires = time.Now().Add(30 * 24 * time.Hour)
+	for role, dst := range map[string]*string{probity.RoleReader: &t.Reader, probity.RoleReporter: &t.Reporter, probity.RoleReviewer: &t.Reviewer} {
+		req := probity.PrincipalRequest{Name: "demo " + role, ExpiresAt: t.Expires}
 		for _, s := range specs {
 			req.Grants = append(req.Grants, probity.Grant{Role: role, Domain: s.ID})
 		}
@@ -102,15 +128,41 @@ func (c *DemoCommand) tokens(ctx context.Context, in *installation, dir string, 
 		}
 		*dst = issued.Token
 	}
-	if len(found) > 0 {
-		t.subjectID = found[0].body["subject"]
-		issued, err := in.bureau.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: t.subjectID, ExpiresAt: expires})
+	for id, dst := range map[string]*string{subjectID: &t.Subject, showcase: &t.Showcase} {
+		if id == "" {
+			continue
+		}
+		issued, err := in.bureau.IssueSubjectToken(ctx, probity.SubjectTokenRequest{Subject: id, ExpiresAt: t.Expires})
 		if err != nil {
 			return t, err
 		}
-		t.subject = issued.Token
+		*dst = issued.Token
+	}
+	t.SubjectID, t.ShowcaseID = subjectID, showcase
+	buf, _ := json.MarshalIndent(t, "", "  ")
+	if _, err := writePrivate(dir, DemoTokensFile, string(buf)+"\n"); err != nil {
+		return t, fmt.Errorf("the demo's tokens could not be kept for the next run: %v", err)
 	}
 	return t, nil
+}
+
+// keptTokens reads the last run's tokens, if each still signs in and is
+// good for a day more.
+func keptTokens(ctx context.Context, in *installation, dir string) (demoTokens, bool) {
+	var t demoTokens
+	buf, err := os.ReadFile(filepath.Join(dir, DemoTokensFile))
+	if err != nil || json.Unmarshal(buf, &t) != nil || time.Until(t.Expires) < 24*time.Hour {
+		return t, false
+	}
+	for _, tok := range []string{t.Reader, t.Reporter, t.Reviewer, t.Subject, t.Showcase} {
+		if tok == "" {
+			continue
+		}
+		if _, err := in.bureau.Authenticate(ctx, tok); err != nil {
+			return t, false
+		}
+	}
+	return t, t.Reader != "" && t.Reporter != "" && t.Reviewer != ""
 }
 
 // printTokens prints the demo's own tokens, which its curl examples use: a
@@ -122,10 +174,18 @@ func (c *DemoCommand) printTokens(t demoTokens) {
 	if t.operatorFile != "" {
 		fmt.Fprintf(w, "\nnew installation: the operator's token (it creates every other token) is in\n  %s\n(readable only by you; keep it somewhere safe)\n", t.operatorFile)
 	}
-	fmt.Fprintln(w, "\nThe demo's tokens (shown once; stored only as hashes):")
-	fmt.Fprintf(w, "  reader of every example domain (30 days):\n    %s\n", t.reader)
-	fmt.Fprintf(w, "  reporter of every example domain (30 days):\n    %s\n", t.reporter)
-	if t.subject != "" {
-		fmt.Fprintf(w, "  subject token of %s (30 days):\n    %s\n", t.subjectID, t.subject)
+	kept := "new; kept in " + DemoTokensFile + " for the next run"
+	if t.reused {
+		kept = "those of the last run, from " + DemoTokensFile
+	}
+	fmt.Fprintf(w, "\nThe demo's tokens (%s; valid until %s):\n", kept, t.Expires.Format(time.DateOnly))
+	fmt.Fprintf(w, "  reader of every example domain:\n    %s\n", t.Reader)
+	fmt.Fprintf(w, "  reporter of every example domain:\n    %s\n", t.Reporter)
+	fmt.Fprintf(w, "  reviewer of every example domain (its console has a dispute to decide):\n    %s\n", t.Reviewer)
+	if t.Subject != "" {
+		fmt.Fprintf(w, "  subject token of %s:\n    %s\n", t.SubjectID, t.Subject)
+	}
+	if t.Showcase != "" {
+		fmt.Fprintf(w, "  subject token of %s (a late payment in its grace period: sign in to the portal with it):\n    %s\n", t.ShowcaseID, t.Showcase)
 	}
 }
