@@ -21,6 +21,15 @@ type consoleDomain struct {
 	Principals                        []probity.Principal
 }
 
+// consoleView is the console: the domains the principal holds roles in,
+// and, for the installation's operator and auditors, what they do.
+type consoleView struct {
+	Domains           []consoleDomain
+	Operator, Auditor bool
+	// Principals are every principal, for the operator.
+	Principals []probity.Principal
+}
+
 // versionDiff is a spec version with its difference from the one before.
 type versionDiff struct {
 	probity.SpecVersion
@@ -70,8 +79,16 @@ func (p *Pages) handleConsole(w http.ResponseWriter, r *http.Request) {
 		}
 		domains = append(domains, *cd)
 	}
+	cv := consoleView{Domains: domains, Operator: a.Principal.Has(probity.RoleOperator, ""), Auditor: a.Principal.Has(probity.RoleAuditor, "")}
+	if cv.Operator {
+		var err error
+		if cv.Principals, err = p.svc.Principals(r.Context()); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
 	v := signedIn("Institution console", "console", a)
-	v.Data = domains
+	v.Data = cv
 	p.render(w, r, "console", v)
 }
 
@@ -149,7 +166,7 @@ func (p *Pages) handleUpload(w http.ResponseWriter, r *http.Request) {
 			p.fail(w, r, err)
 			return
 		}
-		v.Error, v.Status = probity.ErrorMessage(err), statusOf(probity.ErrorCode(err))
+		v.Error, v.Status = forPerson(probity.ErrorMessage(err)), statusOf(probity.ErrorCode(err))
 	}
 	p.render(w, r, "upload", v)
 }

@@ -50,6 +50,10 @@ func TestUpload(t *testing.T) {
 			t.Fatalf("= %d, want 400", status)
 		}
 		mustContain(t, page, `id="rejected">1<`, "nothing from this file was stored", "<td>2</td>", "up-2", "politics")
+		// a page tells a person what to do on the page, not what to send
+		if strings.Contains(page, "--skip-invalid") || strings.Contains(page, "skip_invalid=true") {
+			t.Fatalf("the upload page tells a person to pass a flag:\n%s", page)
+		}
 	})
 	t.Run("SkipInvalid", func(t *testing.T) {
 		status, page := b.upload("acme.lending", "events.ndjson", good+"\n"+bad+"\n", true)
@@ -254,5 +258,19 @@ func TestFormsWithoutTheirFields(t *testing.T) {
 		if status, page := b.post(path, url.Values{}); status != 400 || !strings.Contains(page, want) {
 			t.Errorf("POST %s without fields = %d, want 400 with %q", path, status, want)
 		}
+	}
+}
+
+// TestOperatorConsole: the installation's operator, who holds no role in
+// any domain, finds what they do and every principal, not "no role".
+func TestOperatorConsole(t *testing.T) {
+	f := start(t)
+	op := f.issue(t, "installation operator", probity.Grant{Role: probity.RoleOperator})
+	b := f.browser(t)
+	b.signIn(op)
+	_, page := b.get("/console")
+	mustContain(t, page, "The installation's operator", "probity token create", "ACME disputes desk", "reviewer:acme.lending", "a subject's own token")
+	if strings.Contains(page, "holds no role") {
+		t.Fatal("the operator's console says the token holds no role")
 	}
 }

@@ -79,8 +79,9 @@ func TestDueProcess(t *testing.T) {
 		}
 	})
 	t.Run("ErrSubjectResolves", func(t *testing.T) {
-		if status, _ := subject.post("/console/acme.lending/disputes/"+m[1]+"/resolve", url.Values{"outcome": {"upheld"}, "reason": {"mine"}}); status != 403 {
-			t.Fatalf("a subject resolving = %d, want 403", status)
+		status, page := subject.post("/console/acme.lending/disputes/"+m[1]+"/resolve", url.Values{"outcome": {"upheld"}, "reason": {"mine"}})
+		if status != 403 || !strings.Contains(page, "needs the reviewer role in domain acme.lending") || strings.Contains(page, "Authorization") {
+			t.Fatalf("a subject resolving = %d, want 403 saying to sign in as a reviewer, with no word of headers:\n%s", status, page)
 		}
 	})
 }

@@ -161,7 +161,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	code := probity.ErrorCode(err)
-	msg := probity.ErrorMessage(err)
+	msg := forPerson(probity.ErrorMessage(err))
 	switch code {
 	case probity.EINTERNAL:
 		p.logger.Error("internal error", "page", r.Pattern, "err", err)
@@ -173,6 +173,19 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	_, a, signed := p.actor(w, r)
 	p.render(w, r, "error", view{Title: http.StatusText(status), Error: msg, Status: status, SignedIn: signed, Who: who(a)})
 }
+
+// apiWords are the phrases of the services' messages written for API
+// callers, and what a person on a page does instead.
+var apiWords = strings.NewReplacer(
+	"a bearer token: the subject's own token (Authorization: Bearer prs_...)", "you to sign in with your own subject token",
+	"a bearer token (Authorization: Bearer ...) with", "signing in with a token that has",
+	"send Authorization: Bearer <token>, a token being", "sign in with a token as it was issued:",
+	"(fix them, or skip them with --skip-invalid / ?skip_invalid=true)", "(fix them, or tick \"Apply the good lines\" to store the others)",
+)
+
+// forPerson rewrites a service's message for a page: a person signs in
+// and ticks boxes; they send no headers and pass no flags.
+func forPerson(msg string) string { return apiWords.Replace(msg) }
 
 // RetryAfter is the Retry-After, in seconds, of a page the storage could
 // not serve (503), the API's (http.RetryAfter).
