@@ -83,4 +83,3 @@ func (p *Pages) growth(r *http.Request, size uint64) ([]chartPoint, error) {
 	}
 	return xys, nil
 }
-

@@ -81,7 +81,7 @@ func TestMaskIdentifier(t *testing.T) {
 func TestForPerson(t *testing.T) {
 	for in, want := range map[string]string{
 		"resolving disputes needs a bearer token (Authorization: Bearer ...) with the reviewer role in domain acme.lending": "resolving disputes needs signing in with a token that has the reviewer role in domain acme.lending",
-		"1 of 2 lines rejected; nothing was applied (fix them, or skip them with --skip-invalid / ?skip_invalid=true)":     `1 of 2 lines rejected; nothing was applied (fix them, or tick "Apply the good lines" to store the others)`,
+		"1 of 2 lines rejected; nothing was applied (fix them, or skip them with --skip-invalid / ?skip_invalid=true)":      `1 of 2 lines rejected; nothing was applied (fix them, or tick "Apply the good lines" to store the others)`,
 	} {
 		if got := forPerson(in); got != want {
 			t.Errorf("forPerson(%q) = %q, want %q", in, got, want)
