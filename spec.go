@@ -33,6 +33,18 @@ type Spec struct {
 	// Limits bound the work one subject can cost the domain; nil means
 	// the defaults (DefaultEventsPerSubject, DefaultEntriesPerPage).
 	Limits *Limits `json:"limits,omitempty"`
+	// Statements say how long a statement of standing may be valid; nil
+	// means DefaultStatementValidity.
+	Statements *StatementRules `json:"statements,omitempty"`
+}
+
+// StatementMaxValidity is the longest validity, in days, a subject may ask
+// of a statement of their standing in the domain.
+func (s *Spec) StatementMaxValidity() Duration {
+	if s.Statements != nil && s.Statements.MaxValidity > 0 {
+		return s.Statements.MaxValidity
+	}
+	return DefaultStatementValidity
 }
 
 // Limits bound what one subject costs a domain, so that no reporter (by

@@ -180,6 +180,12 @@ type ReadTx interface {
 	CheckpointAt(log string, size uint64) (*Checkpoint, error)
 	// Principal returns one principal; ENOTFOUND if there is none.
 	Principal(id string) (*Principal, error)
+	// Statement returns a statement's record; ENOTFOUND if the domain has
+	// none with id.
+	Statement(domain, id string) (*StatementRecord, error)
+	// RevokedStatements returns the size of a domain's status list (one
+	// more than its largest index) and the indexes revoked.
+	RevokedStatements(domain string) (size int, revoked []int, err error)
 	// Session returns the session whose id hashes to idHash; ENOTFOUND if
 	// there is none.
 	Session(idHash []byte) (*Session, error)
@@ -264,6 +270,13 @@ type Tx interface {
 	ClearOptOut(domain string, subject Pseudonym) error
 	// InsertPrincipal stores a new principal; ECONFLICT if its id is taken.
 	InsertPrincipal(p *Principal) error
+	// InsertStatement stores a statement's record, giving it the next index
+	// of its domain's status list (set in st.Index).
+	InsertStatement(st *StatementRecord) error
+	// RevokeStatements revokes, at the transaction's time, the subject's
+	// statements in the domain that are not revoked yet, id's alone when
+	// id is not "", and returns how many it revoked.
+	RevokeStatements(domain string, subject Pseudonym, id string) (int, error)
 	// InsertSession stores a new session, and deletes the sessions that
 	// expired before the transaction's time.
 	InsertSession(s *Session) error

@@ -31,6 +31,10 @@ func (b *Bureau) SetOptOut(ctx context.Context, domain, asked string, out bool) 
 		}
 		pseudonym := b.keys.Pseudonym(domain, subject)
 		if out {
+			// a statement of a standing left behind says nothing true now
+			if _, err := tx.RevokeStatements(domain, pseudonym, ""); err != nil {
+				return err
+			}
 			err = tx.SetOptOut(domain, pseudonym)
 		} else {
 			err = tx.ClearOptOut(domain, pseudonym)

@@ -208,7 +208,7 @@ func send(tb testing.TB, auth, method, url, contentType, body string) (int, map[
 	tb.Helper()
 	resp, raw := sendRaw(tb, auth, method, url, contentType, body)
 	var out map[string]any
-	if ct := resp.Header.Get("Content-Type"); resp.StatusCode == 200 && (strings.HasPrefix(ct, "text/plain") || ct == "application/octet-stream") {
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode == 200 && (strings.HasPrefix(ct, "text/plain") || ct == "application/octet-stream" || ct == "application/statuslist+jwt") {
 		return resp.StatusCode, map[string]any{"text": string(raw)} // a signed note, a key, a tile
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(raw), &out); err != nil {

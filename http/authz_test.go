@@ -414,10 +414,16 @@ func authzRoutes(tb testing.TB) []authzRoute {
 			false, []string{cSubject}, 201, []string{"subject's own token"}, nil},
 		{"DELETE /v1/me/consents/{domain}/{unknown}", "DELETE", fixed("/v1/me/consents/" + lending + "/00000000deadbeef"), "", "",
 			false, []string{cSubject}, 404, []string{"subject's own token"}, nil},
+		{"POST /v1/me/statements", "POST", fixed("/v1/me/statements"), jsonType, `{"domain":"` + lending + `","claims":["grade"],"holder_key":` + holderJWK + `}`,
+			false, []string{cSubject}, 201, []string{"subject's own token"}, nil},
+		{"DELETE /v1/me/statements/{domain}/{unknown}", "DELETE", fixed("/v1/me/statements/" + lending + "/00000000deadbeef"), "", "",
+			false, []string{cSubject}, 404, []string{"subject's own token"}, nil},
 		{"POST /v1/me/disputes (not an entry of the subject)", "POST", fixed("/v1/me/disputes"), jsonType, `{"domain":"` + lending + `","key":"k1","reason":"not mine"}`,
 			false, []string{cSubject}, 404, []string{"subject's own token"}, nil},
 		pub("/v1/domains/" + lending + "/disputes/figures"),
 		pub("/v1/domains/" + lending + "/figures"),
+		pub("/statuslists/" + lending),
+		pub("/.well-known/jwt-vc-issuer"),
 		{"POST /v1/domains/{id}/corrections (unknown key)", "POST", fixed("/v1/domains/" + lending + "/corrections"), jsonType,
 			`{"key":"no-such-key","reason":"typo","event":{"key":"fix-1","type":"loan_repaid","subject":"` + alice + `","occurred_at":"2025-01-10","fields":{"amount":1}}}`,
 			false, []string{cReporter}, 404, []string{role("reporter", lending)}, nil},
@@ -483,3 +489,7 @@ func authzRoutes(tb testing.TB) []authzRoute {
 		pub("/logs/" + lending + "/tile/entries/000.p/1"),
 	}
 }
+
+// holderJWK is RFC 8037's example Ed25519 public key: a key a subject
+// holds, to which a statement is bound.
+const holderJWK = `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`

@@ -49,6 +49,12 @@ type Server struct {
 	Officials probity.OfficialService
 	Consents  probity.ConsentService
 	Orders    probity.OrderService
+	// Statements issue and revoke statements of standing.
+	Statements probity.StatementService
+	// PublicURL is the installation's public URL, the issuer of its
+	// statements ("https://probity.example.org"); "" takes it from each
+	// request's host and scheme.
+	PublicURL string
 	Logger    *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
@@ -112,6 +118,7 @@ type Services interface {
 	probity.OfficialService
 	probity.ConsentService
 	probity.OrderService
+	probity.StatementService
 }
 
 // NewServer returns a server over the given services.
@@ -119,7 +126,7 @@ func NewServer(services Services, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Consents: services, Orders: services, Logger: logger,
+	return &Server{Domains: services, Events: services, Scores: services, Audit: services, Access: services, Reports: services, OptOuts: services, Disputes: services, Officials: services, Consents: services, Orders: services, Statements: services, Logger: logger,
 		MaxEventBytes: MaxEventBytes, Rate: DefaultRate, Burst: DefaultBurst}
 }
 
@@ -183,6 +190,7 @@ func (s *Server) apiRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /v1/domains/{id}/figures", s.handleFigures)
 	mux.HandleFunc("GET /v1/domains/{id}/disputes/{dispute}/entry", s.handleDisputedEntry)
 	mux.HandleFunc("POST /v1/domains/{id}/disputes/{dispute}/resolve", s.handleResolveDispute)
+	s.statementRoutes(mux)
 }
 
 // allowed returns the methods the API serves on r's path, when r's method

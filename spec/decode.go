@@ -19,7 +19,7 @@ type keys struct {
 var (
 	specKeys = keys{
 		all: []string{"id", "name", "owner", "category", "legal_basis", "lawful_basis", "subjects", "penalties",
-			"opt_out", "notice", "dispute_sla", "purposes", "score", "grades", "officials", "events", "benefits", "limits"},
+			"opt_out", "notice", "dispute_sla", "purposes", "score", "grades", "officials", "events", "benefits", "limits", "statements"},
 		required: []string{"id", "name", "owner", "category", "legal_basis", "lawful_basis", "subjects",
 			"opt_out", "notice", "dispute_sla", "purposes", "score", "grades", "events"},
 	}
@@ -30,6 +30,7 @@ var (
 	gradeKeys     = keys{all: []string{"grade", "min"}, required: []string{"grade", "min"}}
 	officialsKeys = keys{all: []string{"penalty_factor"}, required: []string{"penalty_factor"}}
 	limitsKeys    = keys{all: []string{"events_per_subject", "entries_per_page"}}
+	statementKeys = keys{all: []string{"max_validity"}, required: []string{"max_validity"}}
 	eventKeys     = keys{
 		all: []string{"type", "basis", "fields", "points", "half_life", "expires", "grace", "cured_by",
 			"cap", "code", "reason"},
@@ -90,6 +91,8 @@ func (d *decoder) spec(n *yaml.Node) *probity.Spec {
 			s.Benefits = d.textMap(path, v)
 		case "limits":
 			s.Limits = d.limits(path, v)
+		case "statements":
+			s.Statements = d.statements(path, v)
 		}
 	})
 	return s
@@ -148,6 +151,20 @@ func (d *decoder) limits(path string, n *yaml.Node) *probity.Limits {
 		}
 	})
 	return l
+}
+
+func (d *decoder) statements(path string, n *yaml.Node) *probity.StatementRules {
+	r := &probity.StatementRules{}
+	d.mapping(path, n, statementKeys, func(key, path string, v *yaml.Node) {
+		if key == "max_validity" {
+			r.MaxValidity = d.duration(path, v)
+			d.notZero(path, v, r.MaxValidity == 0, "the longest a statement of standing may be valid, such as 90d")
+			if r.MaxValidity > probity.MaxStatementValidity && d.p.ok(path) {
+				d.p.addAt(path, v.Line, "%s is too long; at most %dy", describe(v), probity.MaxStatementValidity/365)
+			}
+		}
+	})
+	return r
 }
 
 func (d *decoder) event(path string, n *yaml.Node) probity.EventRule {

@@ -98,5 +98,11 @@ func (tx *Tx) EraseSubject(domain string, subject probity.Pseudonym) (int, error
 			entries = int(n)
 		}
 	}
+	// statements stay in the status list, revoked, but no longer name the
+	// subject: their index must keep saying "revoked" to verifiers
+	if _, err := tx.exec(`UPDATE statements SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END, pseudonym = ?
+		WHERE domain = ? AND pseudonym = ?`, tx.now.UnixNano(), make([]byte, len(subject)), domain, subject[:]); err != nil {
+		return 0, fmt.Errorf("erase from statements: %w", err)
+	}
 	return entries, nil
 }

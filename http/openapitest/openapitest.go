@@ -44,6 +44,8 @@ func init() {
 	// Events arrive as NDJSON (and CSV, and JSON arrays, told apart by the
 	// body); the document describes them as text.
 	openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
+	// a status list is a compact JWT
+	openapi3filter.RegisterBodyDecoder("application/statuslist+jwt", openapi3filter.PlainBodyDecoder)
 }
 
 // Load reads the document the server embeds and serves, and checks that it
