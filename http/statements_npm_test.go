@@ -2,9 +2,9 @@ package http_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
