@@ -84,3 +84,17 @@ func (c *Client) RevokeConsent(ctx context.Context, domain, id string) (*probity
 	_, _, err := c.do(ctx, request{method: "DELETE", path: "/v1/me/consents/" + esc(domain) + "/" + esc(id), out: &g})
 	return &g, err
 }
+
+// IssueStatement asks for a statement of the subject's standing in a
+// domain, bound to req.HolderKey: an SD-JWT VC with every disclosure.
+func (c *Client) IssueStatement(ctx context.Context, req probity.StatementRequest) (*probity.IssuedStatement, error) {
+	var st probity.IssuedStatement
+	_, _, err := c.do(ctx, request{method: "POST", path: "/v1/me/statements", body: jsonBody(req), contentType: "application/json", out: &st, creates: true})
+	return &st, err
+}
+
+// RevokeStatement revokes one of the subject's statements.
+func (c *Client) RevokeStatement(ctx context.Context, domain, id string) error {
+	_, _, err := c.do(ctx, request{method: "DELETE", path: "/v1/me/statements/" + esc(domain) + "/" + esc(id)})
+	return err
+}

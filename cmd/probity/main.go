@@ -113,6 +113,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return (&ScoreCommand{m: m}).Run(ctx, rest)
 	case "serve":
 		return (&ServeCommand{m: m}).Run(ctx, rest)
+	case "statement":
+		return (&StatementCommand{m: m}).Run(ctx, rest)
 	case "token":
 		return (&TokenCommand{m: m}).Run(ctx, rest)
 	case "version":
@@ -155,6 +157,7 @@ Commands:
 	retract   withdraw an entry reported in error
 	score     show a subject's score with its explanation
 	serve     serve the JSON API
+	statement get, present, revoke and verify a signed statement of a subject's standing
 	token     create, list and revoke principals' tokens; issue subject tokens
 	version   print the version, the commit and the Go toolchain
 
