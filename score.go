@@ -137,7 +137,42 @@ type Decision struct {
 	Grade   string   `json:"grade"`
 	AsBase  bool     `json:"evaluated_as_base"`
 	Reasons []Reason `json:"reasons"`
+	// AdverseAction is the notice a refusal comes with; nil when allowed.
+	AdverseAction *AdverseAction `json:"adverse_action,omitempty"`
 }
+
+// AdverseAction is the notice of a decision that refuses a benefit, as
+// the law in most places requires one (FCRA §1681m, §1681g(f)): the score
+// used and its range, the date, who decided, the key factors, and the
+// subject's rights. Probity's scores never count inquiries, so the number
+// of inquiries, which must be given where they are a key factor, is never
+// one here.
+type AdverseAction struct {
+	Benefit string `json:"benefit"`
+	// Date is the day of the decision (2026-12-06).
+	Date      string `json:"date"`
+	DecidedBy string `json:"decided_by"`
+	Score     int    `json:"score"`
+	Min       int    `json:"score_min"`
+	Max       int    `json:"score_max"`
+	Grade     string `json:"grade"`
+	// AsBase says the subject is unrated or opted out and was decided as
+	// the domain's base score (P6).
+	AsBase bool `json:"evaluated_as_base"`
+	// KeyFactors are at most four, in plain words, the most adverse first.
+	KeyFactors []string `json:"key_factors"`
+	Rights     string   `json:"rights"`
+}
+
+// AdverseRights is what every adverse-action notice tells the subject they
+// may do, and how.
+const AdverseRights = "You may see your full record, free of charge, in your portal (/portal) or with GET /v1/me/report, " +
+	"and dispute any entry you believe is wrong: with the Dispute button beside it, or POST /v1/me/disputes. " +
+	"A disputed entry stops counting at once, until a named reviewer decides within the domain's dispute period; " +
+	"if no one decides in time, it is resolved for you."
+
+// MaxKeyFactors is how many key factors an adverse-action notice lists.
+const MaxKeyFactors = 4
 
 // ScoreService computes scores and decisions.
 type ScoreService interface {

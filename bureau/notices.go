@@ -108,3 +108,58 @@ func plainList(names []string, sep string) string {
 	}
 	return strings.Join(out, sep)
 }
+
+// adverseWindow is how far back the subject's notices tell of refusals,
+// and maxAdverse how many of them at most (each is a score recomputed).
+const (
+	adverseWindow = 365 * 24 * time.Hour
+	maxAdverse    = 10
+)
+
+// adverseNotices are the adverse-action notices of the decisions that
+// refused the subject a benefit in the last year (their leaves say so):
+// the score used, as computed on that day, its range, who decided, the
+// key factors and the subject's rights.
+func adverseNotices(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, kind probity.SubjectKind,
+	pseudonym probity.Pseudonym, reads []probity.AuditLeaf, now time.Time) ([]probity.Notice, error) {
+	var out []probity.Notice
+	for i := len(reads) - 1; i >= 0 && len(out) < maxAdverse; i-- {
+		l := reads[i]
+		benefit, refused := strings.CutPrefix(l.Ref, "benefit/")
+		if l.Action != probity.ActionDecisionRead || !refused || !strings.HasSuffix(benefit, "/refused") || now.Sub(l.At) > adverseWindow {
+			continue
+		}
+		benefit = strings.TrimSuffix(benefit, "/refused")
+		v := probity.VersionAt(versions, l.At)
+		if v == nil {
+			v = &versions[0] // a leaf's time is whole seconds: a moment before the first version took effect
+		}
+		// a leaf's time is whole seconds: the decision was made within that second
+		at := l.At.Add(time.Second - time.Nanosecond)
+		score, _, err := compute(ctx, tx, versions, v, kind, pseudonym, nil, at, paging{})
+		if err != nil {
+			return nil, err
+		}
+		d := &probity.Decision{Benefit: benefit, Status: score.Status, Score: v.Spec.Score.Base, Grade: v.Spec.GradeFor(v.Spec.Score.Base), AsBase: true}
+		if score.Status == probity.StatusRated && score.Score != nil {
+			d.Score, d.Grade, d.AsBase = *score.Score, v.Spec.GradeFor(*score.Score), false
+		}
+		a := adverseAction(d, score, v.Spec, actorName(l.Actor))
+		text := fmt.Sprintf("on %s, %s refused %s: the score used was %d (from %d to %d, grade %s)", l.At.Format(time.DateOnly), a.DecidedBy,
+			plain(benefit), a.Score, a.Min, a.Max, a.Grade)
+		if len(a.KeyFactors) > 0 {
+			text += "; key factors: " + strings.Join(a.KeyFactors, "; ")
+		}
+		out = append(out, probity.Notice{Kind: "adverse_action", Domain: l.Domain, At: l.At, Text: text + ". " + a.Rights})
+	}
+	return out, nil
+}
+
+// actorName is the name in a logged actor ("principal:ID (Name)"), or the
+// actor as logged.
+func actorName(actor string) string {
+	if i := strings.Index(actor, " ("); i > 0 && strings.HasSuffix(actor, ")") {
+		return actor[i+2 : len(actor)-1]
+	}
+	return actor
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"sort"
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
@@ -139,6 +140,14 @@ func (b *Bureau) domainReport(ctx context.Context, tx probity.Tx, batch *audit.B
 		return nil, err
 	}
 	d.Notices = domainNotices(d, versions, tx.Now())
+	adverse, err := adverseNotices(ctx, tx, versions, subject.Kind, pseudonym, reads, tx.Now())
+	if err != nil {
+		return nil, err
+	}
+	if len(adverse) > 0 {
+		d.Notices = append(d.Notices, adverse...)
+		sort.SliceStable(d.Notices, func(i, j int) bool { return d.Notices[i].At.After(d.Notices[j].At) })
+	}
 	retracted := len(d.Retracted)
 	lo, hi = pg.window(retracted)
 	d.Retracted = d.Retracted[lo:hi]

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +37,7 @@ func (b *Bureau) scoreRead(ctx context.Context, req probity.ScoreRequest) (*prob
 	body, err := b.read(ctx, probity.ActionScoreRead, req, func(s *probity.Score, _ *spec.Compiled) (any, error) {
 		score = s
 		return s, nil
-	})
+	}, nil)
 	return score, body, err
 }
 
@@ -56,12 +58,55 @@ func (b *Bureau) DecideJSON(ctx context.Context, req probity.DecisionRequest) ([
 func (b *Bureau) decisionRead(ctx context.Context, req probity.DecisionRequest) (*probity.Decision, []byte, error) {
 	var d *probity.Decision
 	sreq := probity.ScoreRequest{Domain: req.Domain, Subject: req.Subject, Purpose: req.Purpose}
+	actor := probity.ActorFromContext(ctx)
 	body, err := b.read(ctx, probity.ActionDecisionRead, sreq, func(score *probity.Score, c *spec.Compiled) (any, error) {
 		var err error
-		d, err = decide(score, c, req)
+		if d, err = decide(score, c, req); err == nil && !d.Allowed {
+			d.AdverseAction = adverseAction(d, score, c.Spec(), decider(actor))
+		}
 		return d, err
-	})
+	}, func() string { return decisionRef(d) })
 	return d, body, err
+}
+
+// decisionRef is what a decision's leaf names: the benefit and the
+// outcome ("benefit/deposit_waived/refused"), so that the subject's
+// record can show an adverse-action notice for each refusal.
+func decisionRef(d *probity.Decision) string {
+	if d == nil {
+		return ""
+	}
+	outcome := "allowed"
+	if !d.Allowed {
+		outcome = "refused"
+	}
+	return "benefit/" + d.Benefit + "/" + outcome
+}
+
+// decider names who decided: the institution's principal.
+func decider(a probity.Actor) string {
+	if a.Principal != nil && a.Principal.Name != "" {
+		return a.Principal.Name
+	}
+	return a.ID
+}
+
+// adverseAction is the notice of a refusal: the score and its range, the
+// date, who decided, at most four key factors in plain words, and the
+// subject's rights.
+func adverseAction(d *probity.Decision, score *probity.Score, s *probity.Spec, by string) *probity.AdverseAction {
+	a := &probity.AdverseAction{Benefit: d.Benefit, Date: score.AsOf.UTC().Format(time.DateOnly), DecidedBy: by, Score: d.Score, Min: s.Score.Min, Max: s.Score.Max,
+		Grade: d.Grade, AsBase: d.AsBase, KeyFactors: []string{}, Rights: probity.AdverseRights}
+	for _, r := range score.Reasons {
+		if len(a.KeyFactors) == probity.MaxKeyFactors {
+			break
+		}
+		a.KeyFactors = append(a.KeyFactors, fmt.Sprintf("%s (%+.0f points)", r.Text, r.Impact))
+	}
+	if d.AsBase {
+		a.KeyFactors = append(a.KeyFactors[:0], "not rated: decided as the domain's base score, "+strconv.Itoa(s.Score.Base))
+	}
+	return a
 }
 
 func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest) (*probity.Decision, error) {
@@ -88,7 +133,7 @@ func decide(score *probity.Score, c *spec.Compiled, req probity.DecisionRequest)
 // what the caller is shown, and records that disclosure in the log. It
 // returns what is shown encoded as JSON (json.Marshal's bytes), the bytes
 // whose digest the leaf holds (audit.ReadDigest of what is shown).
-func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error)) ([]byte, error) {
+func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreRequest, finish func(*probity.Score, *spec.Compiled) (any, error), ref func() string) ([]byte, error) {
 	actor := probity.ActorFromContext(ctx)
 	own := actor.Subject != nil && req.Subject != "" && ownRecord(actor.Subject, req.Subject)
 	if !own {
@@ -127,8 +172,12 @@ func (b *Bureau) read(ctx context.Context, action string, req probity.ScoreReque
 	}
 	pseudonym := b.keys.Pseudonym(req.Domain, subject)
 	leaf := func(body []byte) probity.AuditLeaf {
-		return probity.AuditLeaf{Actor: actor.ID, Action: action, Domain: req.Domain,
+		l := probity.AuditLeaf{Actor: actor.ID, Action: action, Domain: req.Domain,
 			Subject: &pseudonym, Purpose: req.Purpose, Digest: encodedDigest(body)}
+		if ref != nil {
+			l.Ref = ref()
+		}
+		return l
 	}
 	// Most reads compute on a snapshot and share their leaves' transaction
 	// with other reads (readLog); a subject with a dispute past its SLA is

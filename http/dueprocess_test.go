@@ -297,3 +297,62 @@ func TestDisputedEntryForReviewer(t *testing.T) {
 		t.Fatalf("audit verify after a reviewer's read: %+v, %v", report, err)
 	}
 }
+
+// TestAdverseActionNotice (issue 19, item 5): a decision that refuses a
+// benefit answers with a notice of the score used and its range, the date,
+// who decided, at most four key factors in plain words and the subject's
+// rights; the subject's notices show it too. Inquiries are never a factor
+// in Probity's scores, so none is counted among the factors.
+func TestAdverseActionNotice(t *testing.T) {
+	srv := startServer(t)
+	u := srv.URL()
+	applyDomains(t)
+	ingest(t, lending, `{"key":"late-a","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-03-10","fields":{"days_late":95}}
+{"key":"late-b","type":"payment_late","subject":"`+alice+`","occurred_at":"2025-05-10","fields":{"days_late":95}}`)
+	bank := "Bearer " + issue(t, "ACME Bank tenancy desk", false, probity.Grant{Role: probity.RoleReader, Domain: lending})
+	status, d := send(t, bank, "POST", u+"/v1/domains/"+lending+"/decisions", "application/json",
+		`{"subject":"`+alice+`","benefit":"deposit_waived","purpose":"account_review"}`)
+	if status != 200 || d["allowed"] != false {
+		t.Fatalf("decision = %d %v; want a refusal", status, d)
+	}
+	a, _ := d["adverse_action"].(map[string]any)
+	factors, _ := a["key_factors"].([]any)
+	switch {
+	case a == nil:
+		t.Fatalf("a refusal without its notice: %v", d)
+	case a["score"] != d["score"] || a["score_min"] != 300.0 || a["score_max"] != 900.0 || a["date"] == nil:
+		t.Fatalf("notice %v: want the score used with its range 300 to 900 and the date", a)
+	case !strings.Contains(fmt.Sprint(a["decided_by"]), "ACME Bank tenancy desk"):
+		t.Fatalf("notice %v: want who decided", a)
+	case len(factors) == 0 || len(factors) > probity.MaxKeyFactors || !strings.Contains(fmt.Sprint(factors[0]), "Late payments"):
+		t.Fatalf("key factors %v: want 1 to 4, the late payments first", factors)
+	case !strings.Contains(fmt.Sprint(a["rights"]), "see your full record") || !strings.Contains(fmt.Sprint(a["rights"]), "dispute"):
+		t.Fatalf("notice %v: want the right to see the record and to dispute, and how", a)
+	}
+	if strings.Contains(strings.ToLower(fmt.Sprint(factors)), "inquir") {
+		t.Fatalf("key factors %v count inquiries, which never count in Probity", factors)
+	}
+	// an allowed decision has none
+	if _, ok := d["adverse_action"]; ok {
+		status, d2 := send(t, bank, "POST", u+"/v1/domains/"+lending+"/decisions", "application/json",
+			`{"subject":"`+company+`","benefit":"deposit_waived","purpose":"account_review"}`)
+		if status == 200 && d2["allowed"] == true && d2["adverse_action"] != nil {
+			t.Fatalf("an allowed decision with an adverse-action notice: %v", d2)
+		}
+	}
+	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, notices := send(t, "Bearer "+st.Token, "GET", u+"/v1/me/notices", "", "")
+	var found string
+	for _, n := range notices["notices"].([]any) {
+		if n := n.(map[string]any); n["kind"] == "adverse_action" {
+			found = n["text"].(string)
+		}
+	}
+	if !strings.Contains(found, "ACME Bank tenancy desk refused deposit waived") || !strings.Contains(found, "Late payments") ||
+		!strings.Contains(found, "dispute") {
+		t.Fatalf("the subject's notices tell of the refusal as %q", found)
+	}
+}
