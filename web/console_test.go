@@ -274,3 +274,22 @@ func TestOperatorConsole(t *testing.T) {
 		t.Fatal("the operator's console says the token holds no role")
 	}
 }
+
+// TestPortalStatement: a person gets a statement of their standing from the
+// portal, with the claims they ticked, bound to the key they pasted.
+func TestPortalStatement(t *testing.T) {
+	f := start(t)
+	b := f.browser(t)
+	b.signIn(f.subject)
+	_, page := b.get("/portal")
+	mustContain(t, page, "Get a signed statement of it", `name="claims" value="grade"`)
+	const key = `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`
+	status, page := b.post("/portal/statements", url.Values{"domain": {"acme.lending"}, "claims": {"grade", "as_of"}, "validity": {"30d"}, "holder_key": {key}})
+	if status != 200 {
+		t.Fatalf("statement = %d:\n%s", status, page)
+	}
+	mustContain(t, page, "Your statement", "holding: grade, as_of", `id="sdjwt"`, "~")
+	if status, page := b.post("/portal/statements", url.Values{"domain": {"acme.lending"}, "holder_key": {"not a key"}}); status != 400 || !strings.Contains(page, "holder_key") {
+		t.Fatalf("a key that is not JSON = %d, want 400 naming holder_key", status)
+	}
+}

@@ -44,6 +44,8 @@ type portalDomain struct {
 	Grantees []grantee
 	// Today is the date the consent form's "until" starts after.
 	Today string
+	// Claims are those a statement of standing may hold.
+	Claims []string
 }
 
 // grantee is a domain a subject may let see a score, and its purposes.
@@ -59,6 +61,7 @@ func (p *Pages) portalRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /portal/consents", p.handleGrantConsent)
 	mux.HandleFunc("POST /portal/consents/revoke", p.handleRevokeConsent)
 	mux.HandleFunc("POST /portal/opt-out", p.handleOptOut)
+	mux.HandleFunc("POST /portal/statements", p.handleStatement)
 }
 
 // handlePortal shows a subject their whole record: the report (one read,
@@ -87,7 +90,8 @@ func (p *Pages) handlePortal(w http.ResponseWriter, r *http.Request) {
 	domains := make([]portalDomain, len(report.Domains))
 	for i, d := range report.Domains {
 		pd := portalDomain{DomainReport: d, OptOutAllowed: d.OptOut == probity.OptOutAllowed,
-			OptedOut: d.Score.Status == probity.StatusOptedOut, Today: report.AsOf.Format(time.DateOnly)}
+			OptedOut: d.Score.Status == probity.StatusOptedOut, Today: report.AsOf.Format(time.DateOnly),
+			Claims: probity.StatementClaims}
 		lead(&pd, specs)
 		if d.Page != nil && d.Page.Page < d.Page.Pages {
 			pd.More = fmt.Sprintf("/portal?page=%d#d-%s", d.Page.Page+1, d.Domain)

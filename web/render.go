@@ -104,7 +104,7 @@ var funcs = template.FuncMap{
 
 // parseTemplates parses each page with the layout.
 func parseTemplates() map[string]*template.Template {
-	names := []string{"registry", "domain", "signin", "portal", "console", "review", "upload", "auditor", "error"}
+	names := []string{"registry", "domain", "signin", "portal", "console", "review", "statement", "upload", "auditor", "error"}
 	out := make(map[string]*template.Template, len(names))
 	for _, n := range names {
 		out[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))

@@ -51,6 +51,7 @@ type Services interface {
 	probity.ConsentService
 	probity.TransparencyService
 	probity.SessionService
+	probity.StatementService
 	// VerifyLog runs the full verification of the log; auditors and
 	// operators only (MayVerify says whether the caller is one).
 	VerifyLog(ctx context.Context) (*audit.Report, error)
