@@ -12,12 +12,10 @@ import (
 	"testing"
 
 	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/audit"
-	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/bureau/bureautest"
 	"github.com/probity-dev/probity/client"
 	phttp "github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/http/openapitest"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/storetest"
 )
 
@@ -52,20 +50,8 @@ func serve(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))
-	local := probity.NewContextWithActor(context.Background(), probity.Actor{ID: "test", Local: true})
-	if err := svc.Init(local); err != nil {
-		t.Fatal(err)
-	}
-	op, err := svc.CreatePrincipal(local, probity.PrincipalRequest{Name: "operator", Grants: []probity.Grant{{Role: probity.RoleOperator}}})
+	svc, _ := bureautest.New(t, dir, db)
+	op, err := svc.CreatePrincipal(bureautest.Local(), probity.PrincipalRequest{Name: "operator", Grants: []probity.Grant{{Role: probity.RoleOperator}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/bureau/bureautest"
 	phttp "github.com/probity-dev/probity/http"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/metrics"
 	"github.com/probity-dev/probity/sqlstore"
 	"github.com/probity-dev/probity/storetest"
@@ -77,18 +77,9 @@ func startServer(tb testing.TB) *phttp.Server {
 // logSigner at them, and closes server and store when the test ends.
 func serveOver(tb testing.TB, dir string, db probity.Store, logger *slog.Logger, rate float64) (*phttp.Server, *audit.Signer) {
 	tb.Helper()
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, bearer, store, lastSizes, logSigner = bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), "", db, nil, signer
-	if err := svc.Init(local()); err != nil {
-		tb.Fatal(err)
-	}
+	var signer *audit.Signer
+	svc, signer = bureautest.New(tb, dir, db)
+	bearer, store, lastSizes, logSigner = "", db, nil, signer
 	srv := phttp.NewServer(svc, logger)
 	srv.Rate = rate
 	if sdb, ok := db.(*sqlstore.DB); ok {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/statement"
 )
 
@@ -81,16 +80,8 @@ func npmVerify(t *testing.T, dir, presentation string, jwks jose.JSONWebKeySet, 
 // expired one and one presented with another key.
 func TestStatementsVerifiedByNPM(t *testing.T) {
 	dir := sdjwtDir(t)
-	srv := startServer(t)
-	u := srv.URL()
-	applyDomains(t)
-	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, holder, _ := ed25519.GenerateKey(rand.Reader)
-	jwk, _ := json.Marshal(jose.JSONWebKey{Key: holder.Public()})
-	status, issued := send(t, "Bearer "+st.Token, "POST", u+"/v1/me/statements", "application/json", `{"domain":"`+lending+`","validity":"1d","holder_key":`+string(jwk)+`}`)
+	u, me, holder, jwk := statementHolder(t)
+	status, issued := send(t, me, "POST", u+"/v1/me/statements", "application/json", `{"domain":"`+lending+`","validity":"1d","holder_key":`+string(jwk)+`}`)
 	if status != 201 {
 		t.Fatalf("issue = %d %v", status, issued)
 	}
@@ -170,7 +161,7 @@ func TestStatementsVerifiedByNPM(t *testing.T) {
 		}
 	})
 	t.Run("ErrRevokedLast", func(t *testing.T) {
-		if status, body := send(t, "Bearer "+st.Token, "DELETE", u+"/v1/me/statements/"+lending+"/"+issued["id"].(string), "", ""); status != 200 {
+		if status, body := send(t, me, "DELETE", u+"/v1/me/statements/"+lending+"/"+issued["id"].(string), "", ""); status != 200 {
 			t.Fatalf("revoke = %d %v", status, body)
 		}
 		if ok, _, why := npmVerify(t, dir, present(holder, sdjwt), meta.JWKS, "n-7", time.Time{}); ok {

@@ -23,16 +23,7 @@ import (
 // presented with another key is refused; the subject revokes it and the
 // status list says so; opting out revokes the rest.
 func TestStatements(t *testing.T) {
-	srv := startServer(t)
-	u := srv.URL()
-	applyDomains(t)
-	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	me := "Bearer " + st.Token
-	_, holder, _ := ed25519.GenerateKey(rand.Reader)
-	jwk, _ := json.Marshal(jose.JSONWebKey{Key: holder.Public()})
+	u, me, holder, jwk := statementHolder(t)
 	issue := func(t *testing.T, body string) map[string]any {
 		t.Helper()
 		status, issued := send(t, me, "POST", u+"/v1/me/statements", "application/json", body)
@@ -131,4 +122,20 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s = %d %s", url, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// statementHolder starts the server with the example domains, and returns
+// its URL, alice's subject token (as an Authorization header), and a key
+// she holds, with its public JWK.
+func statementHolder(t *testing.T) (string, string, ed25519.PrivateKey, []byte) {
+	t.Helper()
+	srv := startServer(t)
+	applyDomains(t)
+	st, err := svc.IssueSubjectToken(local(), probity.SubjectTokenRequest{Subject: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, holder, _ := ed25519.GenerateKey(rand.Reader)
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: holder.Public()})
+	return srv.URL(), "Bearer " + st.Token, holder, jwk
 }

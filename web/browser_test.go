@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,19 +96,28 @@ func (s *scenario) screenshot(name string) string {
 	return path
 }
 
-// onPhone shows the page at a phone's width and checks that nothing runs
-// off its right edge: the page reflows rather than scrolling sideways.
+// atWidth shows the page at width (a phone's, emulated as one, below
+// 600 px), reloaded, once sel is visible; saves a screenshot named for it
+// and the width; and fails the test if anything runs off the right edge:
+// the page must reflow rather than scroll sideways.
+func (s *scenario) atWidth(name string, width int64, sel string) {
+	s.t.Helper()
+	resize := chromedp.EmulateViewport(width, 900)
+	if width < 600 {
+		resize = chromedp.EmulateViewport(width, 844, chromedp.EmulateMobile)
+	}
+	s.do(fmt.Sprintf("%dpx wide", width), resize, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(sel)))
+	s.screenshot(fmt.Sprintf("%s-%d", name, width))
+	w, err := chromedp.Run(s.ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
+	if err != nil || w > width {
+		s.t.Errorf("%s at %dpx is %dpx wide (%v): it does not reflow", name, width, w, err)
+	}
+}
+
+// onPhone shows the page at a phone's width (390px), then the desktop's.
 func (s *scenario) onPhone() {
 	s.t.Helper()
-	s.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload())
-	width, err := chromedp.Run(s.ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.screenshot("phone")
-	if width > 390 {
-		s.t.Errorf("at a phone's width (390px) the page is %dpx wide: it does not reflow", width)
-	}
+	s.atWidth("phone", 390, "main")
 	s.do("desktop width", chromedp.EmulateViewport(1100, 900))
 }
 

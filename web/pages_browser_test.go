@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -42,16 +41,7 @@ func TestBrowserPages(t *testing.T) {
 				p.name = "review"
 			}
 			for _, width := range []int64{1280, 390} {
-				resize := chromedp.EmulateViewport(width, 900)
-				if width < 600 {
-					resize = chromedp.EmulateViewport(width, 844, chromedp.EmulateMobile)
-				}
-				s.do("resize", resize, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main")))
-				s.screenshot(fmt.Sprintf("%s-%d", p.name, width))
-				w, err := chromedp.Run(s.ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
-				if err != nil || w > width {
-					t.Errorf("%s at %dpx is %dpx wide (%v): it does not reflow", p.path, width, w, err)
-				}
+				s.atWidth(p.name, width, "main")
 				text, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
 				if err != nil {
 					t.Fatal(err)

@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/bureau/bureautest"
 	"github.com/probity-dev/probity/eventfile"
 	phttp "github.com/probity-dev/probity/http"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/storetest"
 	"github.com/probity-dev/probity/web"
 )
@@ -55,18 +54,7 @@ func startWith(tb testing.TB, setup func(*web.Pages)) *fixture {
 	// chart has past scores to read; the late payment today
 	offset := -150 * 24 * time.Hour
 	db.Now = func() time.Time { return time.Now().Add(offset) }
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b := bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))
-	if err := b.Init(local()); err != nil {
-		tb.Fatal(err)
-	}
+	b, _ := bureautest.New(tb, dir, db)
 	spec, err := os.ReadFile("../examples/domains/acme-lending.yaml")
 	if err != nil {
 		tb.Fatal(err)
