@@ -11,8 +11,8 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/bureau/bureautest"
 	"github.com/probity-dev/probity/eventfile"
-	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/spec"
 	"github.com/probity-dev/probity/sqlstore"
 	"github.com/probity-dev/probity/storetest"
@@ -44,19 +44,8 @@ func newFixture(tb testing.TB) *fixture {
 	tb.Cleanup(func() { db.Close() })
 	c := &clock{t: t0}
 	db.Now = c.now
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f := &fixture{Bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), clock: c, dir: dir, db: db, signer: signer}
-	if err := f.Init(local()); err != nil {
-		tb.Fatal(err)
-	}
-	return f
+	b, signer := bureautest.New(tb, dir, db)
+	return &fixture{Bureau: b, clock: c, dir: dir, db: db, signer: signer}
 }
 
 func (f *fixture) apply(tb testing.TB, source string) *probity.ApplyResult {

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity"
-	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/bureau/bureautest"
 	phttp "github.com/probity-dev/probity/http"
 	"github.com/probity-dev/probity/identity"
 	"github.com/probity-dev/probity/sqlstore"
@@ -40,18 +40,7 @@ func startPlantServer(tb testing.TB) *plantServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b := bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))
-	if err := b.Init(local()); err != nil {
-		tb.Fatal(err)
-	}
+	b, _ := bureautest.New(tb, dir, db)
 	srv := phttp.NewServer(b, nil)
 	srv.Rate = 0
 	if err := srv.Open("127.0.0.1:0"); err != nil {
