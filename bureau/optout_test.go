@@ -145,9 +145,30 @@ func TestErasure(t *testing.T) {
 	if _, err := f.SetOptOut(local(), "city.rent-utilities", alice, true); err != nil {
 		t.Fatal(err)
 	}
+	// a statement of the standing, issued before the erasure
+	st, err := f.IssueStatement(local(), probity.StatementRequest{Domain: "city.rent-utilities", Subject: alice, Issuer: "https://probity.example",
+		HolderKey: map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, err := f.Erase(local(), "city.rent-utilities", alice)
 	if err != nil || n != 2 {
 		t.Fatalf("erase = %d, %v; want the two entries", n, err)
+	}
+	// the statement stays revoked in the status list, and names no one
+	err = f.db.View(context.Background(), func(tx probity.ReadTx) error {
+		rec, err := tx.Statement("city.rent-utilities", st.ID)
+		if err != nil {
+			return err
+		}
+		_, revoked, err := tx.RevokedStatements("city.rent-utilities")
+		if rec.RevokedAt.IsZero() || rec.Subject != (probity.Pseudonym{}) || !slices.Contains(revoked, st.StatusIndex) {
+			t.Errorf("after erasure the statement is %+v, revoked indexes %v; want it revoked and naming no one", rec, revoked)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	s := f.score(t, "city.rent-utilities", alice, time.Time{})
 	if len(s.Contributions)+len(s.Pending)+len(s.Suspended) != 0 || s.Status != probity.StatusUnrated {
