@@ -10,8 +10,10 @@ import (
 )
 
 // FiguresTTL is how long the transparency figures are reused before they
-// are computed again: computing them scores every subject of every domain.
-const FiguresTTL = 5 * time.Minute
+// are brought up to date. That is cheap (figures_tally.go: only the
+// subjects the log says were written to, and a slice of the others, are
+// scored again), so they are at most this old.
+const FiguresTTL = 30 * time.Second
 
 // figuresWait is how long Figures waits for figures being computed when
 // there are none yet, before it answers that they are being computed.
@@ -26,6 +28,11 @@ type figuresCache struct {
 	// stale marks the computation under way as begun before a bulk load:
 	// its figures are kept only until the next call.
 	stale bool
+	// tallies are each domain's counts, kept up to date incrementally;
+	// only the computation under way (one at a time) touches them.
+	tallies map[string]*tally
+	// scored is how many subjects the last computation scored.
+	scored int
 }
 
 // Figures returns every domain's transparency figures (Transparency),
@@ -77,12 +84,16 @@ func (b *Bureau) RefreshFigures(ctx context.Context) {
 	go b.computeFigures(context.WithoutCancel(ctx), busy)
 }
 
-// computeFigures computes the figures and closes busy when done.
+// computeFigures brings the figures up to date and closes busy when done.
 func (b *Bureau) computeFigures(ctx context.Context, busy chan struct{}) {
-	figures, err := b.Transparency(ctx)
 	c := &b.figures
+	if c.tallies == nil {
+		c.tallies = map[string]*tally{}
+	}
+	figures, scored, err := b.tallyFigures(ctx, c.tallies)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.scored = scored
 	if err != nil {
 		slog.Default().Error("transparency figures", "err", err)
 	} else {
