@@ -54,6 +54,7 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 		return b.countTally(ctx, tx, id, versions, cur, size)
 	}
 	touched := map[probity.Pseudonym]bool{}
+	newcomers := map[probity.Pseudonym]string{} // a subject first seen, and the key of an entry of theirs
 	full := false
 	err = tx.Leaves(id, t.through, size, func(e *probity.AuditEntry) error {
 		switch {
@@ -65,10 +66,7 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 		case e.Subject != nil:
 			touched[*e.Subject] = true
 			if _, known := t.kinds[*e.Subject]; !known && e.Action == probity.ActionEventAccepted {
-				if ev, err := tx.EventByKey(id, e.Ref); err == nil {
-					t.kinds[*e.Subject] = ev.Kind
-					t.order = append(t.order, *e.Subject)
-				}
+				newcomers[*e.Subject] = e.Ref
 			}
 		}
 		return nil
@@ -78,6 +76,17 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 	}
 	if full {
 		return b.countTally(ctx, tx, id, versions, cur, size)
+	}
+	// after the scan: PostgreSQL runs no query while another's rows are open
+	for p, key := range newcomers {
+		ev, err := tx.EventByKey(id, key)
+		if probity.ErrorCode(err) == probity.ENOTFOUND {
+			continue // corrected or erased since
+		} else if err != nil {
+			return nil, err
+		}
+		t.kinds[p] = ev.Kind
+		t.order = append(t.order, p)
 	}
 	t.through = size
 	// the sweep: a slice of every subject in turn
