@@ -40,9 +40,15 @@ type StatementRequest struct {
 	// Validity is how long the statement is valid ("30d"), at most the
 	// domain's statements.max_validity; empty means that maximum.
 	Validity string `json:"validity,omitempty"`
+	// ExpiresAt is the expiry instead, a date or time; at most one of the
+	// two is given.
+	ExpiresAt string `json:"expires_at,omitempty"`
 	// HolderKey is the public JWK of the key the subject holds: a
 	// presentation is signed with it (holder binding, the cnf claim).
-	HolderKey map[string]any `json:"holder_key"`
+	// Without one, a key pair is made for the subject and its private
+	// half returned once (IssuedStatement.HolderJWK); a wallet sends its
+	// own.
+	HolderKey map[string]any `json:"holder_key,omitempty"`
 	// Issuer is the installation's public URL, set by the server.
 	Issuer string `json:"-"`
 	// Subject is given only at the installation's command line.
@@ -60,6 +66,9 @@ type IssuedStatement struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// StatusIndex is the statement's place in the domain's status list.
 	StatusIndex int `json:"status_index"`
+	// HolderJWK is the private key made for the subject when they sent
+	// none, shown this once: keep it with the statement, present with it.
+	HolderJWK map[string]any `json:"holder_jwk,omitempty"`
 }
 
 // StatementRecord is what the store keeps of a statement: enough to

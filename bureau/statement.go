@@ -57,6 +57,12 @@ func (b *Bureau) IssueStatement(ctx context.Context, req probity.StatementReques
 	if err != nil {
 		return nil, err
 	}
+	var made map[string]any
+	if req.HolderKey == nil {
+		if req.HolderKey, made, err = newHolderKey(); err != nil {
+			return nil, err
+		}
+	}
 	claims, holder, err := checkStatementRequest(req)
 	if err != nil {
 		return nil, err
@@ -71,7 +77,7 @@ func (b *Bureau) IssueStatement(ctx context.Context, req probity.StatementReques
 		if !cur.Spec.Rates(subject.Kind) {
 			return probity.Errorf(probity.EINVALID, "domain: %s does not rate %s subjects", req.Domain, subject.Kind)
 		}
-		validity, err := statementValidity(req.Validity, cur.Spec)
+		expires, err := statementExpiry(req, cur.Spec, tx.Now())
 		if err != nil {
 			return err
 		}
@@ -91,7 +97,7 @@ func (b *Bureau) IssueStatement(ctx context.Context, req probity.StatementReques
 		var id [12]byte
 		rand.Read(id[:])
 		rec := &probity.StatementRecord{ID: hex.EncodeToString(id[:]), Domain: req.Domain, Subject: pseudonym,
-			IssuedAt: tx.Now(), ExpiresAt: tx.Now().Add(time.Duration(validity) * 24 * time.Hour)}
+			IssuedAt: tx.Now(), ExpiresAt: expires}
 		if err := tx.InsertStatement(rec); err != nil {
 			return err
 		}
@@ -115,7 +121,7 @@ func (b *Bureau) IssueStatement(ctx context.Context, req probity.StatementReques
 			return err
 		}
 		out = &probity.IssuedStatement{ID: rec.ID, Domain: req.Domain, SDJWT: sdjwt, Claims: claims, IssuedAt: rec.IssuedAt,
-			ExpiresAt: rec.ExpiresAt, StatusIndex: rec.Index}
+			ExpiresAt: rec.ExpiresAt, StatusIndex: rec.Index, HolderJWK: made}
 		return batch.Commit()
 	})
 	return out, err
@@ -144,9 +150,6 @@ func checkStatementRequest(req probity.StatementRequest) ([]string, *jose.JSONWe
 	if req.Issuer == "" {
 		return nil, nil, probity.Errorf(probity.EINVALID, "issuer: the installation's public URL is not known; statements are issued through the server")
 	}
-	if req.HolderKey == nil {
-		return nil, nil, probity.Errorf(probity.EINVALID, "holder_key: required, the public JWK of a key you hold (Ed25519 or P-256): a presentation is signed with it")
-	}
 	raw, _ := json.Marshal(req.HolderKey)
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(raw); err != nil {
@@ -165,20 +168,51 @@ func checkStatementRequest(req probity.StatementRequest) ([]string, *jose.JSONWe
 	return claims, &jose.JSONWebKey{Key: jwk.Key}, nil
 }
 
-// statementValidity reads the validity asked ("30d"), at most the spec's.
-func statementValidity(asked string, s *probity.Spec) (probity.Duration, error) {
+// statementExpiry reads the expiry asked, as a validity ("30d") or a date
+// or time (expires_at), at most the spec's statements.max_validity from
+// now; neither asks for that maximum.
+func statementExpiry(req probity.StatementRequest, s *probity.Spec, now time.Time) (time.Time, error) {
 	most := s.StatementMaxValidity()
-	if asked == "" {
-		return most, nil
+	latest := now.Add(time.Duration(most) * 24 * time.Hour)
+	switch {
+	case req.Validity != "" && req.ExpiresAt != "":
+		return time.Time{}, probity.Errorf(probity.EINVALID, "expires_at: give validity or expires_at, not both")
+	case req.ExpiresAt != "":
+		t, err := ParseTime(req.ExpiresAt)
+		if err != nil {
+			return time.Time{}, prefixed("expires_at", err)
+		}
+		if !t.After(now) || t.After(latest) {
+			return time.Time{}, probity.Errorf(probity.EINVALID, "expires_at: %s; want a time after now and at most %dd ahead (%s's statements.max_validity)", req.ExpiresAt, most, s.ID)
+		}
+		return t, nil
+	case req.Validity == "":
+		return latest, nil
 	}
-	d, err := probity.ParseDuration(asked)
+	d, err := probity.ParseDuration(req.Validity)
 	if err != nil || d <= 0 {
-		return 0, probity.Errorf(probity.EINVALID, "validity: %s is not a duration; write days or years, such as 30d, at most %dd", probity.Quote(asked), most)
+		return time.Time{}, probity.Errorf(probity.EINVALID, "validity: %s is not a duration; write days or years, such as 30d, at most %dd", probity.Quote(req.Validity), most)
 	}
 	if d > most {
-		return 0, probity.Errorf(probity.EINVALID, "validity: %s is longer than %s allows (statements.max_validity %dd)", asked, s.ID, most)
+		return time.Time{}, probity.Errorf(probity.EINVALID, "validity: %s is longer than %s allows (statements.max_validity %dd)", req.Validity, s.ID, most)
 	}
-	return d, nil
+	return now.Add(time.Duration(d) * 24 * time.Hour), nil
+}
+
+// newHolderKey makes a key pair for a subject who sent no key: its public
+// JWK for the statement, its private JWK for them, shown once.
+func newHolderKey() (pub, priv map[string]any, err error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	asMap := func(k jose.JSONWebKey) map[string]any {
+		raw, _ := k.MarshalJSON()
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		return m
+	}
+	return asMap(jose.JSONWebKey{Key: key.Public()}), asMap(jose.JSONWebKey{Key: key}), nil
 }
 
 // RevokeStatement revokes one of the caller's statements: its bit in the

@@ -32,7 +32,7 @@ func (s *Server) publicURL(r *http.Request) string {
 // "holder_key"}, with the subject's own token.
 func (s *Server) handleIssueStatement(w http.ResponseWriter, r *http.Request) {
 	var req probity.StatementRequest
-	if err := decodeJSON(w, r, &req, `"domain", "holder_key" (a public JWK) and optional "claims" and "validity"`); err != nil {
+	if err := decodeJSON(w, r, &req, `"domain" and optional "holder_key" (a public JWK), "claims", "validity" or "expires_at"`); err != nil {
 		Error(w, r, err)
 		return
 	}

@@ -79,6 +79,28 @@ func TestStatements(t *testing.T) {
 			t.Fatalf("= %d %v, want 400 naming the validity", status, body)
 		}
 	})
+	t.Run("OKKeyMadeForTheSubject", func(t *testing.T) {
+		// the issue's own shape: {"domain", "claims"}, no key sent
+		made := issue(t, `{"domain":"`+lending+`","claims":["grade","as_of","domain"],"expires_at":"`+time.Now().AddDate(0, 0, 10).Format(time.DateOnly)+`"}`)
+		raw, _ := json.Marshal(made["holder_jwk"])
+		var jwk jose.JSONWebKey
+		if err := jwk.UnmarshalJSON(raw); err != nil || jwk.IsPublic() {
+			t.Fatalf("holder_jwk %s: %v; want the private key made for the subject", raw, err)
+		}
+		v, err := statement.Verify(present(t, jwk.Key.(ed25519.PrivateKey), made["sd_jwt"].(string)), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if days := v.ExpiresAt.Sub(v.IssuedAt).Hours() / 24; days < 9 || days > 11 {
+			t.Fatalf("valid %.1f days; want until the date asked, 10 days on", days)
+		}
+	})
+	t.Run("ErrExpiresPastTheSpec", func(t *testing.T) {
+		status, body := send(t, me, "POST", u+"/v1/me/statements", "application/json", `{"domain":"`+lending+`","expires_at":"`+time.Now().AddDate(2, 0, 0).Format(time.DateOnly)+`"}`)
+		if status != 400 || !strings.Contains(errMessage(body), "expires_at") {
+			t.Fatalf("= %d %v, want 400 naming expires_at", status, body)
+		}
+	})
 	t.Run("ErrPrivateKey", func(t *testing.T) {
 		priv, _ := json.Marshal(jose.JSONWebKey{Key: holder})
 		status, body := send(t, me, "POST", u+"/v1/me/statements", "application/json", `{"domain":"`+lending+`","holder_key":`+string(priv)+`}`)

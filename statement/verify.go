@@ -31,7 +31,8 @@ type Verified struct {
 type Options struct {
 	// Keys are the issuer's public keys (its /.well-known/jwt-vc-issuer).
 	Keys jose.JSONWebKeySet
-	// Audience and Nonce are what the verifier asked the holder to sign.
+	// Audience and Nonce are what the verifier asked the holder to sign;
+	// empty, they are not checked (and a replay cannot be ruled out).
 	Audience, Nonce string
 	Now             time.Time
 	// Skew is the clock difference allowed; 0 is a minute.
@@ -160,9 +161,9 @@ func checkKeyBinding(kb string, cnf json.RawMessage, withoutKB string, o Options
 	}
 	at := time.Unix(p.Iat, 0)
 	switch {
-	case p.Aud != o.Audience:
+	case o.Audience != "" && p.Aud != o.Audience:
 		return fmt.Errorf("made for audience %q, not %q", p.Aud, o.Audience)
-	case p.Nonce != o.Nonce:
+	case o.Nonce != "" && p.Nonce != o.Nonce:
 		return fmt.Errorf("made for nonce %q, not %q", p.Nonce, o.Nonce)
 	case p.SDHash != digest(withoutKB):
 		return errors.New("sd_hash does not match the presentation (disclosures added or removed after signing)")

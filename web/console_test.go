@@ -289,6 +289,10 @@ func TestPortalStatement(t *testing.T) {
 		t.Fatalf("statement = %d:\n%s", status, page)
 	}
 	mustContain(t, page, "Your statement", "holding: grade, as_of", `id="sdjwt"`, "~")
+	status, page = b.post("/portal/statements", url.Values{"domain": {"acme.lending"}, "claims": {"grade"}})
+	if status != 200 || !strings.Contains(page, `id="holderjwk"`) || !strings.Contains(page, `&#34;d&#34;`) {
+		t.Fatalf("a statement without a key sent = %d; want one with a key made for the person, shown once:\n%s", status, page)
+	}
 	if status, page := b.post("/portal/statements", url.Values{"domain": {"acme.lending"}, "holder_key": {"not a key"}}); status != 400 || !strings.Contains(page, "holder_key") {
 		t.Fatalf("a key that is not JSON = %d, want 400 naming holder_key", status)
 	}

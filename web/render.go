@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -95,8 +96,12 @@ var funcs = template.FuncMap{
 	"sentence": sentence,
 	"fields":   fieldWords,
 	"action":   action,
-	"days":     days,
-	"dur":      func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"json": func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	},
+	"days": days,
+	"dur":  func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"dict": func(v, d, e any, id string) map[string]any {
 		return map[string]any{"v": v, "d": d, "e": e, "id": id}
 	},

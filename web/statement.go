@@ -23,11 +23,12 @@ func (p *Pages) handleStatement(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if p.missing(w, r, "domain", "holder_key") {
+	if p.missing(w, r, "domain") {
 		return
 	}
-	var key map[string]any
-	if err := json.Unmarshal([]byte(r.FormValue("holder_key")), &key); err != nil {
+	var key map[string]any // none: a key pair is made for the person
+	if k := strings.TrimSpace(r.FormValue("holder_key")); k == "" {
+	} else if err := json.Unmarshal([]byte(k), &key); err != nil {
 		p.fail(w, r, probity.Errorf(probity.EINVALID, "holder_key: paste the public key as JSON (a JWK, such as {\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"...\"})"))
 		return
 	}

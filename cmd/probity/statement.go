@@ -33,7 +33,7 @@ const statementUsage = `Usage:
   probity statement issue   --url URL --token-file F --domain D [--key holder.jwk] [--claims c,...] [--validity 30d] [--out S]
   probity statement present --key holder.jwk --reveal grade,as_of,domain --aud WHO --nonce N [--out P] STATEMENT
   probity statement revoke  --url URL --token-file F --domain D ID
-  probity statement verify  --aud WHO --nonce N [--issuer URL] [--json] PRESENTATION
+  probity statement verify  [--aud WHO --nonce N] [--issuer URL] [--json] PRESENTATION
 
 A statement of standing is an SD-JWT VC the installation signs about a
 subject's standing in one domain (domain, spec_version, status, grade,
@@ -190,8 +190,8 @@ func (c *StatementCommand) verify(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 || *aud == "" || *nonce == "" {
-		return errors.New("statement verify: give --aud, --nonce and the presentation's file")
+	if len(rest) != 1 {
+		return errors.New("statement verify: give the presentation's file (and --aud and --nonce, what you asked the holder to sign for)")
 	}
 	raw, err := os.ReadFile(rest[0])
 	if err != nil {
@@ -223,6 +223,9 @@ func (c *StatementCommand) verify(args []string) error {
 	}
 	fmt.Fprintf(c.m.Stdout, "VALID: issued by %s on %s, valid until %s, not revoked, presented by its holder\n", v.Issuer,
 		v.IssuedAt.Format(time.DateOnly), v.ExpiresAt.Format(time.DateOnly))
+	if *aud == "" || *nonce == "" {
+		fmt.Fprintln(c.m.Stdout, "  (no --aud or --nonce: whom it was presented to, and when, was not checked; a replayed copy would pass too)")
+	}
 	for _, name := range probity.StatementClaims {
 		if val, ok := v.Claims[name]; ok {
 			fmt.Fprintf(c.m.Stdout, "  %-12s %v\n", name, val)

@@ -44,6 +44,9 @@ func TestStatementCommands(t *testing.T) {
 		strings.Contains(out, alice) || strings.Contains(out, "score ") {
 		t.Fatalf("statement verify printed:\n%s\nwant VALID with the domain, grade and as-of date only", out)
 	}
+	if out := mustRun(t, "statement", "verify", pFile); !strings.HasPrefix(out, "VALID") || !strings.Contains(out, "was not checked") {
+		t.Fatalf("statement verify without --aud and --nonce printed:\n%s\nwant VALID, saying what it could not check", out)
+	}
 	if out, _, err := run(t, nil, "", "statement", "verify", "--aud", "landlord", "--nonce", "n-10", pFile); err == nil || !strings.Contains(err.Error(), "nonce") {
 		t.Fatalf("a presentation replayed for another nonce: %v\n%s", err, out)
 	}
