@@ -10,8 +10,9 @@ import (
 
 // TestBrowserPages shows each page as a person meets it, at a desktop's
 // width and at a phone's, with screenshots kept (PROBITY_SCREENSHOT_DIR):
-// the registry's index and a domain's page, the reviewer's console and
-// the review of a disputed entry, the audit log. Each reflows to the
+// sign-in, the registry's index and a domain's page, the reviewer's
+// console and the review of a disputed entry, the admin's and the
+// reporter's consoles, the audit log. (The portal has its own test.) Each reflows to the
 // width, and a page's text shows no rule's CEL (only its details do).
 func TestBrowserPages(t *testing.T) {
 	ctx := newBrowser(t)
@@ -23,9 +24,12 @@ func TestBrowserPages(t *testing.T) {
 	pages := []struct {
 		name, token, path, first string
 	}{
+		{"signin", "", "/signin", "#token"},
 		{"registry", "", "/", "table.index"},
 		{"domain", "", "/registry/acme.lending", "section.rule"},
 		{"console", f.reviewer, "/console", "table.queue"},
+		{"admin-console", f.admin, "/console", "section.domain"},
+		{"reporter-console", f.reporter, "/console", "form.upload"},
 		{"audit", f.audr, "/audit", "#verify"},
 	}
 	for _, p := range pages {
