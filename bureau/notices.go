@@ -120,7 +120,7 @@ const (
 // refused the subject a benefit in the last year (their leaves say so):
 // the score used, as computed on that day, its range, who decided, the
 // key factors and the subject's rights.
-func adverseNotices(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, kind probity.SubjectKind,
+func (b *Bureau) adverseNotices(ctx context.Context, tx probity.ReadTx, versions []probity.SpecVersion, kind probity.SubjectKind,
 	pseudonym probity.Pseudonym, reads []probity.AuditLeaf, now time.Time) ([]probity.Notice, error) {
 	var out []probity.Notice
 	for i := len(reads) - 1; i >= 0 && len(out) < maxAdverse; i-- {
@@ -140,9 +140,13 @@ func adverseNotices(ctx context.Context, tx probity.ReadTx, versions []probity.S
 		if err != nil {
 			return nil, err
 		}
-		d := &probity.Decision{Benefit: benefit, Status: score.Status, Score: v.Spec.Score.Base, Grade: v.Spec.GradeFor(v.Spec.Score.Base), AsBase: true}
-		if score.Status == probity.StatusRated && score.Score != nil {
-			d.Score, d.Grade, d.AsBase = *score.Score, v.Spec.GradeFor(*score.Score), false
+		c, err := b.compile(v)
+		if err != nil {
+			return nil, err
+		}
+		d, err := decide(score, c, probity.DecisionRequest{Domain: l.Domain, Benefit: benefit})
+		if err != nil {
+			continue // a benefit the rules of that day no longer name
 		}
 		a := adverseAction(d, score, v.Spec, actorName(l.Actor))
 		text := fmt.Sprintf("on %s, %s refused %s: the score used was %d (from %d to %d, grade %s)", l.At.Format(time.DateOnly), a.DecidedBy,

@@ -140,7 +140,7 @@ func (b *Bureau) domainReport(ctx context.Context, tx probity.Tx, batch *audit.B
 		return nil, err
 	}
 	d.Notices = domainNotices(d, versions, tx.Now())
-	adverse, err := adverseNotices(ctx, tx, versions, subject.Kind, pseudonym, reads, tx.Now())
+	adverse, err := b.adverseNotices(ctx, tx, versions, subject.Kind, pseudonym, reads, tx.Now())
 	if err != nil {
 		return nil, err
 	}

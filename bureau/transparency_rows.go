@@ -1,8 +1,6 @@
 package bureau
 
 import (
-	"time"
-
 	"github.com/probity-dev/probity"
 )
 
@@ -51,24 +49,4 @@ func disputeCounts(tx probity.ReadTx, id string) (map[probity.Pseudonym]map[stri
 		}
 	}
 	return suspended, counts, nil
-}
-
-// rosterAndOptOuts returns a domain's official terms and opt-outs by subject.
-func rosterAndOptOuts(tx probity.ReadTx, id string) (map[probity.Pseudonym][]probity.OfficialTerm, map[probity.Pseudonym]time.Time, error) {
-	terms := map[probity.Pseudonym][]probity.OfficialTerm{}
-	all, err := tx.DomainTerms(id)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, t := range all {
-		terms[t.Subject] = append(terms[t.Subject], t)
-	}
-	out := map[probity.Pseudonym]time.Time{}
-	err = tx.OptOutRows(func(o *probity.OptOut) error {
-		if o.Domain == id {
-			out[o.Subject] = o.Since
-		}
-		return nil
-	})
-	return terms, out, err
 }

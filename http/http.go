@@ -51,11 +51,7 @@ type Server struct {
 	Orders    probity.OrderService
 	// Statements issue and revoke statements of standing.
 	Statements probity.StatementService
-	// PublicURL is the installation's public URL, the issuer of its
-	// statements ("https://probity.example.org"); "" takes it from each
-	// request's host and scheme.
-	PublicURL string
-	Logger    *slog.Logger
+	Logger     *slog.Logger
 	// MaxEventBytes bounds one events upload (default MaxEventBytes).
 	MaxEventBytes int64
 	// TLSCert and TLSKey, when set, make the server speak HTTPS.

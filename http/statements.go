@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/probity-dev/probity"
 )
@@ -14,12 +13,10 @@ func (s *Server) statementRoutes(mux *routeTable) {
 	mux.HandleFunc("GET /.well-known/jwt-vc-issuer", s.handleIssuerMetadata)
 }
 
-// publicURL is the installation's public URL: PublicURL, or the scheme
-// and host the request came to (behind a trusted proxy, the proxy's).
+// publicURL is the installation's public URL, the issuer of its
+// statements: the scheme and host the request came to (behind a trusted
+// proxy, the proxy's), as the pages' publicURL takes it too.
 func (s *Server) publicURL(r *http.Request) string {
-	if s.PublicURL != "" {
-		return strings.TrimRight(s.PublicURL, "/")
-	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

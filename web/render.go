@@ -96,6 +96,11 @@ var funcs = template.FuncMap{
 	"sentence": sentence,
 	"fields":   fieldWords,
 	"action":   action,
+	// resolveForm gives the dispute form (layout.html's "resolve") its
+	// target, token, class and a suffix that keeps its ids unique.
+	"resolveForm": func(action, csrf, class, id string) map[string]string {
+		return map[string]string{"Action": action, "CSRF": csrf, "Class": class, "ID": id}
+	},
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
