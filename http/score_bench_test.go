@@ -34,7 +34,9 @@ func BenchmarkScoreOverHTTP(b *testing.B) {
 	}
 	ingest(b, "acme.lending", events.String())
 	grantAll(b)
-	client := &http.Client{}
+	// a transport of its own: the tests' default one checks every answer
+	// against the OpenAPI document, which would be measured with the server
+	client := &http.Client{Transport: &http.Transport{}}
 	i := 0
 	var before syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &before); err != nil {
