@@ -29,25 +29,17 @@ func (b *Bureau) Authenticate(ctx context.Context, raw string) (probity.Actor, e
 	if err != nil {
 		return probity.Actor{}, b.deny(ctx, "authenticate", "", err)
 	}
-	var p *probity.Principal
-	err = b.store.View(ctx, func(tx probity.ReadTx) error {
-		var err error
-		p, err = tx.Principal(t.ID)
-		if probity.ErrorCode(err) == probity.ENOTFOUND {
-			return probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
-		} else if err != nil {
-			return err
-		}
-		switch now := tx.Now(); {
+	p, err := b.principal(ctx, t.ID)
+	if err == nil {
+		switch now := b.now(); {
 		case subtle.ConstantTimeCompare(secretHash(t.Secret), p.SecretHash) != 1 || t.Subject != p.SubjectToken:
-			return probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
+			err = probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
 		case !p.RevokedAt.IsZero():
-			return probity.Errorf(probity.EUNAUTHORIZED, "token revoked at %s; ask for a new one", p.RevokedAt.Format(time.RFC3339))
+			err = probity.Errorf(probity.EUNAUTHORIZED, "token revoked at %s; ask for a new one", p.RevokedAt.Format(time.RFC3339))
 		case !p.Active(now):
-			return probity.Errorf(probity.EUNAUTHORIZED, "token expired at %s; ask for a new one", p.ExpiresAt.Format(time.RFC3339))
+			err = probity.Errorf(probity.EUNAUTHORIZED, "token expired at %s; ask for a new one", p.ExpiresAt.Format(time.RFC3339))
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		if p != nil && probity.ErrorCode(err) == probity.EUNAUTHORIZED {
 			// the id is not secret: log whose token was refused
@@ -64,6 +56,38 @@ func (b *Bureau) Authenticate(ctx context.Context, raw string) (probity.Actor, e
 		actor.ID, actor.Subject = "subject:"+p.ID, s
 	}
 	return actor, nil
+}
+
+// principal returns the principal a token names, from the cache when it
+// was read less than principalTTL ago; EUNAUTHORIZED if there is none.
+func (b *Bureau) principal(ctx context.Context, id string) (*probity.Principal, error) {
+	if p := b.principals.get(id, time.Now()); p != nil {
+		return p, nil
+	}
+	var p *probity.Principal
+	read := time.Now()
+	err := b.store.View(ctx, func(tx probity.ReadTx) error {
+		var err error
+		p, err = tx.Principal(id)
+		return err
+	})
+	switch {
+	case probity.ErrorCode(err) == probity.ENOTFOUND:
+		return nil, probity.Errorf(probity.EUNAUTHORIZED, "token not recognised")
+	case err != nil:
+		return nil, err
+	}
+	b.principals.put(p, read)
+	return p, nil
+}
+
+// now is the time of a check made outside a transaction: the store's
+// clock, which tests set.
+func (b *Bureau) now() time.Time {
+	if c, ok := b.store.(interface{ Clock() time.Time }); ok {
+		return c.Clock()
+	}
+	return time.Now()
 }
 
 func (b *Bureau) subjectOf(t *Token, p *probity.Principal) (*probity.Subject, error) {

@@ -30,8 +30,9 @@ type Bureau struct {
 	mu       sync.Mutex
 	compiled map[string]*spec.Compiled // by spec digest
 
-	reads   readLog
-	refused refusals
+	reads      readLog
+	principals principalCache
+	refused    refusals
 	// external checks identity providers' tokens; nil: none is trusted.
 	external probity.ExternalVerifier
 	// observer is told what was done, for metrics.

@@ -120,6 +120,9 @@ func (b *Bureau) RevokePrincipal(ctx context.Context, id string) (*probity.Princ
 	if err == errNotYours {
 		return nil, b.refuseRevoke(ctx, p)
 	}
+	if err == nil {
+		b.principals.drop(id)
+	}
 	return p, err
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/bureau"
+	"github.com/probity-dev/probity/bureau/bureautest"
 )
 
 // TestPrincipalExpiryRange checks that an expiry a store cannot keep is
@@ -84,4 +86,70 @@ func TestRevokeLastOperator(t *testing.T) {
 		}
 	})
 	t.Run("ErrLastAgain", func(t *testing.T) { wantLast(t, second.Principal.ID) })
+}
+
+// TestRevocationTakesEffect checks that a token stops working once its
+// principal is revoked, although the principals of tokens are kept in
+// memory between requests: at once on the server that revoked it, within
+// a second on another server of the same store, and at its expiry by the
+// store's clock.
+func TestRevocationTakesEffect(t *testing.T) {
+	f := newFixture(t)
+	f.applyFile(t, lending)
+	grants := []probity.Grant{{Role: probity.RoleReader, Domain: "acme.lending"}}
+	issue := func(t *testing.T, expires time.Time) *probity.IssuedToken {
+		t.Helper()
+		tok, err := f.CreatePrincipal(local(), probity.PrincipalRequest{Name: "desk", Grants: grants, ExpiresAt: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	refused := func(b *bureau.Bureau, tok *probity.IssuedToken, why string) bool {
+		_, err := b.Authenticate(context.Background(), tok.Token)
+		if err != nil && (probity.ErrorCode(err) != probity.EUNAUTHORIZED || !strings.Contains(probity.ErrorMessage(err), why)) {
+			t.Fatalf("Authenticate = %v, want unauthorized saying %q", err, why)
+		}
+		return err != nil
+	}
+	t.Run("ThisServer", func(t *testing.T) {
+		tok := issue(t, time.Time{})
+		if refused(f.Bureau, tok, "") {
+			t.Fatal("a new token refused")
+		}
+		if _, err := f.RevokePrincipal(local(), tok.Principal.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !refused(f.Bureau, tok, "revoked") {
+			t.Fatal("a token accepted after its principal was revoked on this server")
+		}
+	})
+	t.Run("AnotherServer", func(t *testing.T) {
+		other, _ := bureautest.New(t, f.dir, f.db)
+		tok := issue(t, time.Time{})
+		if refused(other, tok, "") {
+			t.Fatal("a new token refused by another server")
+		}
+		if _, err := f.RevokePrincipal(local(), tok.Principal.ID); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for !refused(other, tok, "revoked") {
+			if time.Now().After(deadline) {
+				t.Fatal("another server still accepts a token 3 s after its principal was revoked")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	t.Run("Expiry", func(t *testing.T) {
+		tok := issue(t, t0.Add(time.Hour))
+		if refused(f.Bureau, tok, "") {
+			t.Fatal("a token refused before its expiry")
+		}
+		f.clock.t = t0.Add(2 * time.Hour)
+		defer func() { f.clock.t = t0 }()
+		if !refused(f.Bureau, tok, "expired") {
+			t.Fatal("a token accepted after its expiry")
+		}
+	})
 }

@@ -90,6 +90,10 @@ type DB struct {
 	onClose []func() error
 }
 
+// Clock returns the time now as the store's transactions would take it
+// (Now).
+func (db *DB) Clock() time.Time { return db.Now().UTC() }
+
 // OnClose registers fn to run when the store closes, before its pools do:
 // a backend's own background work.
 func (db *DB) OnClose(fn func() error) { db.onClose = append(db.onClose, fn) }
