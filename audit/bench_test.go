@@ -19,6 +19,7 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/population"
+	"github.com/probity-dev/probity/sqlstore"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
@@ -209,11 +210,15 @@ func bareScan(tb testing.TB, dir string) (uint64, time.Duration) {
 	h := rfc6962.DefaultHasher
 	for _, log := range logs {
 		rng := (&compact.RangeFactory{Hash: h.HashChildren}).NewEmptyRange(0)
-		rows, err := db.Query(`SELECT data FROM log_leaves WHERE log = ? ORDER BY idx`, log)
+		rows, err := db.Query(`SELECT idx, action, data FROM log_leaves WHERE log = ? ORDER BY idx`, log)
+		var idx int64
+		var action string
 		var data []byte
 		for err == nil && rows.Next() {
-			if err = rows.Scan(&data); err == nil {
-				err = rng.Append(h.HashLeaf(data), nil)
+			if err = rows.Scan(&idx, &action, &data); err == nil {
+				if data, err = sqlstore.PublicData(log, idx, action, data); err == nil {
+					err = rng.Append(h.HashLeaf(data), nil)
+				}
 			}
 		}
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/sqlstore"
 	_ "modernc.org/sqlite"
 )
 
@@ -30,6 +31,15 @@ func leafAt(db *rawDB, idx int64) (*leafRow, error) {
 	l := &leafRow{}
 	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash, salt, record FROM log_leaves WHERE log = 'acme.lending' AND idx = ?`, idx).
 		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash, &l.salt, &l.record)
+	if err != nil {
+		return nil, err
+	}
+	// the row keeps them compact; a tamper writes them back in full, which
+	// the store reads as well
+	if l.data, err = sqlstore.PublicData("acme.lending", l.idx, l.action, l.data); err != nil {
+		return nil, err
+	}
+	l.record, err = sqlstore.PrivateRecord("acme.lending", l.idx, l.action, l.domain, l.pseudonym, l.record)
 	return l, err
 }
 

@@ -239,11 +239,30 @@ func mentions(problems []string, words ...string) bool {
 // leafOf returns the index of the leaf that records the row ref.
 func leafOf(tb testing.TB, db *rawDB, action, ref string) int64 {
 	tb.Helper()
-	var idx int64
-	if err := db.QueryRow(`SELECT idx FROM log_leaves WHERE log = 'acme.lending' AND action = ? AND instr(record, ?) > 0`, action, []byte("\t"+ref+"\t")).Scan(&idx); err != nil {
-		tb.Fatalf("leaf of %s %s: %v", action, ref, err)
+	rows, err := db.Query(`SELECT idx FROM log_leaves WHERE log = 'acme.lending' AND action = ? ORDER BY idx`, action)
+	if err != nil {
+		tb.Fatalf("leaves of %s: %v", action, err)
 	}
-	return idx
+	var indexes []int64
+	for rows.Next() {
+		var idx int64
+		if err := rows.Scan(&idx); err != nil {
+			tb.Fatal(err)
+		}
+		indexes = append(indexes, idx)
+	}
+	rows.Close()
+	for _, idx := range indexes {
+		l, err := leafAt(db, idx)
+		if err != nil {
+			tb.Fatalf("leaf %d: %v", idx, err)
+		}
+		if r, err := probity.ParseRecord(l.record); err == nil && r.Ref == ref {
+			return idx
+		}
+	}
+	tb.Fatalf("no %s leaf of %s", action, ref)
+	return 0
 }
 
 // flipTrailingBits changes the last base64 character of a note's signature

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/probity-dev/probity/audit"
+	"github.com/probity-dev/probity/sqlstore"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
@@ -75,7 +76,7 @@ func (r *runner) verify(ctx context.Context) ([]Row, error) {
 func (s *site) bareScan(ctx context.Context) (uint64, error) {
 	queries := []string{`SELECT log FROM log_heads ORDER BY log`,
 		`SELECT size, root FROM log_checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1`,
-		`SELECT data FROM log_leaves WHERE log = ? ORDER BY idx`}
+		`SELECT idx, action, data FROM log_leaves WHERE log = ? ORDER BY idx`}
 	if s.engine == "postgres" {
 		for i := range queries {
 			queries[i] = strings.ReplaceAll(queries[i], "?", "$1")
@@ -111,9 +112,15 @@ func (s *site) bareScan(ctx context.Context) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
+		var idx int64
+		var action string
 		var data []byte
 		for rows.Next() {
-			if err := rows.Scan(&data); err != nil {
+			if err := rows.Scan(&idx, &action, &data); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if data, err = sqlstore.PublicData(log, idx, action, data); err != nil {
 				rows.Close()
 				return 0, err
 			}

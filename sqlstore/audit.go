@@ -147,7 +147,11 @@ func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]b
 		if l.Subject != nil {
 			subject = l.Subject[:]
 		}
-		rows[i] = []any{log, int64(l.Index), l.Domain, subject, l.Action, data, entries[i].Hash, salt, record}
+		stored := compactRecord(&l)
+		if l.Action == probity.ActionLogCheckpoint {
+			stored = record // public, read by LastSeal and LatestSeal as it is
+		}
+		rows[i] = []any{log, int64(l.Index), l.Domain, subject, l.Action, compactData(l.At, pub.Commitment), entries[i].Hash, salt, stored}
 	}
 	if d := tx.db.dialect; d.CopyLeaves != nil && tx.conn != nil && len(leaves) >= d.CopyAtLeast {
 		return entries, d.CopyLeaves(tx.ctx, tx.conn, rows)
@@ -246,7 +250,15 @@ func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args 
 // openEntry parses a leaf row's public data and, unless shredded, its
 // opening, and checks that they and the indexed columns agree.
 func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseudonym []byte, action string) error {
-	pub, err := probity.ParsePublicLeaf([]byte(e.Data))
+	data, err := publicData(log, idx, action, []byte(e.Data))
+	if err != nil {
+		return err
+	}
+	e.Data = string(data)
+	if e.RecordData, err = privateRecord(log, idx, action, domain, pseudonym, e.RecordData); err != nil {
+		return fmt.Errorf("its record: %v", err)
+	}
+	pub, err := probity.ParsePublicLeaf(data)
 	if err != nil {
 		return fmt.Errorf("data is not a leaf: %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 // The tile queries, prepared once per pool: every proof and tile reads a
 // few of them.
 const (
-	queryPublicLeaves = `SELECT idx, data, hash FROM log_leaves WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`
+	queryPublicLeaves = `SELECT idx, action, data, hash FROM log_leaves WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`
 	queryTiles        = `SELECT idx, hashes FROM log_tiles WHERE log = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx`
 	queryTileRoots    = `SELECT idx, root FROM log_tiles WHERE log = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx`
 	queryInsertTile   = `INSERT INTO log_tiles (log, level, idx, root, hashes) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
@@ -16,10 +16,33 @@ const (
 // tileBytes is the size of a full tile: 256 hashes of 32 bytes.
 const tileBytes = 256 * 32
 
-// PublicLeaves calls fn with the public data and stored hash of each leaf
-// of a log in [start, end), in index order.
+// PublicLeaves calls fn with the public data (in canonical form) and
+// stored hash of each leaf of a log in [start, end), in index order.
 func (tx *Tx) PublicLeaves(log string, start, end uint64, fn func(index uint64, data, hash []byte) error) error {
-	return tx.scanPairs(fn, queryPublicLeaves, log, int64(start), int64(end))
+	s, err := tx.stmt(queryPublicLeaves)
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(tx.ctx, log, int64(start), int64(end))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var action string
+		var data, hash []byte
+		if err := rows.Scan(&idx, &action, &data, &hash); err != nil {
+			return err
+		}
+		if d, err := publicData(log, idx, action, data); err == nil {
+			data = d // else the bytes as stored, which no hash will match
+		}
+		if err := fn(uint64(idx), data, hash); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Tiles calls fn with each stored full tile of a log at level with index
