@@ -296,6 +296,11 @@ type Tx interface {
 	RevokePrincipal(id string) error
 	// InsertCheckpoint stores a checkpoint; ECONFLICT if one of that size exists.
 	InsertCheckpoint(c *Checkpoint) error
+	// DropCheckpointRange empties the compact range stored with a log's
+	// checkpoint of size: once a later checkpoint is stored, only that one's
+	// is needed (to extend the log), and the rest cost a few hundred bytes
+	// a write. It does nothing if there is no such checkpoint.
+	DropCheckpointRange(log string, size uint64) error
 	// InsertCosignature stores a witness's verified cosignature of a log's
 	// checkpoint, stamped with the transaction's time. If the witness has
 	// one of that checkpoint already, the first stays and the call does

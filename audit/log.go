@@ -173,6 +173,11 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 	if err := b.tx.InsertCheckpoint(c); err != nil {
 		return err
 	}
+	if len(prev.Range) > 0 {
+		if err := b.tx.DropCheckpointRange(name, prev.Size); err != nil {
+			return err
+		}
+	}
 	return storeTiles(b.tx, name, prev.Size, hashes, roots)
 }
 

@@ -141,8 +141,20 @@ func checkpointTampers() []tamper {
 				exec1(db, `UPDATE log_checkpoints SET log = '_installation' WHERE log = 'acme.lending' AND size = ?`, c.size)
 		}},
 		{"checkpoints.range", editCheckpoint("range", func(r *rand.Rand, c *checkpointRow) (any, any, error) {
+			if len(c.rng) == 0 { // only the latest keeps one: give another one that is wrong
+				return c.rng, flipByte(r, make([]byte, 32)), nil
+			}
 			return c.rng, flipByte(r, c.rng), nil
 		})},
+		{"checkpoints.range.latest.drop", func(r *rand.Rand, db *rawDB) (change, error) {
+			sizes, err := sizesOf(db)
+			if err != nil {
+				return change{}, err
+			}
+			size := sizes[len(sizes)-1]
+			return change{fmt.Sprintf("checkpoint %d, the latest: its range emptied", size), checkpointName(size) + " the latest checkpoint has no compact range"},
+				exec1(db, `UPDATE log_checkpoints SET range = zeroblob(0) WHERE log = 'acme.lending' AND size = ?`, size)
+		}},
 		// A checkpoint between others can be deleted unseen by the store
 		// alone (C2SP checkpoints carry no link to the previous one; the
 		// tree and the latest checkpoint still verify): what the
@@ -174,7 +186,7 @@ func checkpointTampers() []tamper {
 				return change{}, err
 			}
 			return change{fmt.Sprintf("checkpoint %d: inserted, a copy of checkpoint %d", s, c.size), checkpointName(s)},
-				exec1(db, `INSERT INTO log_checkpoints (log, size, at, root, note, range) VALUES ('acme.lending', ?, ?, ?, ?, ?)`, s, c.at, c.root, c.note, c.rng)
+				exec1(db, `INSERT INTO log_checkpoints (log, size, at, root, note, range) VALUES ('acme.lending', ?, ?, ?, ?, ?)`, s, c.at, c.root, c.note, append([]byte{}, c.rng...)) // an empty range stays a blob
 		}},
 	}
 }

@@ -19,6 +19,7 @@ const (
 	queryLogSize          = `SELECT MAX(idx) FROM log_leaves WHERE log = ?`
 	queryLatestCheckpoint = `SELECT ` + checkpointColumns + ` FROM log_checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1`
 	queryInsertCheckpoint = `INSERT INTO log_checkpoints (log, size, at, root, note, range) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	queryDropRange        = `UPDATE log_checkpoints SET range = ? WHERE log = ? AND size = ?`
 	queryLogHead          = `SELECT origin FROM log_heads WHERE log = ?`
 	queryInsertLogHead    = `INSERT INTO log_heads (log, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`
 )
@@ -339,6 +340,17 @@ func (tx *Tx) ShredLeaves(domain string, subject probity.Pseudonym, erasedBy uin
 		return nil, err
 	}
 	return idxs, nil
+}
+
+// DropCheckpointRange empties the compact range of a checkpoint that is no
+// longer the latest.
+func (tx *Tx) DropCheckpointRange(log string, size uint64) error {
+	s, err := tx.stmt(queryDropRange)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(tx.ctx, []byte{}, log, int64(size))
+	return err
 }
 
 // InsertCheckpoint stores a checkpoint.

@@ -176,4 +176,25 @@ func testCheckpointRoundTrip(t *testing.T, open Open) {
 		}
 		return nil
 	})
+	// a later checkpoint: the earlier one's range is dropped, the rest stays
+	later := &probity.Checkpoint{Log: "a.test", Size: 8, Root: hash([]byte("r8")), At: t0, Note: "origin\n8\nroot\n\n— sig\n", Range: [][]byte{hash([]byte("w"))}}
+	update(t, s, func(tx probity.Tx) error {
+		if err := tx.InsertCheckpoint(later); err != nil {
+			return err
+		}
+		if err := tx.DropCheckpointRange("a.test", 99); err != nil { // none: nothing to do
+			return err
+		}
+		return tx.DropCheckpointRange("a.test", want.Size)
+	})
+	view(t, s, func(tx probity.ReadTx) error {
+		got, err := tx.CheckpointAt("a.test", want.Size)
+		if err != nil || got.Note != want.Note || !bytes.Equal(got.Root, want.Root) || len(got.Range) != 0 {
+			t.Fatalf("CheckpointAt(%d) after DropCheckpointRange = %+v, %v; want it whole but for an empty range", want.Size, got, err)
+		}
+		if got, err := tx.LatestCheckpoint("a.test"); err != nil || got.Size != later.Size || len(got.Range) != 1 {
+			t.Fatalf("LatestCheckpoint = %+v, %v; want size 8 with its range", got, err)
+		}
+		return nil
+	})
 }
