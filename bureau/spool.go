@@ -2,11 +2,11 @@ package bureau
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/probity-dev/probity"
 )
@@ -25,6 +25,9 @@ type spool struct {
 	file *os.File
 	w    *bufio.Writer
 	n    int
+	buf  []byte
+	// inMemory is how many events stay in memory (spoolInMemory if 0).
+	inMemory int
 }
 
 // spooled is one prepared event and the input line it came from.
@@ -37,23 +40,29 @@ type spooled struct {
 // add keeps one prepared event.
 func (s *spool) add(line int, e *probity.Event, points []probity.Points) error {
 	s.n++
-	if s.file == nil && len(s.mem) < spoolInMemory {
+	if s.inMemory == 0 {
+		s.inMemory = spoolInMemory
+	}
+	if s.file == nil && len(s.mem) < s.inMemory {
 		s.mem = append(s.mem, spooled{line, e, points})
 		return nil
 	}
 	if s.file == nil {
-		f, err := os.CreateTemp("", "probity-ingest-*.ndjson")
+		f, err := os.CreateTemp("", "probity-ingest-*.spool")
 		if err != nil {
 			return fmt.Errorf("spool the upload: %w", err)
 		}
 		s.file, s.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
-	buf, err := json.Marshal(spooled{line, e, points})
+	buf, err := appendSpooled(s.buf[:0], &spooled{line, e, points})
 	if err != nil {
 		return err
 	}
-	s.w.Write(buf)
-	return s.w.WriteByte('\n')
+	s.buf = buf
+	var size [binary.MaxVarintLen64]byte
+	s.w.Write(size[:binary.PutUvarint(size[:], uint64(len(buf)))])
+	_, err = s.w.Write(buf)
+	return err
 }
 
 // len returns how many events the spool holds.
@@ -76,17 +85,20 @@ func (s *spool) each(fn func(line int, e *probity.Event, points []probity.Points
 		return err
 	}
 	r := bufio.NewReaderSize(s.file, 1<<20)
+	var record []byte
 	for {
-		line, err := r.ReadBytes('\n')
-		if err == io.EOF && len(line) == 0 {
+		n, err := binary.ReadUvarint(r)
+		if err == io.EOF {
 			return nil
-		} else if err != nil && err != io.EOF {
+		} else if err != nil {
 			return fmt.Errorf("read the spooled upload: %w", err)
 		}
-		var p spooled
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber() // fields as stored: their JSON, byte for byte
-		if err := dec.Decode(&p); err != nil {
+		record = slices.Grow(record[:0], int(n))[:n]
+		if _, err := io.ReadFull(r, record); err != nil {
+			return fmt.Errorf("read the spooled upload: %w", err)
+		}
+		p, err := decodeSpooled(record)
+		if err != nil {
 			return fmt.Errorf("read the spooled upload: %w", err)
 		}
 		if err := fn(p.Line, p.Event, p.Points); err != nil {
