@@ -251,18 +251,11 @@ func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args 
 // openEntry parses a leaf row's public data and, unless shredded, its
 // opening, and checks that they and the indexed columns agree.
 func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseudonym []byte, action string) error {
-	data, err := publicData(log, idx, action, []byte(e.Data))
+	pub, data, err := publicLeaf(log, idx, action, []byte(e.Data))
 	if err != nil {
 		return err
 	}
 	e.Data = string(data)
-	if e.RecordData, err = privateRecord(log, idx, action, domain, pseudonym, e.RecordData); err != nil {
-		return fmt.Errorf("its record: %v", err)
-	}
-	pub, err := probity.ParsePublicLeaf(data)
-	if err != nil {
-		return fmt.Errorf("data is not a leaf: %v", err)
-	}
 	e.Index, e.Log, e.At, e.Action, e.Commitment = pub.Index, pub.Log, pub.At, pub.Action, pub.Commitment
 	if uint64(idx) != pub.Index || log != pub.Log || action != pub.Action {
 		return fmt.Errorf("its columns (log %s, index %d, action %q) differ from its data", log, idx, action)
@@ -280,12 +273,15 @@ func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseu
 	if len(e.Salt) != probity.SaltSize {
 		return fmt.Errorf("its salt is %d bytes, want %d", len(e.Salt), probity.SaltSize)
 	}
-	if probity.Commitment(e.Salt, e.RecordData) != pub.Commitment {
-		return fmt.Errorf("its opening does not open its commitment (salt or record changed)")
-	}
-	r, err := probity.ParseRecord(e.RecordData)
+	// a compact record is built from the row, not parsed: the bytes the
+	// commitment is checked against are its canonical form all the same
+	r, record, err := privateLeaf(log, idx, action, domain, pseudonym, e.RecordData)
 	if err != nil {
 		return fmt.Errorf("its record: %v", err)
+	}
+	e.RecordData = record
+	if probity.Commitment(e.Salt, e.RecordData) != pub.Commitment {
+		return fmt.Errorf("its opening does not open its commitment (salt or record changed)")
 	}
 	if r.Log != pub.Log || r.Index != pub.Index || r.Action != pub.Action {
 		return fmt.Errorf("its record names leaf %s/%d (%s), not this one", r.Log, r.Index, r.Action)

@@ -59,19 +59,30 @@ func compactRecord(l *probity.AuditLeaf) []byte {
 	return append(b, l.Digest...)
 }
 
-// publicData returns a leaf row's public leaf in canonical form: data as
-// stored, or rebuilt from its compact form and the row's columns.
-func publicData(log string, idx int64, action string, data []byte) ([]byte, error) {
+// publicLeaf returns a leaf row's public leaf and its canonical bytes:
+// built from its compact form and the row's columns, or parsed from data
+// as stored.
+func publicLeaf(log string, idx int64, action string, data []byte) (*probity.PublicLeaf, []byte, error) {
 	if len(data) == 0 || data[0] != compactTag {
-		return data, nil
+		p, err := probity.ParsePublicLeaf(data)
+		if err != nil {
+			return nil, data, fmt.Errorf("data is not a leaf: %v", err)
+		}
+		return p, data, nil
 	}
 	at, n := binary.Varint(data[1:])
 	if n <= 0 || len(data) != 1+n+32 {
-		return nil, fmt.Errorf("data is not a compact leaf (%d bytes)", len(data))
+		return nil, data, fmt.Errorf("data is not a compact leaf (%d bytes)", len(data))
 	}
-	p := probity.PublicLeaf{Log: log, Index: uint64(idx), At: time.Unix(at, 0).UTC(), Action: action}
+	p := &probity.PublicLeaf{Log: log, Index: uint64(idx), At: time.Unix(at, 0).UTC(), Action: action}
 	copy(p.Commitment[:], data[1+n:])
-	return p.Data(), nil
+	return p, p.Data(), nil
+}
+
+// publicData returns a leaf row's public leaf in canonical form.
+func publicData(log string, idx int64, action string, data []byte) ([]byte, error) {
+	_, d, err := publicLeaf(log, idx, action, data)
+	return d, err
 }
 
 // PublicData returns the public leaf, the bytes its leaf hash is computed
@@ -81,18 +92,22 @@ func PublicData(log string, idx int64, action string, data []byte) ([]byte, erro
 	return publicData(log, idx, action, data)
 }
 
-// privateRecord returns a leaf row's record in canonical form: as stored,
-// or rebuilt from its compact form and the row's columns. A shredded row
-// (nil record) stays nil.
-func privateRecord(log string, idx int64, action, domain string, pseudonym, record []byte) ([]byte, error) {
-	if len(record) == 0 || record[0] != compactTag {
-		return record, nil
+// privateLeaf returns a leaf row's record and its canonical bytes: built
+// from its compact form and the row's columns, or parsed from the record
+// as stored. A shredded row (nil record) gives nil.
+func privateLeaf(log string, idx int64, action, domain string, pseudonym, record []byte) (*probity.AuditLeaf, []byte, error) {
+	if record == nil {
+		return nil, nil, nil
 	}
-	l := probity.AuditLeaf{Log: log, Index: uint64(idx), Action: action, Domain: domain}
+	if len(record) == 0 || record[0] != compactTag {
+		l, err := probity.ParseRecord(record)
+		return l, record, err
+	}
+	l := &probity.AuditLeaf{Log: log, Index: uint64(idx), Action: action, Domain: domain}
 	if pseudonym != nil {
 		var p probity.Pseudonym
 		if len(pseudonym) != len(p) {
-			return nil, fmt.Errorf("its pseudonym is %d bytes, want %d", len(pseudonym), len(p))
+			return nil, nil, fmt.Errorf("its pseudonym is %d bytes, want %d", len(pseudonym), len(p))
 		}
 		copy(p[:], pseudonym)
 		l.Subject = &p
@@ -101,26 +116,37 @@ func privateRecord(log string, idx int64, action, domain string, pseudonym, reco
 	for _, f := range []*string{&l.Actor, &l.Purpose, &l.Ref} {
 		s, err := readString(r)
 		if err != nil {
-			return nil, fmt.Errorf("record is not a compact record: %v", err)
+			return nil, nil, fmt.Errorf("record is not a compact record: %v", err)
 		}
 		*f = s
 	}
 	form, err := r.ReadByte()
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("record is not a compact record: no digest")
+		return nil, nil, fmt.Errorf("record is not a compact record: no digest")
 	case form == digestSHA256 && r.Len() == 32:
 		d := make([]byte, 32)
 		r.Read(d)
 		l.Digest = hex.EncodeToString(d)
 	case form == digestText:
 		if l.Digest, err = readString(r); err != nil || r.Len() != 0 {
-			return nil, fmt.Errorf("record is not a compact record: its digest")
+			return nil, nil, fmt.Errorf("record is not a compact record: its digest")
 		}
 	default:
-		return nil, fmt.Errorf("record is not a compact record: digest form %d with %d bytes", form, r.Len())
+		return nil, nil, fmt.Errorf("record is not a compact record: digest form %d with %d bytes", form, r.Len())
 	}
-	return l.Record(), nil
+	return l, l.Record(), nil
+}
+
+// privateRecord returns a leaf row's record in canonical form (nil once
+// shredded). A record stored in canonical form is returned as it is,
+// parsed or not.
+func privateRecord(log string, idx int64, action, domain string, pseudonym, record []byte) ([]byte, error) {
+	if len(record) == 0 || record[0] != compactTag {
+		return record, nil
+	}
+	_, r, err := privateLeaf(log, idx, action, domain, pseudonym, record)
+	return r, err
 }
 
 // PrivateRecord returns the record, in canonical form, of a leaf row with
