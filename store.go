@@ -301,6 +301,10 @@ type Tx interface {
 	// is needed (to extend the log), and the rest cost a few hundred bytes
 	// a write. It does nothing if there is no such checkpoint.
 	DropCheckpointRange(log string, size uint64) error
+	// DeleteCheckpoint deletes a log's checkpoint of size, one a later
+	// checkpoint of the same second supersedes (see audit.Batch.Commit); it
+	// does nothing if there is no such checkpoint.
+	DeleteCheckpoint(log string, size uint64) error
 	// InsertCosignature stores a witness's verified cosignature of a log's
 	// checkpoint, stamped with the transaction's time. If the witness has
 	// one of that checkpoint already, the first stays and the call does

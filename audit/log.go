@@ -178,7 +178,31 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 			return err
 		}
 	}
+	if err := b.thin(name, prev, c); err != nil {
+		return err
+	}
 	return storeTiles(b.tx, name, prev.Size, hashes, roots)
+}
+
+// thin deletes a domain log's previous checkpoint when the new one, of the
+// same second, supersedes it, unless the installation log recorded it: a
+// domain log then keeps one checkpoint a second at most, besides those the
+// installation log records, rather than one a commit (a few hundred bytes
+// each, most of what a logged read cost). Nothing is lost that anyone can
+// rely on: the latest checkpoint still covers every leaf, proofs lead to
+// the recorded ones, and a checkpoint between others commits to nothing
+// the ones around it do not (C2SP checkpoints do not link to the one
+// before; deleting one was always unseen). Seal locks the log before it
+// records a checkpoint, so one it is recording is never thinned.
+func (b *Batch) thin(name string, prev, c *probity.Checkpoint) error {
+	if name == probity.InstallationLog || prev.Size == 0 || prev.At.Unix() != c.At.Unix() {
+		return nil // the installation log's checkpoints are witnessed
+	}
+	sealed, err := b.tx.LastSeal(name)
+	if err != nil || sealed == prev.Size {
+		return err
+	}
+	return b.tx.DeleteCheckpoint(name, prev.Size)
 }
 
 // Tree returns a log's tree as of its latest checkpoint in tx. Leaves
@@ -241,6 +265,15 @@ func (l *Log) Seal(tx probity.Tx) (int, error) {
 		}
 		if sealed >= cp.Size {
 			continue
+		}
+		// the log grew: its writers wait until the seal commits, so that
+		// none thins the checkpoint recorded (Batch.thin), read again
+		// under the lock
+		if err := tx.LockLog(info.Name, info.Origin); err != nil {
+			return 0, err
+		}
+		if cp, err = tx.LatestCheckpoint(info.Name); err != nil {
+			return 0, err
 		}
 		leaves = append(leaves, SealLeaf(info.Name, cp.Size, cp.Root))
 	}

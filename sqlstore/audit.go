@@ -20,8 +20,11 @@ const (
 	queryLatestCheckpoint = `SELECT ` + checkpointColumns + ` FROM log_checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1`
 	queryInsertCheckpoint = `INSERT INTO log_checkpoints (log, size, at, root, note, range) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	queryDropRange        = `UPDATE log_checkpoints SET range = ? WHERE log = ? AND size = ?`
-	queryLogHead          = `SELECT origin FROM log_heads WHERE log = ?`
-	queryInsertLogHead    = `INSERT INTO log_heads (log, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	queryDeleteCheckpoint = `DELETE FROM log_checkpoints WHERE log = ? AND size = ?`
+	queryLastSeal         = `SELECT record FROM log_leaves INDEXED BY log_leaves_seals
+		WHERE log = ? AND action = 'log.checkpoint' AND domain = ? ORDER BY idx DESC LIMIT 1`
+	queryLogHead       = `SELECT origin FROM log_heads WHERE log = ?`
+	queryInsertLogHead = `INSERT INTO log_heads (log, origin) VALUES (?, ?) ON CONFLICT DO NOTHING`
 )
 
 const checkpointColumns = `log, size, at, root, note, range`
@@ -349,6 +352,16 @@ func (tx *Tx) DropCheckpointRange(log string, size uint64) error {
 	return err
 }
 
+// DeleteCheckpoint deletes a checkpoint that a later one supersedes.
+func (tx *Tx) DeleteCheckpoint(log string, size uint64) error {
+	s, err := tx.stmt(queryDeleteCheckpoint)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(tx.ctx, log, int64(size))
+	return err
+}
+
 // InsertCheckpoint stores a checkpoint.
 func (tx *Tx) InsertCheckpoint(c *probity.Checkpoint) error {
 	s, err := tx.stmt(queryInsertCheckpoint)
@@ -423,8 +436,11 @@ func (tx *Tx) LeafRows(log string) (uint64, int64, int64, error) {
 // in the installation log.
 func (tx *Tx) LastSeal(log string) (uint64, error) {
 	var record []byte
-	err := tx.queryRow(`SELECT record FROM log_leaves INDEXED BY log_leaves_seals
-		WHERE log = ? AND action = 'log.checkpoint' AND domain = ? ORDER BY idx DESC LIMIT 1`, probity.InstallationLog, log).Scan(&record)
+	s, err := tx.stmt(queryLastSeal)
+	if err != nil {
+		return 0, err
+	}
+	err = s.QueryRowContext(tx.ctx, probity.InstallationLog, log).Scan(&record)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {

@@ -210,8 +210,8 @@ type specKey struct {
 // pool has only one).
 func (db *DB) prepare(ctx context.Context) error {
 	reads := []string{querySpecVersions, querySubjectEvents, queryScoredEvents, querySubjectStanding, queryEventByKey, queryLogSize, queryLatestCheckpoint,
-		querySubjectDisputes, querySubjectTerms, queryOptedOut}
-	writes := append(reads, queryInsertCheckpoint, queryDropRange, insertLeavesQuery(1), insertLeavesQuery(insertBatch),
+		querySubjectDisputes, querySubjectTerms, queryOptedOut, queryLastSeal}
+	writes := append(reads, queryInsertCheckpoint, queryDropRange, queryDeleteCheckpoint, insertLeavesQuery(1), insertLeavesQuery(insertBatch),
 		insertQuery(1), insertQuery(insertBatch))
 	for pool, queries := range map[*sql.DB][]string{db.read: reads, db.write: writes} {
 		for _, q := range queries {

@@ -197,4 +197,19 @@ func testCheckpointRoundTrip(t *testing.T, open Open) {
 		}
 		return nil
 	})
+	// the earlier one superseded: deleted, the later one stays
+	update(t, s, func(tx probity.Tx) error {
+		if err := tx.DeleteCheckpoint("a.test", 99); err != nil { // none: nothing to do
+			return err
+		}
+		return tx.DeleteCheckpoint("a.test", want.Size)
+	})
+	view(t, s, func(tx probity.ReadTx) error {
+		_, err := tx.CheckpointAt("a.test", want.Size)
+		wantCode(t, "CheckpointAt(deleted)", err, probity.ENOTFOUND)
+		if got, err := tx.LatestCheckpoint("a.test"); err != nil || got.Size != later.Size {
+			t.Fatalf("LatestCheckpoint after DeleteCheckpoint = %+v, %v; want size 8", got, err)
+		}
+		return nil
+	})
 }
