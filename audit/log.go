@@ -268,7 +268,14 @@ func (l *Log) Seal(tx probity.Tx) (int, error) {
 		}
 		// the log grew: its writers wait until the seal commits, so that
 		// none thins the checkpoint recorded (Batch.thin), read again
-		// under the lock
+		// under the lock. The installation log is locked first, as every
+		// other transaction that locks it and a domain log does (a
+		// report's), so that two never wait for each other.
+		if len(leaves) == 0 {
+			if err := tx.LockLog(probity.InstallationLog, l.Origin(probity.InstallationLog)); err != nil {
+				return 0, err
+			}
+		}
 		if err := tx.LockLog(info.Name, info.Origin); err != nil {
 			return 0, err
 		}
