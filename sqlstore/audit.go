@@ -104,6 +104,9 @@ func (tx *Tx) Logs() ([]probity.LogInfo, error) {
 
 // LogSize returns the number of leaves of a log.
 func (tx *Tx) LogSize(log string) (uint64, error) {
+	if size, ok := tx.sizes[log]; ok {
+		return size, nil
+	}
 	var n sql.NullInt64
 	s, err := tx.stmt(queryLogSize)
 	if err != nil {
@@ -121,11 +124,16 @@ func (tx *Tx) LogSize(log string) (uint64, error) {
 // AppendLeaves numbers and stores leaves of a locked log, many rows per
 // INSERT: for each, a fresh random salt, the private record and the public
 // leaf committing to them.
-func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]byte) []byte) ([]probity.AuditEntry, error) {
+func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]byte) []byte) (_ []probity.AuditEntry, err error) {
 	size, err := tx.LogSize(log)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err == nil {
+			tx.sizes[log] = size + uint64(len(leaves))
+		}
+	}()
 	salts := make([]byte, probity.SaltSize*len(leaves))
 	if _, err := rand.Read(salts); err != nil {
 		return nil, err
@@ -133,7 +141,7 @@ func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]b
 	entries := make([]probity.AuditEntry, len(leaves))
 	rows := make([][]any, len(leaves))
 	if tx.leaves == nil {
-		tx.leaves = map[string]int{}
+		tx.leaves, tx.sizes = map[string]int{}, map[string]uint64{}
 	}
 	tx.leaves[log] += len(leaves)
 	for i, l := range leaves {

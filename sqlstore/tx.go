@@ -27,6 +27,9 @@ type Tx struct {
 	// leaves counts the leaves appended per log, told to the DB's
 	// observer once the transaction commits.
 	leaves map[string]int
+	// sizes are the sizes of the logs this transaction appended to: it
+	// holds their locks, so no one else changes them (LogSize).
+	sizes map[string]uint64
 }
 
 var _ probity.Tx = (*Tx)(nil)
