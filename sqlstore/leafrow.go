@@ -79,17 +79,12 @@ func publicLeaf(log string, idx int64, action string, data []byte) (*probity.Pub
 	return p, p.Data(), nil
 }
 
-// publicData returns a leaf row's public leaf in canonical form.
-func publicData(log string, idx int64, action string, data []byte) ([]byte, error) {
+// PublicData returns the public leaf, the bytes its leaf hash is computed
+// from, of a leaf row with columns log, idx, action and data, in canonical
+// form: what anything reading the table must do with data.
+func PublicData(log string, idx int64, action string, data []byte) ([]byte, error) {
 	_, d, err := publicLeaf(log, idx, action, data)
 	return d, err
-}
-
-// PublicData returns the public leaf, the bytes its leaf hash is computed
-// from, of a leaf row with columns log, idx, action and data: what a scan
-// of the table that bypasses the store must do with data.
-func PublicData(log string, idx int64, action string, data []byte) ([]byte, error) {
-	return publicData(log, idx, action, data)
 }
 
 // privateLeaf returns a leaf row's record and its canonical bytes: built
@@ -138,23 +133,16 @@ func privateLeaf(log string, idx int64, action, domain string, pseudonym, record
 	return l, l.Record(), nil
 }
 
-// privateRecord returns a leaf row's record in canonical form (nil once
-// shredded). A record stored in canonical form is returned as it is,
-// parsed or not.
-func privateRecord(log string, idx int64, action, domain string, pseudonym, record []byte) ([]byte, error) {
+// PrivateRecord returns the record, in canonical form, of a leaf row with
+// columns log, idx, action, domain, pseudonym and record (nil once
+// shredded): what anything reading the table must do with record. A record
+// stored in canonical form is returned as it is, unparsed.
+func PrivateRecord(log string, idx int64, action, domain string, pseudonym, record []byte) ([]byte, error) {
 	if len(record) == 0 || record[0] != compactTag {
 		return record, nil
 	}
 	_, r, err := privateLeaf(log, idx, action, domain, pseudonym, record)
 	return r, err
-}
-
-// PrivateRecord returns the record, in canonical form, of a leaf row with
-// columns log, idx, action, domain, pseudonym and record (nil once
-// shredded): what a scan of the table that bypasses the store must do with
-// record.
-func PrivateRecord(log string, idx int64, action, domain string, pseudonym, record []byte) ([]byte, error) {
-	return privateRecord(log, idx, action, domain, pseudonym, record)
 }
 
 func readString(r *bytes.Reader) (string, error) {

@@ -35,20 +35,20 @@ func TestCompactLeafRow(t *testing.T) {
 			if l.Subject != nil {
 				pseudonym = l.Subject[:]
 			}
-			record, err := privateRecord(l.Log, int64(l.Index), l.Action, l.Domain, pseudonym, compactRecord(&l))
+			record, err := PrivateRecord(l.Log, int64(l.Index), l.Action, l.Domain, pseudonym, compactRecord(&l))
 			if err != nil || !bytes.Equal(record, l.Record()) {
 				t.Fatalf("record rebuilt as %q, %v; want %q", record, err, l.Record())
 			}
 			pub := probity.PublicLeaf{Log: l.Log, Index: l.Index, At: l.At, Action: l.Action, Commitment: probity.Commitment(make([]byte, 32), record)}
-			data, err := publicData(l.Log, int64(l.Index), l.Action, compactData(l.At, pub.Commitment))
+			data, err := PublicData(l.Log, int64(l.Index), l.Action, compactData(l.At, pub.Commitment))
 			if err != nil || !bytes.Equal(data, pub.Data()) {
 				t.Fatalf("data rebuilt as %q, %v; want %q", data, err, pub.Data())
 			}
 			// the canonical forms, as older rows hold them, read as they are
-			if got, _ := publicData(l.Log, int64(l.Index), l.Action, pub.Data()); !bytes.Equal(got, pub.Data()) {
+			if got, _ := PublicData(l.Log, int64(l.Index), l.Action, pub.Data()); !bytes.Equal(got, pub.Data()) {
 				t.Fatalf("canonical data read as %q", got)
 			}
-			if got, _ := privateRecord(l.Log, int64(l.Index), l.Action, l.Domain, pseudonym, l.Record()); !bytes.Equal(got, l.Record()) {
+			if got, _ := PrivateRecord(l.Log, int64(l.Index), l.Action, l.Domain, pseudonym, l.Record()); !bytes.Equal(got, l.Record()) {
 				t.Fatalf("canonical record read as %q", got)
 			}
 		})
@@ -57,15 +57,15 @@ func TestCompactLeafRow(t *testing.T) {
 		l := probity.AuditLeaf{Action: probity.ActionScoreRead, Actor: "a", Domain: "d.x", Subject: &p, Digest: strings.Repeat("ab", 32)}
 		rec := compactRecord(&l)
 		for n := 1; n < len(rec); n++ {
-			if _, err := privateRecord("d.x", 1, l.Action, l.Domain, p[:], rec[:n]); err == nil {
+			if _, err := PrivateRecord("d.x", 1, l.Action, l.Domain, p[:], rec[:n]); err == nil {
 				t.Fatalf("a compact record cut to %d of %d bytes was read", n, len(rec))
 			}
 		}
 		data := compactData(time.Unix(1, 0), [32]byte{})
-		if _, err := publicData("d.x", 1, l.Action, data[:len(data)-1]); err == nil {
+		if _, err := PublicData("d.x", 1, l.Action, data[:len(data)-1]); err == nil {
 			t.Fatal("a compact leaf cut short was read")
 		}
-		if _, err := privateRecord("d.x", 1, l.Action, l.Domain, p[:31], rec); err == nil {
+		if _, err := PrivateRecord("d.x", 1, l.Action, l.Domain, p[:31], rec); err == nil {
 			t.Fatal("a pseudonym of 31 bytes was read")
 		}
 	})

@@ -35,7 +35,7 @@ func (tx *Tx) PublicLeaves(log string, start, end uint64, fn func(index uint64, 
 		if err := rows.Scan(&idx, &action, &data, &hash); err != nil {
 			return err
 		}
-		if d, err := publicData(log, idx, action, data); err == nil {
+		if d, err := PublicData(log, idx, action, data); err == nil {
 			data = d // else the bytes as stored, which no hash will match
 		}
 		if err := fn(uint64(idx), data, hash); err != nil {
