@@ -173,13 +173,14 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 	if err := b.tx.InsertCheckpoint(c); err != nil {
 		return err
 	}
-	if len(prev.Range) > 0 {
+	thinned, err := b.thin(name, prev, c)
+	if err != nil {
+		return err
+	}
+	if !thinned && len(prev.Range) > 0 {
 		if err := b.tx.DropCheckpointRange(name, prev.Size); err != nil {
 			return err
 		}
-	}
-	if err := b.thin(name, prev, c); err != nil {
-		return err
 	}
 	return storeTiles(b.tx, name, prev.Size, hashes, roots)
 }
@@ -194,15 +195,16 @@ func (b *Batch) commit(name string, hashes [][]byte) error {
 // the ones around it do not (C2SP checkpoints do not link to the one
 // before; deleting one was always unseen). Seal locks the log before it
 // records a checkpoint, so one it is recording is never thinned.
-func (b *Batch) thin(name string, prev, c *probity.Checkpoint) error {
+// It reports whether it deleted it.
+func (b *Batch) thin(name string, prev, c *probity.Checkpoint) (bool, error) {
 	if name == probity.InstallationLog || prev.Size == 0 || prev.At.Unix() != c.At.Unix() {
-		return nil // the installation log's checkpoints are witnessed
+		return false, nil // the installation log's checkpoints are witnessed
 	}
 	sealed, err := b.tx.LastSeal(name)
 	if err != nil || sealed == prev.Size {
-		return err
+		return false, err
 	}
-	return b.tx.DeleteCheckpoint(name, prev.Size)
+	return true, b.tx.DeleteCheckpoint(name, prev.Size)
 }
 
 // Tree returns a log's tree as of its latest checkpoint in tx. Leaves
