@@ -9,7 +9,7 @@ import (
 	"github.com/probity-dev/probity"
 	"github.com/probity-dev/probity/audit"
 	"github.com/probity-dev/probity/bureau"
-	"github.com/probity-dev/probity/identity"
+	"github.com/probity-dev/probity/bureau/bureautest"
 	"github.com/probity-dev/probity/population"
 	"github.com/probity-dev/probity/spec"
 	"github.com/probity-dev/probity/sqlstore"
@@ -26,21 +26,13 @@ type installation struct {
 
 func openInstallation(tb testing.TB, dir string) *installation {
 	tb.Helper()
-	master, err := identity.LoadOrCreateMasterKey(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	signer, _, err := audit.LoadOrCreateSigner(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	db, err := storetest.OpenDir(tb, context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	in := &installation{dir: dir, db: db, signer: signer, bureau: bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))}
+	b, signer := bureautest.Open(tb, dir, db)
 	tb.Cleanup(func() { db.Close() })
-	return in
+	return &installation{dir: dir, db: db, signer: signer, bureau: b}
 }
 
 // withLending begins an installation's log and applies the lending domain,

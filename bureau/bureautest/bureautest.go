@@ -22,6 +22,17 @@ func Local() context.Context {
 // bureau and the signer.
 func New(tb testing.TB, dir string, db probity.Store) (*bureau.Bureau, *audit.Signer) {
 	tb.Helper()
+	b, signer := Open(tb, dir, db)
+	if err := b.Init(Local()); err != nil {
+		tb.Fatal(err)
+	}
+	return b, signer
+}
+
+// Open is New without Init: for a test that begins the log itself, under
+// an actor of its own, or opens an installation again.
+func Open(tb testing.TB, dir string, db probity.Store) (*bureau.Bureau, *audit.Signer) {
+	tb.Helper()
 	master, err := identity.LoadOrCreateMasterKey(dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -30,9 +41,5 @@ func New(tb testing.TB, dir string, db probity.Store) (*bureau.Bureau, *audit.Si
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b := bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer))
-	if err := b.Init(Local()); err != nil {
-		tb.Fatal(err)
-	}
-	return b, signer
+	return bureau.New(db, identity.NewKeyRing(master), audit.NewLog(signer)), signer
 }
