@@ -18,23 +18,28 @@ const spoolInMemory = 20000
 
 // spool holds an ingest's prepared events between reading its input and
 // storing them, so that the store is locked only to store: in memory, then
-// in a temporary file (mode 0600, removed at close; it holds pseudonyms and
-// screened fields, never an identifier).
+// in a temporary file (mode 0600; it holds pseudonyms and screened fields,
+// never an identifier). The file's name is removed as soon as it is made:
+// the open file is all the spool needs, and a server stopped or killed in
+// the middle of an upload leaves nothing behind.
 type spool struct {
 	mem  []spooled
 	file *os.File
 	w    *bufio.Writer
 	n    int
 	buf  []byte
+	// named is set while the file still has a name to remove at close
+	// (where removing an open file's name fails).
+	named bool
 	// inMemory is how many events stay in memory (spoolInMemory if 0).
 	inMemory int
 }
 
 // spooled is one prepared event and the input line it came from.
 type spooled struct {
-	Line   int              `json:"l"`
-	Event  *probity.Event   `json:"e"`
-	Points []probity.Points `json:"p"`
+	Line   int
+	Event  *probity.Event
+	Points []probity.Points
 }
 
 // add keeps one prepared event.
@@ -52,7 +57,7 @@ func (s *spool) add(line int, e *probity.Event, points []probity.Points) error {
 		if err != nil {
 			return fmt.Errorf("spool the upload: %w", err)
 		}
-		s.file, s.w = f, bufio.NewWriterSize(f, 1<<20)
+		s.file, s.w, s.named = f, bufio.NewWriterSize(f, 1<<20), os.Remove(f.Name()) != nil
 	}
 	buf, err := appendSpooled(s.buf[:0], &spooled{line, e, points})
 	if err != nil {
@@ -111,6 +116,8 @@ func (s *spool) each(fn func(line int, e *probity.Event, points []probity.Points
 func (s *spool) close() {
 	if s.file != nil {
 		s.file.Close()
-		os.Remove(s.file.Name())
+		if s.named {
+			os.Remove(s.file.Name())
+		}
 	}
 }

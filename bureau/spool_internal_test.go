@@ -2,6 +2,9 @@ package bureau
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -35,6 +38,9 @@ func TestSpoolSpills(t *testing.T) {
 	}
 	if s.file == nil {
 		t.Fatal("nothing was spilled to the file")
+	}
+	if _, err := os.Stat(s.file.Name()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the spool's file %s has a name on disk while in use (%v): a server stopped mid-upload would leave it behind", s.file.Name(), err)
 	}
 	n := 0
 	err := s.each(func(line int, e *probity.Event, pts []probity.Points) error {
