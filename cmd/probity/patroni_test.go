@@ -285,6 +285,10 @@ func startProcessGroup(t *testing.T, cmd *exec.Cmd, log string, cred *syscall.Cr
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	// in the log's directory, the cluster's own: the test's working
+	// directory (in the checkout) may be closed to the postgres user, whose
+	// server then never starts (a clone in a mktemp -d directory is 0700)
+	cmd.Dir = filepath.Dir(log)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM, Credential: cred}
 	if err := cmd.Start(); err != nil {
 		out.Close()
