@@ -250,6 +250,14 @@ type AuditEntry struct {
 	// opening, when Shredded.
 	Shredded bool
 	ErasedBy uint64
+	// Batch places the record of a member entry (one event of a batch
+	// leaf, whose public fields the entry carries) in the leaf's tree.
+	Batch *BatchPath
+	// Members are a batch leaf's members, from position 1, and
+	// MemberErasures the members an erasure deleted: position to the
+	// erasure leaf's index.
+	Members        []BatchMember
+	MemberErasures map[int]uint64
 	// Invalid says why a stored row is not a valid leaf (its data does not
 	// parse, its opening does not open its commitment, or its columns
 	// contradict it); empty for a valid one.
@@ -267,7 +275,14 @@ func (e *AuditEntry) Opening() *Opening {
 	if e.Shredded || e.Salt == nil {
 		return nil
 	}
-	return &Opening{Index: e.Index, Leaf: e.Data, Salt: e.Salt, Record: string(e.RecordData)}
+	o := &Opening{Index: e.Index, Leaf: e.Data, Salt: e.Salt, Record: string(e.RecordData), Batch: e.Batch}
+	if e.Batch == nil && e.Members != nil {
+		// a batch leaf's own opening: its header, at position 0; its
+		// events' openings are their own entries'
+		h := Commitment(e.Salt, e.RecordData)
+		o.Batch = &BatchPath{Position: 0, Size: len(e.Members) + 1, Path: BatchMemberPath(h, e.Members, 0)}
+	}
+	return o
 }
 
 // PublicEntry is a leaf as the public log serves it.
@@ -294,9 +309,28 @@ type Opening struct {
 	// ErasedBy is set instead of Salt and Record once an erasure (the
 	// leaf at that index) shredded the opening.
 	ErasedBy *uint64 `json:"erased_by,omitempty"`
+	// Batch is set when the record is one member of a batch leaf: the
+	// commitment of Salt and Record is then at Batch.Position of the tree
+	// whose root is the leaf's commitment.
+	Batch *BatchPath `json:"batch,omitempty"`
 	// Inclusion proves the leaf is in the tree of the checkpoint it comes
 	// with.
 	Inclusion [][]byte `json:"inclusion,omitempty"`
+}
+
+// BatchPath proves a member record's commitment is in a batch leaf's tree
+// (DESIGN.md, "Batches"): Path is its RFC 6962 inclusion path at Position
+// of a tree of Size commitments.
+// The header (position 0: the leaf's own record, naming its log, index,
+// actor and the batch's id) comes opened with its own path, so that the
+// member is proved to be of this leaf and reported by that actor.
+type BatchPath struct {
+	Position   int      `json:"position"`
+	Size       int      `json:"size"`
+	Path       [][]byte `json:"path"`
+	HeaderSalt []byte   `json:"header_salt,omitempty"`
+	Header     string   `json:"header,omitempty"`
+	HeaderPath [][]byte `json:"header_path,omitempty"`
 }
 
 // OpeningBundle is openings with every proof they lead through, up to one

@@ -22,6 +22,9 @@ type Event struct {
 	RecordedAt time.Time      `json:"recorded_at"`
 	Fields     map[string]any `json:"fields"`
 	Cures      string         `json:"cures,omitempty"`
+	// Slot places the event in the batch leaf that logged it, for a store
+	// to keep beside the row; nil for an event logged in a leaf of its own.
+	Slot *BatchSlot `json:"-"`
 }
 
 // Points is the raw points of one event under one spec version. Points are

@@ -89,6 +89,11 @@ type ReadTx interface {
 	// are read before fn is called: fn may use the transaction (to prove
 	// the leaf, say).
 	SubjectLeaves(domain string, subject Pseudonym, fn func(*AuditEntry) error) error
+	// SubjectMembers calls fn for every event of a subject in a domain that
+	// a batch leaf logged (its Slot set), with that leaf's entry, in batch
+	// and position order. The rows are read before fn is called. It must
+	// return EINTERNAL if an event's batch leaf is missing or invalid.
+	SubjectMembers(domain string, subject Pseudonym, fn func(*Event, *AuditEntry) error) error
 	// Logs returns the name, origin and size of every log, in name order.
 	Logs() ([]LogInfo, error)
 	// LogOrigin returns a log's origin, or "" if there is no such log.
@@ -226,6 +231,13 @@ type Tx interface {
 	// AppendLeaves appends leaves to a locked log, numbering them from its
 	// current size, and returns their entries with index, data and hash.
 	AppendLeaves(log string, leaves []AuditLeaf, hash func([]byte) []byte) ([]AuditEntry, error)
+	// AppendBatch appends a batch leaf to a locked log (DESIGN.md,
+	// "Batches"): its header is leaf, with Action ActionEventsAccepted and
+	// Ref the batch's id, opened by a fresh salt; its commitment is the RFC
+	// 6962 root over the header's commitment and members, the commitments
+	// of the events stored with Slot naming batch, positions 1 onwards
+	// (with their subjects).
+	AppendBatch(log string, leaf AuditLeaf, batch int64, members []BatchMember, hash func([]byte) []byte) (AuditEntry, error)
 	// InsertTile stores a full tile of a log's tree (256 hashes of 32
 	// bytes, C2SP tlog-tiles) with its root, the Merkle tree hash of those
 	// hashes. Full tiles never change: storing one that is stored already
@@ -238,6 +250,11 @@ type Tx interface {
 	// the erasure leaf to be appended at index erasedBy, and returns their
 	// indexes in order. The public leaves stay.
 	ShredLeaves(domain string, subject Pseudonym, erasedBy uint64) ([]uint64, error)
+	// ShredMembers marks, in their batch leaves, every event of a subject
+	// in a domain a batch leaf logged as erased by the erasure leaf to be
+	// appended at erasedBy, and returns them in order. It must be called
+	// before EraseSubject, which deletes their rows and salts.
+	ShredMembers(domain string, subject Pseudonym, erasedBy uint64) ([]MemberRef, error)
 	// EraseSubject deletes everything a domain holds about a subject
 	// (entries, disputes, consents, opt-out, official terms) and returns
 	// how many entries it deleted.

@@ -121,8 +121,8 @@ func OrderDigest(o *probity.CourtOrder) string {
 	}{o, o.Subject.String()})
 }
 
-// ErasureDigest binds the leaves an erasure shredded: the domain and their
-// indexes in order. It is what a subject.erased leaf's digest holds, so
+// ErasureDigest binds the leaves an erasure shredded: the domain, their
+// indexes in order, then the batch members it erased. It is what a subject.erased leaf's digest holds, so
 // that openings deleted without an erasure, or kept despite one, show.
 type ErasureDigest struct{ h hash.Hash }
 
@@ -133,8 +133,15 @@ func NewErasureDigest(domain string) *ErasureDigest {
 	return d
 }
 
-// Add adds the index of a shredded leaf, in increasing order.
+// Add adds the index of a shredded leaf, in increasing order, before any
+// member.
 func (d *ErasureDigest) Add(index uint64) { fmt.Fprintf(d.h, "%d\n", index) }
+
+// AddMember adds an erased member of a batch leaf (the leaf's index and
+// the member's position), in increasing order, after every shredded leaf.
+func (d *ErasureDigest) AddMember(index uint64, position int) {
+	fmt.Fprintf(d.h, "%d.%d\n", index, position)
+}
 
 // Sum returns the hex digest.
 func (d *ErasureDigest) Sum() string { return hex.EncodeToString(d.h.Sum(nil)) }

@@ -66,15 +66,20 @@ func TestVerifyErasure(t *testing.T) {
 			if err := db.QueryRow(`SELECT COUNT(*) FROM log_leaves WHERE erased_by IS NOT NULL AND salt IS NULL AND record IS NULL AND pseudonym IS NULL`).Scan(&shredded); err != nil {
 				t.Fatal(err)
 			}
-			// two entries, two reads and the opt-out of the subject who left
-			if shredded != 5 {
-				t.Fatalf("%d leaves shredded, want 5", shredded)
+			// two reads and the opt-out of the subject who left; their two
+			// entries are members of the batch leaf, erased there
+			if shredded != 3 {
+				t.Fatalf("%d leaves shredded, want 3", shredded)
 			}
-			if err := db.QueryRow(`SELECT COUNT(*) FROM log_leaves WHERE salt IS NOT NULL AND domain = 'city.rent-utilities' AND action IN ('event.accepted', 'score.read')`).Scan(&kept); err != nil {
+			if err := db.QueryRow(`SELECT COUNT(*) FROM log_leaves WHERE salt IS NOT NULL AND domain = 'city.rent-utilities' AND action = 'score.read'`).Scan(&kept); err != nil {
 				t.Fatal(err)
 			}
-			if kept != 2 {
-				t.Fatalf("%d openings of the other subject kept, want 2", kept)
+			if kept != 1 {
+				t.Fatalf("%d read openings of the other subject kept, want 1", kept)
+			}
+			if batch := batchLeafOf(t, dir, rent); len(batch.MemberErasures) != 2 || batch.Members[0].Subject != (probity.Pseudonym{}) ||
+				batch.Members[2].Subject == (probity.Pseudonym{}) {
+				t.Fatalf("the batch leaf marks %v erased, members %v; want positions 1 and 2, their subjects gone, the other's kept", batch.MemberErasures, batch.Members)
 			}
 			if tt.tamper == "" {
 				db.Close()
@@ -104,4 +109,28 @@ func ingestNDJSON(tb testing.TB, in *installation, ctx context.Context, domain, 
 	if sum, err := in.bureau.Ingest(ctx, domain, r, probity.IngestOptions{}); err != nil || sum.Accepted == 0 {
 		tb.Fatalf("ingest: %v %+v", err, sum)
 	}
+}
+
+// batchLeafOf returns the first batch leaf of a domain's log.
+func batchLeafOf(tb testing.TB, dir, domain string) *probity.AuditEntry {
+	tb.Helper()
+	in := openInstallation(tb, dir)
+	defer in.db.Close()
+	var found *probity.AuditEntry
+	err := in.db.View(context.Background(), func(tx probity.ReadTx) error {
+		size, err := tx.LogSize(domain)
+		if err != nil {
+			return err
+		}
+		return tx.Leaves(domain, 0, size, func(e *probity.AuditEntry) error {
+			if e.Action == probity.ActionEventsAccepted && found == nil {
+				found = e
+			}
+			return nil
+		})
+	})
+	if err != nil || found == nil || found.Invalid != "" {
+		tb.Fatalf("no valid batch leaf in %s: %v %+v", domain, err, found)
+	}
+	return found
 }

@@ -104,12 +104,8 @@ func (b *Batch) Add(leaves ...probity.AuditLeaf) error {
 		for end < len(leaves) && probity.LogOf(&leaves[end]) == name {
 			end++
 		}
-		if _, ok := b.hashes[name]; !ok {
-			if err := b.tx.LockLog(name, b.log.Origin(name)); err != nil {
-				return fmt.Errorf("lock log %s: %w", name, err)
-			}
-			b.hashes[name] = nil
-			b.order = append(b.order, name)
+		if err := b.lock(name); err != nil {
+			return err
 		}
 		entries, err := b.tx.AppendLeaves(name, leaves[start:end], HashLeaf)
 		if err != nil {
@@ -121,6 +117,49 @@ func (b *Batch) Add(leaves ...probity.AuditLeaf) error {
 		start = end
 	}
 	return nil
+}
+
+// lock locks a log at the batch's first leaf of it.
+func (b *Batch) lock(name string) error {
+	if _, ok := b.hashes[name]; ok {
+		return nil
+	}
+	if err := b.tx.LockLog(name, b.log.Origin(name)); err != nil {
+		return fmt.Errorf("lock log %s: %w", name, err)
+	}
+	b.hashes[name] = nil
+	b.order = append(b.order, name)
+	return nil
+}
+
+// AddBatch appends a batch leaf (DESIGN.md, "Batches") to the log of
+// leaf's domain: leaf is its header (actor and domain), members the
+// commitments and subjects of the events stored in batch, at positions 1
+// onwards (see MemberCommitment). It locks the log as Add does.
+func (b *Batch) AddBatch(leaf probity.AuditLeaf, batch int64, members []probity.BatchMember) error {
+	leaf.At, leaf.Action = b.tx.Now(), probity.ActionEventsAccepted
+	name := probity.LogOf(&leaf)
+	if err := b.lock(name); err != nil {
+		return err
+	}
+	e, err := b.tx.AppendBatch(name, leaf, batch, members, HashLeaf)
+	if err != nil {
+		return err
+	}
+	b.hashes[name] = append(b.hashes[name], e.Hash)
+	return nil
+}
+
+// MemberCommitment returns the commitment of a batch member: the event e
+// stored at slot, its record as MemberRecord writes it.
+func MemberCommitment(e *probity.Event, slot *probity.BatchSlot) [32]byte {
+	return probity.Commitment(slot.Salt, MemberLeafRecord(e, slot))
+}
+
+// MemberLeafRecord returns the member record of the event e stored at slot.
+func MemberLeafRecord(e *probity.Event, slot *probity.BatchSlot) []byte {
+	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: EventDigest(e)}
+	return probity.MemberRecord(&l, slot.Batch, slot.Position)
 }
 
 // Len returns how many leaves the batch added.

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/probity-dev/probity"
@@ -19,6 +20,9 @@ import (
 //     action as the leaf.
 //  4. The RFC 6962 leaf hash SHA-256(0x00 || leaf) is included, by
 //     o.Inclusion, in the tree of the checkpoint's size and root.
+//
+// The opening of an event a batch leaf logged (o.Batch set) is checked as
+// checkMember says instead of 2 and 3.
 func CheckOpening(o *probity.Opening, cp *SignedCheckpoint) (*probity.AuditLeaf, error) {
 	pub, err := probity.ParsePublicLeaf([]byte(o.Leaf))
 	if err != nil {
@@ -28,7 +32,12 @@ func CheckOpening(o *probity.Opening, cp *SignedCheckpoint) (*probity.AuditLeaf,
 		return nil, fmt.Errorf("leaf %d: the public leaf says index %d", o.Index, pub.Index)
 	}
 	var rec *probity.AuditLeaf
-	if o.ErasedBy == nil {
+	switch {
+	case o.ErasedBy == nil && o.Batch != nil:
+		if rec, err = checkMember(o, pub); err != nil {
+			return nil, fmt.Errorf("leaf %d: %v", o.Index, err)
+		}
+	case o.ErasedBy == nil:
 		if c := probity.Commitment(o.Salt, []byte(o.Record)); !bytes.Equal(c[:], pub.Commitment[:]) {
 			return nil, fmt.Errorf("leaf %d: the salt and record do not open its commitment: the opening is not the one this leaf was written with", o.Index)
 		}
@@ -123,4 +132,59 @@ func checkLogProof(log, prefix string, p *probity.LogProof, inst *SignedCheckpoi
 		return nil, fmt.Errorf("log %s: installation leaf %d is not included in the installation checkpoint of %d leaves: %v", log, p.SealIndex, inst.Size, err)
 	}
 	return cp, nil
+}
+
+// checkMember checks the opening of a batch leaf's member (DESIGN.md,
+// "Batches"), and returns its record with the header's actor:
+//
+//  1. The leaf's action is events.accepted.
+//  2. The header (o.Batch.Header, RecordFormat) names this leaf's log,
+//     index and action; its commitment under o.Batch.HeaderSalt leads, by
+//     o.Batch.HeaderPath at position 0 of a tree of o.Batch.Size, to the
+//     leaf's commitment. (At position 0, the opening is the header's own,
+//     in o.Salt, o.Record and o.Batch.Path, and nothing more is checked.)
+//  3. The member record (o.Record, MemberFormat) names the same log, the
+//     header's batch id (its Ref) and o.Batch.Position; its commitment
+//     under o.Salt leads, by o.Batch.Path at that position, to the same.
+func checkMember(o *probity.Opening, pub *probity.PublicLeaf) (*probity.AuditLeaf, error) {
+	b := o.Batch
+	if pub.Action != probity.ActionEventsAccepted {
+		return nil, fmt.Errorf("the opening is of a batch member, but the leaf is a %s leaf", pub.Action)
+	}
+	if b.Position == 0 { // the header alone: the leaf's own opening
+		return checkHeader([]byte(o.Record), o.Salt, b.Path, b.Size, pub)
+	}
+	header, err := checkHeader([]byte(b.Header), b.HeaderSalt, b.HeaderPath, b.Size, pub)
+	if err != nil {
+		return nil, err
+	}
+	if root, ok := probity.BatchRootFromPath(probity.Commitment(o.Salt, []byte(o.Record)), b.Position, b.Size, b.Path); !ok || root != pub.Commitment {
+		return nil, fmt.Errorf("the salt and record, by their path in its batch, do not open its commitment: the opening is not the one this leaf was written with")
+	}
+	rec, batch, pos, err := probity.ParseMemberRecord([]byte(o.Record))
+	if err != nil {
+		return nil, err
+	}
+	if rec.Log != pub.Log || strconv.FormatInt(batch, 10) != header.Ref || pos != b.Position {
+		return nil, fmt.Errorf("the record names position %d of batch %d of log %s, not position %d of batch %s of log %s", pos, batch, rec.Log, b.Position, header.Ref, pub.Log)
+	}
+	rec.Index, rec.At, rec.Actor = pub.Index, pub.At, header.Actor
+	return rec, nil
+}
+
+// checkHeader checks a batch leaf's header record, at position 0 of its
+// tree, and returns it.
+func checkHeader(record, salt []byte, path [][]byte, size int, pub *probity.PublicLeaf) (*probity.AuditLeaf, error) {
+	header, err := probity.ParseRecord(record)
+	if err != nil {
+		return nil, fmt.Errorf("its batch header: %v", err)
+	}
+	if header.Log != pub.Log || header.Index != pub.Index || header.Action != pub.Action {
+		return nil, fmt.Errorf("its batch header names leaf %s/%d (%s), not this one", header.Log, header.Index, header.Action)
+	}
+	if root, ok := probity.BatchRootFromPath(probity.Commitment(salt, record), 0, size, path); !ok || root != pub.Commitment {
+		return nil, fmt.Errorf("its batch header, by its path, does not open its commitment: it is not the head of the batch the leaf commits to")
+	}
+	header.At = pub.At
+	return header, nil
 }

@@ -184,7 +184,11 @@ func eventTampers() []tamper {
 			if err != nil {
 				return change{}, err
 			}
-			return change{e.name() + ": deleted", " " + e.key + ")"}, exec1(db, `DELETE FROM events WHERE domain = ? AND key = ?`, e.domain, e.key)
+			name, err := eventLeafName(db, e)
+			if err != nil {
+				return change{}, err
+			}
+			return change{e.name() + ": deleted", name}, exec1(db, `DELETE FROM events WHERE domain = ? AND key = ?`, e.domain, e.key)
 		}},
 		{"events.insert", func(r *rand.Rand, db *rawDB) (change, error) {
 			e, err := randomEvent(r, db)

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -29,15 +30,21 @@ func logSize(db *rawDB) (int64, error) {
 
 func leafAt(db *rawDB, idx int64) (*leafRow, error) {
 	l := &leafRow{}
-	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash, salt, record FROM log_leaves WHERE log = 'acme.lending' AND idx = ?`, idx).
-		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash, &l.salt, &l.record)
+	var batch sql.NullInt64
+	err := db.QueryRow(`SELECT idx, domain, pseudonym, action, data, hash, salt, record, batch FROM log_leaves WHERE log = 'acme.lending' AND idx = ?`, idx).
+		Scan(&l.idx, &l.domain, &l.pseudonym, &l.action, &l.data, &l.hash, &l.salt, &l.record, &batch)
 	if err != nil {
 		return nil, err
 	}
 	// the row keeps them compact; a tamper writes them back in full, which
-	// the store reads as well
+	// the store reads as well (but for a batch leaf's record: a tamper
+	// that writes its header back in full makes the row unreadable)
 	if l.data, err = sqlstore.PublicData("acme.lending", l.idx, l.action, l.data); err != nil {
 		return nil, err
+	}
+	if batch.Valid {
+		l.record, err = sqlstore.BatchHeader("acme.lending", l.idx, l.domain, batch.Int64, l.record)
+		return l, err
 	}
 	l.record, err = sqlstore.PrivateRecord("acme.lending", l.idx, l.action, l.domain, l.pseudonym, l.record)
 	return l, err

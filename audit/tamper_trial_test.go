@@ -128,7 +128,7 @@ type tamper struct {
 }
 
 func tampers() []tamper {
-	return slices.Concat(eventTampers(), leafTampers(), checkpointTampers(), specTampers(), tileTampers())
+	return slices.Concat(eventTampers(), batchTampers(), leafTampers(), checkpointTampers(), specTampers(), tileTampers())
 }
 
 // exec1 runs a statement that must change exactly one row.

@@ -85,6 +85,9 @@ type verifier struct {
 	// event rows beside the event leaves.
 	bindings    *spool
 	retractions *spool
+	// members holds the batch leaves' members and the batched event rows'
+	// claims on them (verify_members.go).
+	members *spool
 	// seals holds the installation log's records of the domain logs'
 	// checkpoints; sealed reads them, by log and size, as the domain logs'
 	// checkpoints are checked.
@@ -111,7 +114,8 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifiers, keys
 	r := &Report{Problems: []string{}}
 	err := store.View(ctx, func(tx probity.ReadTx) error {
 		v := &verifier{tx: tx, notes: notes, report: r, progress: ProgressFrom(ctx), specs: map[string][]probity.SpecVersion{}, keys: map[string]entry{}, names: map[string]string{},
-			bindings: newSpool(cmpBinding, bindingBudget), retractions: newSpool(cmpBinding, smallBudget), seals: newSpool(cmpSeal, smallBudget)}
+			bindings: newSpool(cmpBinding, bindingBudget), retractions: newSpool(cmpBinding, smallBudget), seals: newSpool(cmpSeal, smallBudget),
+			members: newSpool(cmpMember, bindingBudget)}
 		defer v.close()
 		defer tx.Scanning()()
 		if err := v.logs(); err != nil {
@@ -126,7 +130,7 @@ func Verify(ctx context.Context, store probity.Store, notes note.Verifiers, keys
 }
 
 func (v *verifier) close() {
-	for _, s := range []*spool{v.bindings, v.retractions, v.seals} {
+	for _, s := range []*spool{v.bindings, v.retractions, v.seals, v.members} {
 		s.close()
 	}
 }

@@ -72,7 +72,12 @@ func (v *verifier) eventRows(accepted *binder) error {
 		} else {
 			digest = EventDigest(&e.Event)
 		}
-		if l, ok := accepted.take(&key); ok {
+		if e.Slot != nil {
+			// logged in a batch leaf: matched with its member (matchMembers)
+			lateErr = cmp.Or(lateErr, v.claimMember(&e.Event, digest))
+			t, ok := retracted.take(&key)
+			v.checkRetraction(row, retractionDigest(r.EventRow), &t, ok)
+		} else if l, ok := accepted.take(&key); ok {
 			v.matchEvent(row, digest, &l, true)
 			t, ok := retracted.take(&key)
 			v.checkRetraction(row, retractionDigest(r.EventRow), &t, ok)

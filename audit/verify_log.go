@@ -330,6 +330,8 @@ func (v *verifier) leaf(e *probity.AuditEntry) error {
 		return nil
 	case e.Shredded:
 		return v.shred(e)
+	case e.Action == probity.ActionEventsAccepted:
+		return v.batchLeaf(e)
 	}
 	return v.bind(e)
 }
@@ -436,10 +438,18 @@ func (v *verifier) unmatchedSeals(before func(*entry) bool) {
 	}
 }
 
-// Erasures: shredded leaves (flag 0) by the erasure leaf that shredded
-// them, then that erasure leaf (flag 1), by index.
+// Flags of the erasures sort: by the erasure leaf, the leaves it shredded,
+// then the batch members it erased, then the erasure leaf itself.
+const (
+	shreddedLeaf uint8 = iota
+	erasedMember       // ref is its position (positionKey)
+	erasureLeaf
+)
+
+// cmpErasure orders the erasures sort by erasure leaf, flag, index and
+// position.
 func cmpErasure(a, b *entry) int {
-	return cmp.Or(cmp.Compare(a.n, b.n), cmp.Compare(a.flag, b.flag), cmp.Compare(a.index, b.index))
+	return cmp.Or(cmp.Compare(a.n, b.n), cmp.Compare(a.flag, b.flag), cmp.Compare(a.index, b.index), strings.Compare(a.ref, b.ref))
 }
 
 // shred notes a leaf whose opening an erasure shredded; the erasure leaf,
@@ -454,7 +464,7 @@ func (v *verifier) shred(e *probity.AuditEntry) error {
 
 // erasure notes an erasure leaf, to be matched with the leaves it shredded.
 func (v *verifier) erasure(e *probity.AuditEntry) error {
-	return v.pass.erasures.add(entry{n: e.Index, flag: 1, index: e.Index, domain: v.intern(e.Domain), digest: e.Digest})
+	return v.pass.erasures.add(entry{n: e.Index, flag: erasureLeaf, index: e.Index, domain: v.intern(e.Domain), digest: e.Digest})
 }
 
 // matchErasures checks that each erasure leaf lists exactly the leaves
@@ -468,13 +478,18 @@ func (v *verifier) matchErasures() error {
 		by := p.n
 		var first *entry
 		var digest *ErasureDigest
-		for ; p != nil && p.n == by && p.flag == 0; p = c.peek() {
+		for ; p != nil && p.n == by && p.flag != erasureLeaf; p = c.peek() {
 			if first == nil {
 				first, digest = &entry{index: p.index, domain: p.domain}, NewErasureDigest(p.domain)
 			} else if p.domain != first.domain {
 				v.report.problem("%s: shredded by leaf %d with leaves of domain %q, but it is of domain %q", leafName(v.log, p.index), by, first.domain, p.domain)
 			}
-			digest.Add(p.index)
+			if p.flag == erasedMember {
+				pos, _ := strconv.Atoi(p.ref)
+				digest.AddMember(p.index, pos)
+			} else {
+				digest.Add(p.index)
+			}
 			c.next()
 		}
 		if p == nil || p.n != by {

@@ -217,6 +217,7 @@ func (v *verifier) rows() error {
 	checks := []func() error{
 		func() error { return v.specRows(binder(groupSpec)) },
 		func() error { return v.eventRows(binder(groupEvent)) },
+		v.matchMembers,
 		func() error { return v.principalRows(binder(groupPrincipal)) },
 		func() error {
 			b := binder(groupDispute)

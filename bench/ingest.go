@@ -85,7 +85,9 @@ func (r *runner) ingest(ctx context.Context) ([]Row, error) {
 // per row, and Probity itself copies). It returns how long it took.
 func rawInsert(ctx context.Context, engine string, w *sql.DB, rows [][]any) (time.Duration, error) {
 	start := time.Now()
-	cols := sqlstore.EventInsertColumns
+	// the event's own columns; the last three (salt, batch, slot) place
+	// it in its batch leaf, which is the log's cost: NULL here
+	cols := sqlstore.EventInsertColumns[:len(sqlstore.EventInsertColumns)-3]
 	if engine == "postgres" {
 		conn, err := w.Conn(ctx)
 		if err != nil {
@@ -133,11 +135,11 @@ func rawInsert(ctx context.Context, engine string, w *sql.DB, rows [][]any) (tim
 }
 
 // rawValues returns the values of sqlstore.EventInsertColumns Probity
-// stores for each event, as it binds them (fields as canonical JSON bytes,
+// stores for each event but its place in its batch leaf (the log's), as it binds them (fields as canonical JSON bytes,
 // text on PostgreSQL; points as big-endian (uint32 version, float64 raw)
 // pairs), prepared before the raw insert is timed.
 func rawValues(events []*probity.Event, points [][]probity.Points, engine string) ([][]any, error) {
-	if got, want := strings.Join(sqlstore.EventInsertColumns, ","), "domain,pseudonym,key,type,kind,occurred_at,recorded_at,fields,cures,points"; got != want {
+	if got, want := strings.Join(sqlstore.EventInsertColumns, ","), "domain,pseudonym,key,type,kind,occurred_at,recorded_at,fields,cures,points,salt,batch,slot"; got != want {
 		return nil, fmt.Errorf("raw insert: the events' columns are now %s; bench/ingest.go binds %s and must follow", got, want)
 	}
 	rows := make([][]any, len(events))

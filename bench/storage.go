@@ -13,8 +13,9 @@ const (
 )
 
 func init() {
-	Baselines[baselineEvents] = "the events table of the same store after the ingest, its indexes included (SQLite: dbstat; PostgreSQL: pg_total_relation_size); " +
-		"the log is every log_ and audit_ table, leaves, checkpoints, tiles and their indexes; a store's size per event is every table's, indexes included"
+	Baselines[baselineEvents] = "the events table of the raw insert's store, the same rows without their place in a batch leaf, its indexes included (SQLite: dbstat; PostgreSQL: pg_total_relation_size); " +
+		"the log is every log_ and audit_ table, leaves, checkpoints, tiles and their indexes, and what Probity's events table holds beyond the raw one's (each event's salt, batch and position); " +
+		"a store's size per event is every table's, indexes included"
 	Baselines[baselineNone] = "the bare server, which logs nothing: DESIGN.md's limit is on Probity's figure; " +
 		"the database's growth (SQLite: pages in use; PostgreSQL: pg_database_size) over every read of Probity's server, divided by them"
 }
@@ -28,13 +29,10 @@ func (r *runner) storedBytes(ctx context.Context, raw *store) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var logBytes, eventBytes, whole int64
+	var logBytes, whole int64
 	for name, n := range tables {
 		whole += n
-		switch {
-		case name == "events":
-			eventBytes += n
-		case strings.HasPrefix(name, "log_") || strings.HasPrefix(name, "audit_"):
+		if strings.HasPrefix(name, "log_") || strings.HasPrefix(name, "audit_") {
 			logBytes += n
 		}
 	}
@@ -46,8 +44,12 @@ func (r *runner) storedBytes(ctx context.Context, raw *store) ([]Row, error) {
 	for _, n := range rawTables {
 		rawWhole += n
 	}
-	r.logf("storage after the ingest: events %s, log %s, every table %s; the raw insert's tables %s",
-		mb(eventBytes), mb(logBytes), mb(whole), mb(rawWhole))
+	// the events' own storage is the raw insert's events table: Probity's
+	// also holds each event's place in its batch leaf, which is the log's
+	eventBytes := rawTables["events"]
+	logBytes += max(0, tables["events"]-eventBytes)
+	r.logf("storage after the ingest: events %s (Probity's events table %s), log %s, every table %s; the raw insert's tables %s",
+		mb(eventBytes), mb(tables["events"]), mb(logBytes), mb(whole), mb(rawWhole))
 	var none heapPeak
 	n := float64(r.main.pop.Total())
 	return []Row{

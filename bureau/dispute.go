@@ -413,7 +413,7 @@ func entryHistory(tx probity.Tx, d *probity.Dispute, out *probity.DisputedEntry)
 			refs[other.ID] = true
 		}
 	}
-	return tx.SubjectLeaves(d.Domain, d.Subject, func(l *probity.AuditEntry) error {
+	return audit.SubjectLeaves(tx, d.Domain, d.Subject, func(l *probity.AuditEntry) error {
 		if !refs[l.Ref] || l.Action == probity.ActionEntryRead {
 			return nil
 		}

@@ -54,7 +54,7 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 		return b.countTally(ctx, tx, id, versions, cur, size)
 	}
 	touched := map[probity.Pseudonym]bool{}
-	newcomers := map[probity.Pseudonym]string{} // a subject first seen, and the key of an entry of theirs
+	newcomers := map[probity.Pseudonym]string{} // a subject first seen, and the key of an entry of theirs ("" from a batch leaf)
 	full := false
 	err = tx.Leaves(id, t.through, size, func(e *probity.AuditEntry) error {
 		switch {
@@ -63,6 +63,16 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 			full = true // a subject is gone, and the erasure leaf does not say who
 		case readActions[e.Action]:
 			t.reads[e.Purpose]++
+		case e.Action == probity.ActionEventsAccepted:
+			for _, m := range e.Members {
+				if m.Subject == (probity.Pseudonym{}) {
+					continue // no event stored there, or erased
+				}
+				touched[m.Subject] = true
+				if _, known := t.kinds[m.Subject]; !known {
+					newcomers[m.Subject] = ""
+				}
+			}
 		case e.Subject != nil:
 			touched[*e.Subject] = true
 			if _, known := t.kinds[*e.Subject]; !known && e.Action == probity.ActionEventAccepted {
@@ -79,13 +89,13 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 	}
 	// after the scan: PostgreSQL runs no query while another's rows are open
 	for p, key := range newcomers {
-		ev, err := tx.EventByKey(id, key)
-		if probity.ErrorCode(err) == probity.ENOTFOUND {
-			continue // corrected or erased since
-		} else if err != nil {
+		kind, ok, err := subjectKind(tx, id, cur.Version, p, key)
+		if err != nil {
 			return nil, err
+		} else if !ok {
+			continue // corrected or erased since
 		}
-		t.kinds[p] = ev.Kind
+		t.kinds[p] = kind
 		t.order = append(t.order, p)
 	}
 	t.through = size
@@ -107,6 +117,26 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 		}
 	}
 	return t, nil
+}
+
+// subjectKind returns the kind of a subject first seen in a domain's log,
+// from its entry with key, or from any of its entries when key is "" (a
+// batch leaf names no key); false if none is stored any more.
+func subjectKind(tx probity.ReadTx, id string, version int, p probity.Pseudonym, key string) (probity.SubjectKind, bool, error) {
+	if key == "" {
+		events, err := tx.SubjectEvents(id, p, version, tx.Now())
+		if err != nil || len(events) == 0 {
+			return "", false, err
+		}
+		return events[0].Kind, true, nil
+	}
+	ev, err := tx.EventByKey(id, key)
+	if probity.ErrorCode(err) == probity.ENOTFOUND {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	return ev.Kind, true, nil
 }
 
 // countTally counts a domain from scratch: every subject scored, every

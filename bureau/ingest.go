@@ -179,7 +179,12 @@ type intake struct {
 	batchLog *audit.Batch
 	// inserted says, by spool position, which events were stored.
 	inserted []bool
-	actor    string
+	// groups are the batch leaves to append, in spool order (see slots).
+	groups []memberGroup
+	// saltKey derives the salts of the members' records (see salt); it
+	// lives in memory for the one transaction, never stored.
+	saltKey []byte
+	actor   string
 	// limit is the current version's events_per_subject; subjects counts
 	// each subject of the upload against it, and over what went past it.
 	limit    int
@@ -351,6 +356,9 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 	for i, p := range in.batch {
 		events[i], points[i] = p.event, p.points
 	}
+	if err := in.slots(events); err != nil {
+		return err
+	}
 	inserted, err := in.tx.InsertEvents(events, points)
 	if err != nil {
 		return err
@@ -371,32 +379,6 @@ func (in *intake) flush(sum *probity.IngestSummary) error {
 	in.batch = in.batch[:0]
 	clear(in.batchKey)
 	return nil
-}
-
-// appendLeaves appends the leaves of the stored events, read again from the
-// spool, at the end of the transaction: the domain's log is locked (and its
-// readers wait) only for the append and the commit, not for the whole store.
-func (in *intake) appendLeaves(sp *spool) error {
-	leaves := make([]probity.AuditLeaf, 0, batchSize)
-	pos := 0
-	err := sp.each(func(_ int, e *probity.Event, _ []probity.Points) error {
-		defer func() { pos++ }()
-		if !in.inserted[pos] {
-			return nil
-		}
-		leaves = append(leaves, probity.AuditLeaf{Actor: in.actor, Action: probity.ActionEventAccepted, Domain: e.Domain,
-			Subject: &e.Subject, Ref: e.Key, Digest: audit.EventDigest(e)})
-		if len(leaves) == batchSize {
-			err := in.batchLog.Add(leaves...)
-			leaves = leaves[:0]
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return in.batchLog.Add(leaves...)
 }
 
 // settle counts an event whose key is taken by prev.

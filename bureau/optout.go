@@ -76,15 +76,19 @@ func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
 				domain, cur.Spec.LawfulBasis, cur.Spec.LegalBasis)
 		}
 		pseudonym := b.keys.Pseudonym(domain, subject)
-		if n, err = tx.EraseSubject(domain, pseudonym); err != nil {
-			return err
-		}
 		// the erasure leaf comes next: it covers the openings shredded now
 		if err := tx.LockLog(domain, b.log.Origin(domain)); err != nil {
 			return err
 		}
 		at, err := tx.LogSize(domain)
 		if err != nil {
+			return err
+		}
+		members, err := tx.ShredMembers(domain, pseudonym, at) // before their rows go
+		if err != nil {
+			return err
+		}
+		if n, err = tx.EraseSubject(domain, pseudonym); err != nil {
 			return err
 		}
 		shredded, err := tx.ShredLeaves(domain, pseudonym, at)
@@ -94,6 +98,9 @@ func (b *Bureau) Erase(ctx context.Context, domain, asked string) (int, error) {
 		d := audit.NewErasureDigest(domain)
 		for _, idx := range shredded {
 			d.Add(idx)
+		}
+		for _, m := range members {
+			d.AddMember(m.Index, m.Position)
 		}
 		return b.log.Record(tx, probity.AuditLeaf{Actor: probity.ActorFromContext(ctx).ID, Action: probity.ActionSubjectErased, Domain: domain,
 			Subject: &pseudonym, Digest: d.Sum()})

@@ -198,7 +198,7 @@ func (c *chain) subjectOpenings(ctx context.Context, domain string, p probity.Ps
 	}
 	n := 0
 	opened, err := proofs.openAll(func(fn func(*probity.AuditEntry) error) error {
-		return c.tx.SubjectLeaves(domain, p, func(e *probity.AuditEntry) error {
+		return audit.SubjectLeaves(c.tx, domain, p, func(e *probity.AuditEntry) error {
 			if e.Index >= proofs.size {
 				return nil // not yet in the checkpoint the proofs lead to
 			}

@@ -28,7 +28,7 @@ const (
 
 const checkpointColumns = `log, size, at, root, note, range`
 
-const leafColumns = `log, idx, domain, pseudonym, pseudonym IS NULL, action, data, hash, salt, record, erased_by`
+const leafColumns = `log, idx, domain, pseudonym, pseudonym IS NULL, action, data, hash, salt, record, erased_by, batch`
 
 // LogOrigin returns a log's origin, or "" if the log does not exist.
 func (tx *Tx) LogOrigin(log string) (string, error) {
@@ -130,7 +130,7 @@ func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]b
 	}
 	defer func() {
 		if err == nil {
-			tx.sizes[log] = size + uint64(len(leaves))
+			tx.noteAppended(log, size, len(leaves))
 		}
 	}()
 	salts := make([]byte, probity.SaltSize*len(leaves))
@@ -139,10 +139,6 @@ func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]b
 	}
 	entries := make([]probity.AuditEntry, len(leaves))
 	rows := make([][]any, len(leaves))
-	if tx.leaves == nil {
-		tx.leaves, tx.sizes = map[string]int{}, map[string]uint64{}
-	}
-	tx.leaves[log] += len(leaves)
 	for i, l := range leaves {
 		l.Log, l.Index = log, size+uint64(i)
 		l.At = l.At.Truncate(time.Second).UTC()
@@ -183,6 +179,16 @@ func (tx *Tx) AppendLeaves(log string, leaves []probity.AuditLeaf, hash func([]b
 		}
 	}
 	return entries, nil
+}
+
+// noteAppended notes that n leaves were appended to a log of size: the
+// transaction then knows its size without asking, and counts them.
+func (tx *Tx) noteAppended(log string, size uint64, n int) {
+	if tx.leaves == nil {
+		tx.leaves, tx.sizes = map[string]int{}, map[string]uint64{}
+	}
+	tx.leaves[log] += n
+	tx.sizes[log] = size + uint64(n)
 }
 
 func insertLeavesQuery(n int) string {
@@ -235,23 +241,11 @@ func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var idx int64
-		var log, domain, action string
-		var pseudonym []byte
-		var null bool
-		var erasedBy sql.NullInt64
-		e := &probity.AuditEntry{}
-		if err := rows.Scan(&log, &idx, &domain, &pseudonym, &null, &action, &e.Data, &e.Hash, &e.Salt, &e.RecordData, &erasedBy); err != nil {
+		r, err := scanLeafRow(rows)
+		if err != nil {
 			return err
 		}
-		if !null && pseudonym == nil {
-			pseudonym = []byte{} // an empty blob, which only tampering writes
-		}
-		e.Shredded, e.ErasedBy = erasedBy.Valid, uint64(erasedBy.Int64)
-		if err := openEntry(e, log, idx, domain, pseudonym, action); err != nil {
-			e.Log, e.Index, e.Invalid = log, uint64(idx), err.Error()
-		}
-		if err := fn(e); err != nil {
+		if err := openRow(&r, fn); err != nil {
 			return err
 		}
 	}
@@ -260,7 +254,7 @@ func (tx *Tx) scanLeaves(fn func(*probity.AuditEntry) error, query string, args 
 
 // openEntry parses a leaf row's public data and, unless shredded, its
 // opening, and checks that they and the indexed columns agree.
-func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseudonym []byte, action string) error {
+func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseudonym []byte, action string, batch sql.NullInt64) error {
 	pub, data, err := publicLeaf(log, idx, action, []byte(e.Data))
 	if err != nil {
 		return err
@@ -269,6 +263,12 @@ func openEntry(e *probity.AuditEntry, log string, idx int64, domain string, pseu
 	e.Index, e.Log, e.At, e.Action, e.Commitment = pub.Index, pub.Log, pub.At, pub.Action, pub.Commitment
 	if uint64(idx) != pub.Index || log != pub.Log || action != pub.Action {
 		return fmt.Errorf("its columns (log %s, index %d, action %q) differ from its data", log, idx, action)
+	}
+	if action == probity.ActionEventsAccepted {
+		return openBatchLeaf(e, pub, domain, pseudonym, batch)
+	}
+	if batch.Valid {
+		return fmt.Errorf("a %s leaf with a batch id (%d): only batch leaves have one", action, batch.Int64)
 	}
 	if e.Shredded {
 		if e.Salt != nil || e.RecordData != nil || pseudonym != nil {

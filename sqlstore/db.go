@@ -63,7 +63,7 @@ type Dialect struct {
 }
 
 // EventInsertColumns are the columns InsertEvents writes, in order.
-var EventInsertColumns = []string{"domain", "pseudonym", "key", "type", "kind", "occurred_at", "recorded_at", "fields", "cures", "points"}
+var EventInsertColumns = []string{"domain", "pseudonym", "key", "type", "kind", "occurred_at", "recorded_at", "fields", "cures", "points", "salt", "batch", "slot"}
 
 // LeafInsertColumns are the columns AppendLeaves writes, in order.
 var LeafInsertColumns = []string{"log", "idx", "domain", "pseudonym", "action", "data", "hash", "salt", "record"}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -38,7 +39,7 @@ func (tx *Tx) SpecRows(fn func(*probity.SpecRow) error) error {
 // and checks their canonical form in one pass, cheaper than a
 // json.Decoder here and json.Marshal there.
 func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
-	rows, err := tx.query(`SELECT domain, ` + eventColumns + `, points, retracted_at FROM events ORDER BY domain, pseudonym, key`)
+	rows, err := tx.query(`SELECT domain, ` + eventColumns + `, points, retracted_at, salt, batch, slot FROM events ORDER BY domain, pseudonym, key`)
 	if err != nil {
 		return err
 	}
@@ -49,8 +50,16 @@ func (tx *Tx) EventRows(fn func(*probity.EventRow) error) error {
 		var pseudonym, points []byte
 		var occurred, recorded, retracted int64
 		var kind string
-		if err := rows.Scan(&e.Domain, &pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &r.FieldsJSON, &e.Cures, &points, &retracted); err != nil {
+		var salt []byte
+		var batch, slot sql.NullInt64
+		if err := rows.Scan(&e.Domain, &pseudonym, &e.Key, &e.Type, &kind, &occurred, &recorded, &r.FieldsJSON, &e.Cures, &points, &retracted, &salt, &batch, &slot); err != nil {
 			return err
+		}
+		if batch.Valid || slot.Valid || salt != nil {
+			e.Slot = &probity.BatchSlot{Batch: batch.Int64, Position: int(slot.Int64), Salt: salt}
+			if !batch.Valid || !slot.Valid || salt == nil {
+				r.Invalid = "its place in a batch leaf (salt, batch and slot) is partly missing"
+			}
 		}
 		r.RetractedAt = zeroOrTime(retracted)
 		e.Kind, e.OccurredAt, e.RecordedAt = probity.SubjectKind(kind), fromNanos(occurred), fromNanos(recorded)

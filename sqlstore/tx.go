@@ -404,7 +404,12 @@ func eventRows(events []*probity.Event, points [][]probity.Points) ([][]any, err
 		if err != nil {
 			return nil, fmt.Errorf("event %s: fields: %w", e.Key, err)
 		}
-		rows[i] = []any{e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points[i])}
+		var salt []byte
+		var batch, slot any
+		if e.Slot != nil {
+			salt, batch, slot = e.Slot.Salt, e.Slot.Batch, int64(e.Slot.Position)
+		}
+		rows[i] = []any{e.Domain, e.Subject[:], e.Key, e.Type, string(e.Kind), e.OccurredAt.UnixNano(), e.RecordedAt.UnixNano(), fields, e.Cures, encodePoints(points[i]), salt, batch, slot}
 	}
 	return rows, nil
 }
@@ -427,7 +432,7 @@ func markInserted(events []*probity.Event, keys []string, inserted []bool) error
 }
 
 func insertQuery(n int) string {
-	return valuesQuery(`INSERT INTO events (domain, `+eventColumns+`, points) VALUES `, 10, n, " ON CONFLICT DO NOTHING RETURNING key")
+	return valuesQuery(`INSERT INTO events (domain, `+eventColumns+`, points, salt, batch, slot) VALUES `, 13, n, " ON CONFLICT DO NOTHING RETURNING key")
 }
 
 // valuesQuery returns prefix followed by n rows of cols placeholders, then suffix.

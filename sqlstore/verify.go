@@ -63,6 +63,7 @@ type leafRow struct {
 	log, domain, action string
 	idx                 int64
 	pseudonym           []byte
+	batch               sql.NullInt64
 }
 
 // openBatch is how many leaf rows the reader hands the opener at once.
@@ -118,12 +119,12 @@ func (tx *Tx) VerifyLeaves(log string, start, end uint64, fn func(*probity.Audit
 }
 
 // scanLeafRow reads the columns of leafColumns.
-func scanLeafRow(rows *sql.Rows) (leafRow, error) {
+func scanLeafRow(rows interface{ Scan(...any) error }) (leafRow, error) {
 	r := leafRow{e: &probity.AuditEntry{}}
 	var null bool
 	var erasedBy sql.NullInt64
 	e := r.e
-	if err := rows.Scan(&r.log, &r.idx, &r.domain, &r.pseudonym, &null, &r.action, &e.Data, &e.Hash, &e.Salt, &e.RecordData, &erasedBy); err != nil {
+	if err := rows.Scan(&r.log, &r.idx, &r.domain, &r.pseudonym, &null, &r.action, &e.Data, &e.Hash, &e.Salt, &e.RecordData, &erasedBy, &r.batch); err != nil {
 		return r, err
 	}
 	if !null && r.pseudonym == nil {
@@ -136,7 +137,7 @@ func scanLeafRow(rows *sql.Rows) (leafRow, error) {
 // openRow opens a leaf row as scanLeaves does, and hands it to fn.
 func openRow(r *leafRow, fn func(*probity.AuditEntry) error) error {
 	e := r.e
-	if err := openEntry(e, r.log, r.idx, r.domain, r.pseudonym, r.action); err != nil {
+	if err := openEntry(e, r.log, r.idx, r.domain, r.pseudonym, r.action, r.batch); err != nil {
 		e.Log, e.Index, e.Invalid = r.log, uint64(r.idx), err.Error()
 	}
 	return fn(e)

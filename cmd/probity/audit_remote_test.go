@@ -109,7 +109,7 @@ func TestRemoteVerify(t *testing.T) {
 
 	ingestVia(t, in, "grow")
 	out, err = verifyURL(t, "--url", url, "--state", state, "--key", key)
-	if err != nil || !strings.Contains(out, "consistent with the checkpoint you kept ("+keptFile+"): grew from 1 to 3 leaves") {
+	if err != nil || !strings.Contains(out, "consistent with the checkpoint you kept ("+keptFile+"): grew from 1 to 2 leaves") { // one batch leaf for the two events
 		t.Fatalf("verify after growth: %v\n%s", err, out)
 	}
 	kept, _ := os.ReadFile(keptFile)
@@ -120,15 +120,15 @@ func TestRemoteVerify(t *testing.T) {
 		if err != nil || json.Unmarshal([]byte(out), &res) != nil {
 			t.Fatalf("--json: %v\n%s", err, out)
 		}
-		if !res.OK || res.KeyFrom != "given" || len(res.Logs) != 1 || res.Logs[0].Name != "acme.lending" || res.Logs[0].Size != 3 ||
-			res.Logs[0].KeptSize == nil || *res.Logs[0].KeptSize != 3 || res.Logs[0].SavedTo != keptFile || res.Logs[0].Bundles != 1 || res.Logs[0].Tiles != 1 {
+		if !res.OK || res.KeyFrom != "given" || len(res.Logs) != 1 || res.Logs[0].Name != "acme.lending" || res.Logs[0].Size != 2 ||
+			res.Logs[0].KeptSize == nil || *res.Logs[0].KeptSize != 2 || res.Logs[0].SavedTo != keptFile || res.Logs[0].Bundles != 1 || res.Logs[0].Tiles != 1 {
 			t.Fatalf("--json = %+v", res)
 		}
 	})
 	t.Run("ErrRolledBack", func(t *testing.T) {
 		inFork, forkURL := serveInstallation(t, fork)
 		out, err := verifyURL(t, "--url", forkURL, "--state", state, "--key", key, "--log", "acme.lending")
-		want := "log acme.lending: the server's checkpoint has 1 leaf, fewer than the 3 you kept (" + keptFile + "): it was rolled back"
+		want := "log acme.lending: the server's checkpoint has 1 leaf, fewer than the 2 you kept (" + keptFile + "): it was rolled back"
 		if err == nil || err.Error() != want {
 			t.Fatalf("verify of a rolled-back log: %v, want %q\n%s", err, want, out)
 		}
@@ -137,7 +137,7 @@ func TestRemoteVerify(t *testing.T) {
 		// The copy grows its own way: as many leaves, another history.
 		ingestVia(t, inFork, "fork")
 		out, err = verifyURL(t, "--url", forkURL, "--state", state, "--key", key, "--log", "acme.lending", "--json")
-		if err == nil || !strings.Contains(err.Error(), "log acme.lending: the server's first 3 leaves have root ") ||
+		if err == nil || !strings.Contains(err.Error(), "log acme.lending: the server's first 2 leaves have root ") ||
 			!strings.Contains(err.Error(), "the log was rewritten (a fork)") || !strings.Contains(out, `"ok": false`) {
 			t.Fatalf("verify of a forked log: %v\n%s", err, out)
 		}
@@ -167,13 +167,13 @@ func TestRemoteVerify(t *testing.T) {
 	})
 	t.Run("ErrTile", func(t *testing.T) {
 		bad := tamperingProxy(t, url, func(path string, body []byte) []byte {
-			if path == "/logs/acme.lending/tile/0/000.p/3" {
+			if path == "/logs/acme.lending/tile/0/000.p/2" {
 				body[40] ^= 1 // the second hash
 			}
 			return body
 		})
 		_, err := verifyURL(t, "--url", bad, "--state", t.TempDir(), "--key", key, "--log", "acme.lending")
-		if err == nil || !strings.Contains(err.Error(), "log acme.lending: tile tile/0/000.p/3 differs from the tree its entry bundles give: hash 1 is ") {
+		if err == nil || !strings.Contains(err.Error(), "log acme.lending: tile tile/0/000.p/2 differs from the tree its entry bundles give: hash 1 is ") {
 			t.Fatalf("verify of a tampered tile: %v", err)
 		}
 	})

@@ -224,6 +224,11 @@ func TestSeveralServers(t *testing.T) {
 		for _, l := range logs {
 			err := tx.Leaves(l.Name, 0, l.Size, func(e *probity.AuditEntry) error {
 				actions[e.Action]++
+				for _, m := range e.Members { // a batch leaf's stored events
+					if m.Commitment != ([32]byte{}) {
+						actions[probity.ActionEventAccepted]++
+					}
+				}
 				return nil
 			})
 			if err != nil {
@@ -309,11 +314,11 @@ func TestKillServerMidIngest(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	fresh, data := storetest.NewPostgres(t), t.TempDir()
 	env := map[string]string{"PROBITY_DB": fresh}
-	if _, _, err := run(t, env, "", "serve", "--data", data, "--no-migrate", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "6 migrations pending (migrations/0001_schema.sql, migrations/0002_audit_v2.sql, migrations/0003_external_principals.sql, migrations/0004_sessions.sql, migrations/0005_idempotency.sql, migrations/0006_statements.sql): run probity migrate") {
+	if _, _, err := run(t, env, "", "serve", "--data", data, "--no-migrate", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "7 migrations pending (migrations/0001_schema.sql, migrations/0002_audit_v2.sql, migrations/0003_external_principals.sql, migrations/0004_sessions.sql, migrations/0005_idempotency.sql, migrations/0006_statements.sql, migrations/0007_batch_leaves.sql): run probity migrate") {
 		t.Fatalf("serve --no-migrate on a new database: %v, want a refusal naming the migration", err)
 	}
 	out, _, err := run(t, env, "", "migrate", "--data", data)
-	if err != nil || !strings.Contains(out, "applied migrations/0001_schema.sql") || !strings.Contains(out, "applied migrations/0006_statements.sql") || !strings.Contains(out, "(6 migrations applied now)") {
+	if err != nil || !strings.Contains(out, "applied migrations/0001_schema.sql") || !strings.Contains(out, "applied migrations/0007_batch_leaves.sql") || !strings.Contains(out, "(7 migrations applied now)") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 	out, _, err = run(t, env, "", "migrate", "--data", data)
