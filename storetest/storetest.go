@@ -41,6 +41,7 @@ func RunAll(t *testing.T, open Open) {
 	t.Run("RowOrder", func(t *testing.T) { testRowOrder(t, open) })
 	t.Run("Inquiries", func(t *testing.T) { testInquiries(t, open) })
 	t.Run("Leaves", func(t *testing.T) { testLeaves(t, open) })
+	t.Run("BatchLeaves", func(t *testing.T) { testBatchLeaves(t, open) })
 	t.Run("CheckpointRoundTrip", func(t *testing.T) { testCheckpointRoundTrip(t, open) })
 	t.Run("Stamps", func(t *testing.T) { testStamps(t, open) })
 	t.Run("BulkInsert", func(t *testing.T) { testBulkInsert(t, open) })

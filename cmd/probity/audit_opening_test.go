@@ -50,6 +50,13 @@ func TestCheckOpening(t *testing.T) {
 			b.Openings[0].Salt, b.Openings[0].Record = b.Openings[1].Salt, b.Openings[1].Record
 		}, key, "do not open its commitment"},
 		{"ErrProof", func(b *probity.OpeningBundle) { b.Openings[1].Inclusion[0][0] ^= 1 }, key, "not included in the checkpoint"},
+		// the two entries are members of one batch leaf
+		{"ErrBatchPath", func(b *probity.OpeningBundle) { b.Openings[0].Batch.Path[0][0] ^= 1 }, key, "do not open its commitment"},
+		{"ErrBatchPosition", func(b *probity.OpeningBundle) { b.Openings[0].Batch.Position = 2 }, key, "do not open its commitment"},
+		{"ErrBatchHeader", func(b *probity.OpeningBundle) {
+			b.Openings[0].Batch.Header = strings.Replace(b.Openings[0].Batch.Header, "cli:", "cli:x", 1)
+		}, key, "its batch header, by its path, does not open its commitment"},
+		{"ErrBatchOmitted", func(b *probity.OpeningBundle) { b.Openings[0].Batch = nil }, key, "do not open its commitment"},
 		{"ErrKey", func(b *probity.OpeningBundle) {}, otherKey(t), "signature"},
 		{"ErrUnrecordedCheckpoint", func(b *probity.OpeningBundle) {
 			p := b.Logs["acme.lending"]
@@ -83,6 +90,14 @@ func TestCheckOpening(t *testing.T) {
 	}
 	if len(page.Openings) != 2 || page.Next == nil {
 		t.Fatalf("openings --limit 2: %d openings, next %v", len(page.Openings), page.Next)
+	}
+	// the batch leaf's own opening (its header) checks offline too
+	if b := page.Openings[1].Batch; b == nil || b.Position != 0 || b.Size != 3 {
+		t.Fatalf("openings: leaf 1 is opened with %+v, want the batch leaf's header at position 0 of 3", b)
+	}
+	pageFile := writeFile(t, dir, "page.json", mustRun(t, "audit", "openings", "--data", data, "--domain", "acme.lending", "--limit", "2"))
+	if out := mustRun(t, "audit", "check-opening", "--key", key, pageFile); !strings.Contains(out, "OK: 2 openings") || !strings.Contains(out, "events.accepted") {
+		t.Fatalf("check-opening of an auditor's page:\n%s\nwant the spec's and the batch leaf's openings checked", out)
 	}
 	last, leaf := logState(t, data)
 	if leaf.Action != probity.ActionOpeningsRead || leaf.Domain != "acme.lending" || last == 0 {
