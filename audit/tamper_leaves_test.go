@@ -43,7 +43,7 @@ func leafAt(db *rawDB, idx int64) (*leafRow, error) {
 		return nil, err
 	}
 	if batch.Valid {
-		l.record, err = sqlstore.BatchHeader("acme.lending", l.idx, l.domain, batch.Int64, l.record)
+		l.record, _, err = sqlstore.BatchHeader("acme.lending", l.idx, l.domain, batch.Int64, l.record)
 		return l, err
 	}
 	l.record, err = sqlstore.PrivateRecord("acme.lending", l.idx, l.action, l.domain, l.pseudonym, l.record)

@@ -15,13 +15,16 @@ const MaxProblems = 100
 
 // Report is the outcome of a verification.
 type Report struct {
-	Logs        int           `json:"logs"`
-	Leaves      uint64        `json:"leaves"`
-	Checkpoints int           `json:"checkpoints"`
-	Specs       int           `json:"specs"`
-	Events      int           `json:"events"`
-	Principals  int           `json:"principals"`
-	Elapsed     time.Duration `json:"elapsed_ns"`
+	Logs        int    `json:"logs"`
+	Leaves      uint64 `json:"leaves"`
+	Checkpoints int    `json:"checkpoints"`
+	Specs       int    `json:"specs"`
+	Events      int    `json:"events"`
+	// Members counts the places of batch leaves checked: each commits to
+	// one event (or to none, where a key was already taken).
+	Members    uint64        `json:"members"`
+	Principals int           `json:"principals"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
 	// LogElapsed is the part spent on the log itself: leaves, tree and
 	// checkpoints; the rest checks the rows against it.
 	LogElapsed time.Duration `json:"log_elapsed_ns"`

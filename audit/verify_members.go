@@ -38,6 +38,7 @@ func (v *verifier) batchLeaf(e *probity.AuditEntry) error {
 		return nil
 	}
 	leaf := strconv.FormatUint(e.Index, 10)
+	v.report.Members += uint64(len(e.Members))
 	var zero probity.BatchMember
 	for i, bm := range e.Members {
 		pos := i + 1

@@ -84,16 +84,17 @@ func ParseBatchRecord(record []byte) (actor string, members []probity.BatchMembe
 	return actor, members, erased, nil
 }
 
-// BatchHeader returns the header record, in canonical form, of a batch
-// leaf's row with columns log, idx, domain, batch and record: what
-// anything reading the table must do with a batch leaf's record.
-func BatchHeader(log string, idx int64, domain string, batch int64, record []byte) ([]byte, error) {
-	actor, _, _, err := ParseBatchRecord(record)
+// BatchHeader returns the header record, in canonical form, and the
+// members of a batch leaf's row with columns log, idx, domain, batch and
+// record: what anything reading the table must do with a batch leaf's
+// record.
+func BatchHeader(log string, idx int64, domain string, batch int64, record []byte) ([]byte, []probity.BatchMember, error) {
+	actor, members, _, err := ParseBatchRecord(record)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l := probity.AuditLeaf{Log: log, Index: uint64(idx), Action: probity.ActionEventsAccepted, Actor: actor, Domain: domain, Ref: strconv.FormatInt(batch, 10)}
-	return l.Record(), nil
+	return l.Record(), members, nil
 }
 
 // AppendBatch appends a batch leaf to a locked log: its header (leaf, with

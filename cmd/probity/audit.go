@@ -101,8 +101,8 @@ func (c *AuditCommand) verify(ctx context.Context, args []string) error {
 			fmt.Fprintf(c.m.Stdout, "... and %d more problems\n", n)
 		}
 		rate := float64(report.Leaves) / report.LogElapsed.Seconds()
-		fmt.Fprintf(c.m.Stdout, "%d leaves, %d checkpoints, %d spec rows, %d event rows and %d principals checked in %s (log: %.0f leaves/s)\n",
-			report.Leaves, report.Checkpoints, report.Specs, report.Events, report.Principals, report.Elapsed.Round(time.Millisecond), rate)
+		fmt.Fprintf(c.m.Stdout, "%d leaves (%d places in batch leaves), %d checkpoints, %d spec rows, %d event rows and %d principals checked in %s (log: %.0f leaves/s)\n",
+			report.Leaves, report.Members, report.Checkpoints, report.Specs, report.Events, report.Principals, report.Elapsed.Round(time.Millisecond), rate)
 	}
 	if !report.OK() {
 		return fmt.Errorf("audit verify: %d problems: the store does not match its log", report.Count)

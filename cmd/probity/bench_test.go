@@ -11,7 +11,7 @@ func TestBench(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "bench.json")
 		out := mustRun(t, "bench", "--subjects", "50", "--events-per-subject", "3", "--duration", "50ms", "--concurrency", "1", "--json", path)
-		for _, want := range []string{"probity bench --subjects 50", "ingest (events/s)", "score over HTTP, 16 clients (queries/s)", "storage per logged read (bytes)", "audit verification (leaves/s)", "DESIGN.md targets met"} {
+		for _, want := range []string{"probity bench --subjects 50", "ingest (events/s)", "score over HTTP, 16 clients (queries/s)", "storage per logged read (bytes)", "audit verification (records/s)", "DESIGN.md targets met"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
