@@ -150,16 +150,12 @@ func (b *Batch) AddBatch(leaf probity.AuditLeaf, batch int64, members []probity.
 	return nil
 }
 
-// MemberCommitment returns the commitment of a batch member: the event e
-// stored at slot, its record as MemberRecord writes it.
-func MemberCommitment(e *probity.Event, slot *probity.BatchSlot) [32]byte {
-	return probity.Commitment(slot.Salt, MemberLeafRecord(e, slot))
-}
-
-// MemberLeafRecord returns the member record of the event e stored at slot.
-func MemberLeafRecord(e *probity.Event, slot *probity.BatchSlot) []byte {
-	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: EventDigest(e)}
-	return probity.MemberRecord(&l, slot.Batch, slot.Position)
+// MemberCommitment returns the commitment of a batch member: the event e,
+// whose EventDigest is digest, stored at slot, its record as MemberRecord
+// writes it.
+func MemberCommitment(e *probity.Event, digest string, slot *probity.BatchSlot) [32]byte {
+	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: digest}
+	return probity.Commitment(slot.Salt, probity.MemberRecord(&l, slot.Batch, slot.Position))
 }
 
 // Len returns how many leaves the batch added.

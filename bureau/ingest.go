@@ -50,7 +50,7 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 		// taken) from a snapshot, holding no lock.
 		err := b.store.View(ctx, func(tx probity.ReadTx) error {
 			in.rtx = tx
-			return sp.each(func(line int, e *probity.Event, _ []probity.Points) error { return in.check(line, e, sum) })
+			return sp.each(func(p *spooled) error { return in.check(p.Line, p.Event, sum) })
 		})
 		if err != nil {
 			return nil, err
@@ -70,12 +70,12 @@ func (b *Bureau) Ingest(ctx context.Context, domain string, r probity.EventReade
 		in.tx, in.rtx, in.batchLog, in.actor = tx, tx, b.log.Begin(tx), probity.ActorFromContext(ctx).ID
 		in.inserted = make([]bool, sp.len())
 		pos := 0
-		err = sp.each(func(line int, e *probity.Event, points []probity.Points) error {
+		err = sp.each(func(p *spooled) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			pos++
-			return in.take(pos-1, line, e, points, sum)
+			return in.take(pos-1, p.Line, p.Event, p.Points, sum)
 		})
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (in *intake) prepareInput(ctx context.Context, r probity.EventReader, sp *s
 				}
 				reject(sum, p.input.Line, key, probity.ErrorMessage(p.err))
 			default:
-				if err := sp.add(p.input.Line, p.event, p.points); err != nil {
+				if err := sp.add(spooled{p.input.Line, p.event, p.points, p.digest}); err != nil {
 					return err
 				}
 			}
@@ -243,7 +243,8 @@ type prepared struct {
 	input   probity.EventInput
 	event   *probity.Event
 	points  []probity.Points
-	err     error // the line is invalid
+	digest  string // audit.EventDigest of event
+	err     error  // the line is invalid
 	readErr error // the input could not be read: the ingest fails
 }
 
@@ -278,7 +279,9 @@ func (in *intake) prepareAll(r probity.EventReader, stop <-chan struct{}) <-chan
 			}
 			p := prepared{input: input}
 			if input.Err == nil {
-				p.event, p.points, p.err = in.prepare(input)
+				if p.event, p.points, p.err = in.prepare(input); p.err == nil {
+					p.digest = audit.EventDigest(p.event)
+				}
 			}
 			if batch = append(batch, p); len(batch) == prepareBatch && !send() {
 				return

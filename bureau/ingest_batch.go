@@ -66,7 +66,7 @@ func (in *intake) appendLeaves(sp *spool) error {
 	g, k, pos := 0, 0, 0
 	var members []probity.BatchMember
 	stored := false
-	err := sp.each(func(_ int, e *probity.Event, _ []probity.Points) error {
+	err := sp.each(func(p *spooled) error {
 		defer func() { pos++ }()
 		if g == len(in.groups) || in.groups[g].positions[k] != int32(pos) {
 			return nil
@@ -74,8 +74,8 @@ func (in *intake) appendLeaves(sp *spool) error {
 		grp := &in.groups[g]
 		var m probity.BatchMember
 		if in.inserted[pos] {
-			m.Commitment = audit.MemberCommitment(e, &probity.BatchSlot{Batch: grp.batch, Position: k + 1, Salt: in.salt(grp.batch, k+1)})
-			m.Subject = e.Subject
+			m.Commitment = audit.MemberCommitment(p.Event, p.Digest, &probity.BatchSlot{Batch: grp.batch, Position: k + 1, Salt: in.salt(grp.batch, k+1)})
+			m.Subject = p.Event.Subject
 			stored = true
 		}
 		members = append(members, m)

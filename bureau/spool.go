@@ -35,21 +35,24 @@ type spool struct {
 	inMemory int
 }
 
-// spooled is one prepared event and the input line it came from.
+// spooled is one prepared event, the input line it came from, and its
+// digest (audit.EventDigest), computed while the input is prepared, beside
+// the store, rather than under its lock when the event's batch leaf is.
 type spooled struct {
 	Line   int
 	Event  *probity.Event
 	Points []probity.Points
+	Digest string
 }
 
 // add keeps one prepared event.
-func (s *spool) add(line int, e *probity.Event, points []probity.Points) error {
+func (s *spool) add(p spooled) error {
 	s.n++
 	if s.inMemory == 0 {
 		s.inMemory = spoolInMemory
 	}
 	if s.file == nil && len(s.mem) < s.inMemory {
-		s.mem = append(s.mem, spooled{line, e, points})
+		s.mem = append(s.mem, p)
 		return nil
 	}
 	if s.file == nil {
@@ -59,7 +62,7 @@ func (s *spool) add(line int, e *probity.Event, points []probity.Points) error {
 		}
 		s.file, s.w, s.named = f, bufio.NewWriterSize(f, 1<<20), os.Remove(f.Name()) != nil
 	}
-	buf, err := appendSpooled(s.buf[:0], &spooled{line, e, points})
+	buf, err := appendSpooled(s.buf[:0], &p)
 	if err != nil {
 		return err
 	}
@@ -74,9 +77,9 @@ func (s *spool) add(line int, e *probity.Event, points []probity.Points) error {
 func (s *spool) len() int { return s.n }
 
 // each calls fn for every event in the order added.
-func (s *spool) each(fn func(line int, e *probity.Event, points []probity.Points) error) error {
-	for _, p := range s.mem {
-		if err := fn(p.Line, p.Event, p.Points); err != nil {
+func (s *spool) each(fn func(p *spooled) error) error {
+	for i := range s.mem {
+		if err := fn(&s.mem[i]); err != nil {
 			return err
 		}
 	}
@@ -106,7 +109,7 @@ func (s *spool) each(fn func(line int, e *probity.Event, points []probity.Points
 		if err != nil {
 			return fmt.Errorf("read the spooled upload: %w", err)
 		}
-		if err := fn(p.Line, p.Event, p.Points); err != nil {
+		if err := fn(&p); err != nil {
 			return err
 		}
 	}

@@ -52,7 +52,7 @@ func appendSpooled(b []byte, p *spooled) ([]byte, error) {
 		b = binary.AppendVarint(b, int64(pt.Version))
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(pt.Raw))
 	}
-	return b, nil
+	return appendString(b, p.Digest), nil
 }
 
 func appendValue(b []byte, v any) ([]byte, error) {
@@ -171,6 +171,7 @@ func decodeSpooled(record []byte) (p spooled, err error) {
 		p.Points[i].Version = int(d.varint())
 		p.Points[i].Raw = math.Float64frombits(binary.BigEndian.Uint64(d.bytes(8)))
 	}
+	p.Digest = d.string()
 	if d.r.Len() != 0 {
 		return p, errSpool
 	}

@@ -32,7 +32,7 @@ func TestSpoolSpills(t *testing.T) {
 	s := &spool{inMemory: 1} // the first in memory, the rest in the file
 	defer s.close()
 	for i, e := range events {
-		if err := s.add(i+1, e, points[i]); err != nil {
+		if err := s.add(spooled{i + 1, e, points[i], "digest of " + e.Key}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -43,9 +43,13 @@ func TestSpoolSpills(t *testing.T) {
 		t.Errorf("the spool's file %s has a name on disk while in use (%v): a server stopped mid-upload would leave it behind", s.file.Name(), err)
 	}
 	n := 0
-	err := s.each(func(line int, e *probity.Event, pts []probity.Points) error {
+	err := s.each(func(p *spooled) error {
+		line, e, pts := p.Line, p.Event, p.Points
 		want := events[n]
 		n++
+		if p.Digest != "digest of "+want.Key {
+			t.Errorf("event %s: digest %q, want the one spooled", want.Key, p.Digest)
+		}
 		if line != n {
 			t.Errorf("event %s: line %d, want %d", want.Key, line, n)
 		}
@@ -72,7 +76,7 @@ func TestSpoolSpills(t *testing.T) {
 		t.Fatalf("each = %v after %d events, want all %d", err, n, len(events))
 	}
 	t.Run("ErrDamaged", func(t *testing.T) {
-		record, err := appendSpooled(nil, &spooled{1, events[1], points[1]})
+		record, err := appendSpooled(nil, &spooled{1, events[1], points[1], "d"})
 		if err != nil {
 			t.Fatal(err)
 		}
