@@ -69,7 +69,7 @@ var designTargets = map[string]string{
 	"score over HTTP, 16 clients server CPU per request (µs)": "<= 2x",
 	"storage per logged read (bytes)":                         "<= 256 bytes",
 	"rescoring after a spec change (events/s)":                "<= 2x",
-	"audit verification (records/s)":                           "<= 2x",
+	"audit verification (records/s)":                          "<= 2x",
 	"audit verification peak heap (MB)":                       "<= 256 MB",
 	"score during a large ingest p99 (ms)":                    "<= 3x",
 }

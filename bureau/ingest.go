@@ -245,7 +245,7 @@ type prepared struct {
 	points  []probity.Points
 	digest  string // audit.EventDigest of event
 	err     error  // the line is invalid
-	readErr error // the input could not be read: the ingest fails
+	readErr error  // the input could not be read: the ingest fails
 }
 
 // prepareBatch is how many prepared lines go to the store's goroutine at once.
