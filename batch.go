@@ -179,12 +179,25 @@ type MemberRef struct {
 
 // BatchMember is one member of a batch leaf as the leaf's row keeps it:
 // the commitment to its record (zero where no event was stored) and,
-// privately, the subject it is about (zero likewise, and once erased), so
-// that whoever follows the log (the figures) learns whom a batch touched
-// without reading every event row.
+// privately, a hint of the subject it is about, so that whoever follows
+// the log (the figures) learns whom a batch touched without reading every
+// event row (zero likewise, and once erased).
 type BatchMember struct {
 	Commitment [32]byte
-	Subject    Pseudonym
+	Subject    SubjectHint
+}
+
+// SubjectHint is the first bytes of a subject's pseudonym: in a domain it
+// finds the subject (a seek on the events' key, domain and pseudonym
+// first) for a quarter of the pseudonym's room; two subjects sharing one
+// (a chance of one in 2^64 a pair) are both found.
+type SubjectHint [8]byte
+
+// HintOf returns the hint of a pseudonym.
+func HintOf(p Pseudonym) SubjectHint {
+	var h SubjectHint
+	copy(h[:], p[:])
+	return h
 }
 
 // BatchCommitment returns a batch leaf's commitment: the RFC 6962 root over

@@ -94,6 +94,10 @@ type ReadTx interface {
 	// and position order. The rows are read before fn is called. It must
 	// return EINTERNAL if an event's batch leaf is missing or invalid.
 	SubjectMembers(domain string, subject Pseudonym, fn func(*Event, *AuditEntry) error) error
+	// SubjectsByHint returns the subjects of a domain with events whose
+	// pseudonym starts with hint (one, but for a chance of one in 2^64 a
+	// pair), in pseudonym order.
+	SubjectsByHint(domain string, hint SubjectHint) ([]Pseudonym, error)
 	// Logs returns the name, origin and size of every log, in name order.
 	Logs() ([]LogInfo, error)
 	// LogOrigin returns a log's origin, or "" if there is no such log.

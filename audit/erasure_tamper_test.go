@@ -77,8 +77,8 @@ func TestVerifyErasure(t *testing.T) {
 			if kept != 1 {
 				t.Fatalf("%d read openings of the other subject kept, want 1", kept)
 			}
-			if batch := batchLeafOf(t, dir, rent); len(batch.MemberErasures) != 2 || batch.Members[0].Subject != (probity.Pseudonym{}) ||
-				batch.Members[2].Subject == (probity.Pseudonym{}) {
+			if batch := batchLeafOf(t, dir, rent); len(batch.MemberErasures) != 2 || batch.Members[0].Subject != (probity.SubjectHint{}) ||
+				batch.Members[2].Subject == (probity.SubjectHint{}) {
 				t.Fatalf("the batch leaf marks %v erased, members %v; want positions 1 and 2, their subjects gone, the other's kept", batch.MemberErasures, batch.Members)
 			}
 			if tt.tamper == "" {

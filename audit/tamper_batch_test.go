@@ -90,7 +90,7 @@ func batchTampers() []tamper {
 			if err != nil {
 				return change{}, err
 			}
-			b.members[i].Subject[r.IntN(32)] ^= 1 << r.IntN(8)
+			b.members[i].Subject[r.IntN(len(b.members[i].Subject))] ^= 1 << r.IntN(8)
 			return change{fmt.Sprintf("leaf %d: member %d's subject changed", b.idx, i+1), "event acme.lending/" + key + ":"}, b.rewrite(db)
 		}},
 		{"batch.member.erase", func(r *rand.Rand, db *rawDB) (change, error) {
@@ -110,7 +110,7 @@ func batchTampers() []tamper {
 				return change{}, err
 			}
 			b.erased[i+1] = uint64(b.idx + 1 + r.Int64N(n-b.idx))
-			b.members[i].Subject = probity.Pseudonym{}
+			b.members[i].Subject = probity.SubjectHint{}
 			if err := exec1(db, `DELETE FROM events WHERE domain = 'acme.lending' AND key = ?`, key); err != nil {
 				return change{}, err
 			}

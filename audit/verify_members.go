@@ -79,7 +79,7 @@ func (v *verifier) claimMember(e *probity.Event, digest string) error {
 	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: digest}
 	c := probity.Commitment(s.Salt, probity.MemberRecord(&l, s.Batch, s.Position))
 	return v.members.add(entry{domain: e.Domain, n: uint64(s.Batch), index: uint64(s.Position), flag: memberRow, digest: string(c[:]), ref: e.Key,
-		subject: string(e.Subject[:])})
+		subject: string(e.Subject[:len(probity.SubjectHint{})])})
 }
 
 // matchMembers checks every batch member against the rows that claim it.
@@ -121,12 +121,12 @@ func (v *verifier) matchMember(domain string, batch, pos uint64, held, rows []en
 	case h.flag == memberErased && len(rows) > 0:
 		v.report.problem("%s: %s says an erasure deleted its event at position %d, but the row is still stored", eventName{domain, rows[0].ref}, leaf, pos)
 	case h.flag == memberErased && h.subject != "":
-		v.report.problem("%s: its event at position %d was erased, but the leaf still names its subject", leaf, pos)
+		v.report.problem("%s: its event at position %d was erased, but the leaf still holds its subject's hint", leaf, pos)
 	case h.flag == memberErased:
 	case h.digest == "" && len(rows) > 0:
 		v.report.problem("%s: names position %d of %s, which holds no event there", eventName{domain, rows[0].ref}, pos, leaf)
 	case h.digest == "" && h.subject != "":
-		v.report.problem("%s: holds no event at position %d, but names a subject there", leaf, pos)
+		v.report.problem("%s: holds no event at position %d, but a subject's hint there", leaf, pos)
 	case h.digest == "":
 	case len(rows) == 0:
 		v.report.problem("%s: its event at position %d has no row (deleted behind Probity's back)", leaf, pos)
@@ -138,7 +138,7 @@ func (v *verifier) matchMember(domain string, batch, pos uint64, held, rows []en
 			case r.digest != h.digest:
 				v.report.problem("%s: does not match %s (changed behind Probity's back)", eventName{domain, r.ref}, leaf)
 			case r.subject != h.subject:
-				v.report.problem("%s: %s names another subject at position %d than the event's", eventName{domain, r.ref}, leaf, pos)
+				v.report.problem("%s: %s holds another subject's hint at position %d than the event's", eventName{domain, r.ref}, leaf, pos)
 			}
 		}
 	}

@@ -55,6 +55,7 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 	}
 	touched := map[probity.Pseudonym]bool{}
 	newcomers := map[probity.Pseudonym]string{} // a subject first seen, and the key of an entry of theirs ("" from a batch leaf)
+	hints := map[probity.SubjectHint]bool{}     // the subjects of batch leaves
 	full := false
 	err = tx.Leaves(id, t.through, size, func(e *probity.AuditEntry) error {
 		switch {
@@ -65,12 +66,8 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 			t.reads[e.Purpose]++
 		case e.Action == probity.ActionEventsAccepted:
 			for _, m := range e.Members {
-				if m.Subject == (probity.Pseudonym{}) {
-					continue // no event stored there, or erased
-				}
-				touched[m.Subject] = true
-				if _, known := t.kinds[m.Subject]; !known {
-					newcomers[m.Subject] = ""
+				if m.Subject != (probity.SubjectHint{}) { // else no event stored there, or erased
+					hints[m.Subject] = true
 				}
 			}
 		case e.Subject != nil:
@@ -86,6 +83,19 @@ func (b *Bureau) refreshTally(ctx context.Context, tx probity.ReadTx, id string,
 	}
 	if full {
 		return b.countTally(ctx, tx, id, versions, cur, size)
+	}
+	// after the scan: PostgreSQL runs no query while another's rows are open
+	for h := range hints {
+		subjects, err := tx.SubjectsByHint(id, h)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range subjects {
+			touched[p] = true
+			if _, known := t.kinds[p]; !known {
+				newcomers[p] = ""
+			}
+		}
 	}
 	// after the scan: PostgreSQL runs no query while another's rows are open
 	for p, key := range newcomers {

@@ -75,7 +75,7 @@ func (in *intake) appendLeaves(sp *spool) error {
 		var m probity.BatchMember
 		if in.inserted[pos] {
 			m.Commitment = audit.MemberCommitment(p.Event, p.Digest, &probity.BatchSlot{Batch: grp.batch, Position: k + 1, Salt: in.salt(grp.batch, k+1)})
-			m.Subject = p.Event.Subject
+			m.Subject = probity.HintOf(p.Event.Subject)
 			stored = true
 		}
 		members = append(members, m)

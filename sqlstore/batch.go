@@ -16,8 +16,8 @@ import (
 
 // A batch leaf's row (DESIGN.md, "Batches") keeps its header's opening as
 // any leaf does (salt, and a record built from the row), and in its record
-// column the batch's members: their commitments and subjects, position 1
-// onwards, and which of them an erasure deleted. Its batch column is the batch's id,
+// column the batch's members: their commitments and subject hints,
+// position 1 onwards, and which of them an erasure deleted. Its batch column is the batch's id,
 // by which an event's row finds its leaf.
 
 // batchTag starts a batch leaf's stored record.
@@ -26,7 +26,7 @@ const batchTag = 0x02
 // BatchRecord is the stored form of a batch leaf's record: the actor, the
 // members, and the erased ones (position, erasure leaf).
 func BatchRecord(actor string, members []probity.BatchMember, erased map[int]uint64) []byte {
-	b := make([]byte, 0, 16+len(actor)+64*len(members)+8*len(erased))
+	b := make([]byte, 0, 16+len(actor)+40*len(members)+8*len(erased))
 	b = append(b, batchTag)
 	b = binary.AppendUvarint(b, uint64(len(actor)))
 	b = append(b, actor...)
@@ -57,7 +57,7 @@ func ParseBatchRecord(record []byte) (actor string, members []probity.BatchMembe
 		return "", nil, nil, fmt.Errorf("record is not a batch record: its actor")
 	}
 	n, err := binary.ReadUvarint(r)
-	if err != nil || n == 0 || n > probity.MaxBatchMembers || n*64 > uint64(r.Len()) {
+	if err != nil || n == 0 || n > probity.MaxBatchMembers || n*40 > uint64(r.Len()) {
 		return "", nil, nil, fmt.Errorf("record is not a batch record: its members")
 	}
 	members = make([]probity.BatchMember, n)
@@ -202,6 +202,48 @@ func (tx *Tx) SubjectMembers(domain string, subject probity.Pseudonym, fn func(*
 	return nil
 }
 
+// SubjectsByHint returns the subjects of a domain with events whose
+// pseudonym starts with hint: a range of the events' key.
+func (tx *Tx) SubjectsByHint(domain string, hint probity.SubjectHint) ([]probity.Pseudonym, error) {
+	var from, to probity.Pseudonym
+	copy(from[:], hint[:])
+	query, args := `SELECT DISTINCT pseudonym FROM events WHERE domain = ? AND pseudonym >= ? ORDER BY pseudonym`, []any{domain, from[:]}
+	if next, ok := nextHint(hint); ok {
+		copy(to[:], next[:])
+		query, args = `SELECT DISTINCT pseudonym FROM events WHERE domain = ? AND pseudonym >= ? AND pseudonym < ? ORDER BY pseudonym`, append(args, to[:])
+	}
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []probity.Pseudonym
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var p probity.Pseudonym
+		if len(b) != len(p) {
+			return nil, fmt.Errorf("event of domain %s: pseudonym of %d bytes", domain, len(b))
+		}
+		copy(p[:], b)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// nextHint returns the hint after h in byte order, or false if h is the
+// last.
+func nextHint(h probity.SubjectHint) (probity.SubjectHint, bool) {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i]++; h[i] != 0 {
+			return h, true
+		}
+	}
+	return h, false
+}
+
 // batchLeaf returns the batch leaf of a domain's log with a batch id.
 func (tx *Tx) batchLeaf(log string, batch int64) (*probity.AuditEntry, error) {
 	var found *probity.AuditEntry
@@ -263,7 +305,7 @@ func (tx *Tx) ShredMembers(domain string, subject probity.Pseudonym, erasedBy ui
 				return nil, probity.Errorf(probity.EINTERNAL, "an event of batch %d names position %d of %d: run probity audit verify", s.batch, s.pos, len(leaf.Members))
 			}
 			erased[s.pos] = erasedBy
-			leaf.Members[s.pos-1].Subject = probity.Pseudonym{}
+			leaf.Members[s.pos-1].Subject = probity.SubjectHint{}
 			out = append(out, probity.MemberRef{Index: leaf.Index, Position: s.pos})
 		}
 		if _, err := tx.exec(`UPDATE log_leaves SET record = ? WHERE log = ? AND idx = ?`,

@@ -21,7 +21,8 @@ func testBatchLeaves(t *testing.T, open Open) {
 	for i, e := range []*probity.Event{e1, e2, e3} {
 		e.Slot = &probity.BatchSlot{Batch: batch, Position: i + 1, Salt: salt(byte(i + 1))}
 	}
-	members := []probity.BatchMember{{Commitment: [32]byte{1}, Subject: e1.Subject}, {Commitment: [32]byte{2}, Subject: e2.Subject}, {Commitment: [32]byte{3}, Subject: e3.Subject}}
+	members := []probity.BatchMember{{Commitment: [32]byte{1}, Subject: probity.HintOf(e1.Subject)}, {Commitment: [32]byte{2}, Subject: probity.HintOf(e2.Subject)},
+		{Commitment: [32]byte{3}, Subject: probity.HintOf(e3.Subject)}}
 	var leaf probity.AuditEntry
 	update(t, s, func(tx probity.Tx) error {
 		if _, err := tx.InsertEvents([]*probity.Event{e1, e2, e3}, [][]probity.Points{{{Version: 1, Raw: 1}}, {{Version: 1, Raw: 1}}, {{Version: 1, Raw: 1}}}); err != nil {
@@ -59,6 +60,20 @@ func testBatchLeaves(t *testing.T, open Open) {
 		if len(got) != 2 || got[0] != "k1@1" || got[1] != "k3@3" {
 			t.Fatalf("SubjectMembers of subject 1 = %v, %v; want [k1@1 k3@3]", got, err)
 		}
+		for _, tt := range []struct {
+			hint probity.SubjectHint
+			want []probity.Pseudonym
+		}{
+			{probity.HintOf(e1.Subject), []probity.Pseudonym{e1.Subject}},
+			{probity.HintOf(e2.Subject), []probity.Pseudonym{e2.Subject}},
+			{probity.SubjectHint{1, 0, 0, 0, 0, 0, 0, 1}, nil},
+			{probity.SubjectHint{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, nil},
+		} {
+			subjects, err := tx.SubjectsByHint("a.test", tt.hint)
+			if err != nil || len(subjects) != len(tt.want) || (len(subjects) > 0 && subjects[0] != tt.want[0]) {
+				t.Fatalf("SubjectsByHint(%x) = %x, %v; want %x", tt.hint, subjects, err, tt.want)
+			}
+		}
 		return err
 	})
 	update(t, s, func(tx probity.Tx) error {
@@ -71,7 +86,7 @@ func testBatchLeaves(t *testing.T, open Open) {
 	view(t, s, func(tx probity.ReadTx) error {
 		return tx.Leaves("a.test", 1, 2, func(e *probity.AuditEntry) error {
 			if e.Invalid != "" || len(e.MemberErasures) != 2 || e.MemberErasures[1] != 7 || e.MemberErasures[3] != 7 ||
-				e.Members[0].Subject != (probity.Pseudonym{}) || e.Members[1].Subject != e2.Subject || e.Members[0].Commitment != members[0].Commitment {
+				e.Members[0].Subject != (probity.SubjectHint{}) || e.Members[1].Subject != members[1].Subject || e.Members[0].Commitment != members[0].Commitment {
 				t.Fatalf("after ShredMembers the batch leaf reads %+v; want 1 and 3 erased by 7, their subjects gone, their commitments kept", e)
 			}
 			return nil
