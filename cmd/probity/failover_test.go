@@ -340,8 +340,9 @@ func (w *failoverWorkload) violate(format string, args ...any) {
 }
 
 // failoverStore is what the store holds of the workload after the failover: the
-// events under each key, the event.accepted leaves naming each key, and
-// the score.read leaves.
+// events under each key, the leaves that log each key (an event.accepted
+// leaf naming it, or a place of a batch leaf holding it), and the
+// score.read leaves.
 type failoverStore struct {
 	events, accepted map[string]int
 	reads            int
@@ -357,8 +358,19 @@ func readFailoverStore(t *testing.T, data, dsn string) failoverStore {
 	}
 	defer in.Close()
 	s := failoverStore{events: map[string]int{}, accepted: map[string]int{}}
+	held := map[string]bool{} // "batch/position" of each place of a batch leaf that holds an event
+	var slots []string        // each event's place, "key batch/position"
 	err = in.db.View(context.Background(), func(tx probity.ReadTx) error {
-		if err := tx.ScanEvents("acme.lending", func(e *probity.Event) error { s.events[e.Key]++; return nil }); err != nil {
+		err := tx.EventRows(func(r *probity.EventRow) error {
+			if r.Domain == "acme.lending" {
+				s.events[r.Key]++
+				if r.Slot != nil {
+					slots = append(slots, fmt.Sprintf("%s %d/%d", r.Key, r.Slot.Batch, r.Slot.Position))
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		logs, err := tx.Logs()
@@ -373,6 +385,12 @@ func readFailoverStore(t *testing.T, data, dsn string) failoverStore {
 				switch e.Action {
 				case probity.ActionEventAccepted:
 					s.accepted[e.Ref]++
+				case probity.ActionEventsAccepted:
+					for i, m := range e.Members {
+						if m.Commitment != ([32]byte{}) {
+							held[fmt.Sprintf("%s/%d", e.Ref, i+1)] = true
+						}
+					}
 				case probity.ActionScoreRead:
 					s.reads++
 				}
@@ -386,6 +404,11 @@ func readFailoverStore(t *testing.T, data, dsn string) failoverStore {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, slot := range slots {
+		if key, place, _ := strings.Cut(slot, " "); held[place] {
+			s.accepted[key]++
+		}
 	}
 	return s
 }
