@@ -97,6 +97,8 @@ func BatchHeader(log string, idx int64, domain string, batch int64, record []byt
 	return l.Record(), members, nil
 }
 
+const queryInsertBatchLeaf = `INSERT INTO log_leaves (log, idx, domain, action, data, hash, salt, record, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // AppendBatch appends a batch leaf to a locked log: its header (leaf, with
 // Ref set to the batch's id) under a fresh salt, committing with members
 // (position 1 onwards) to the RFC 6962 root over them all.
@@ -120,7 +122,7 @@ func (tx *Tx) AppendBatch(log string, leaf probity.AuditLeaf, batch int64, membe
 	pub := probity.PublicLeaf{Log: log, Index: l.Index, At: l.At, Action: l.Action, Commitment: commitment}
 	data := pub.Data()
 	e := probity.AuditEntry{AuditLeaf: l, Commitment: commitment, Data: string(data), Hash: hash(data), Salt: salt, RecordData: record, Members: members}
-	s, err := tx.stmt(`INSERT INTO log_leaves (log, idx, domain, action, data, hash, salt, record, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s, err := tx.stmt(queryInsertBatchLeaf)
 	if err != nil {
 		return e, err
 	}

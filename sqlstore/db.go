@@ -210,9 +210,14 @@ type specKey struct {
 // pool has only one).
 func (db *DB) prepare(ctx context.Context) error {
 	reads := []string{querySpecVersions, querySubjectEvents, queryScoredEvents, querySubjectStanding, queryEventByKey, queryLogSize, queryLatestCheckpoint,
-		querySubjectDisputes, querySubjectTerms, queryOptedOut, queryLastSeal}
-	writes := append(reads, queryInsertCheckpoint, queryDropRange, queryDeleteCheckpoint, insertLeavesQuery(1), insertLeavesQuery(insertBatch),
-		insertQuery(1), insertQuery(insertBatch))
+		querySubjectDisputes, querySubjectTerms, queryOptedOut, queryLastSeal, queryLogHead}
+	writes := append(reads, queryInsertCheckpoint, queryDropRange, queryDeleteCheckpoint, insertLeavesQuery(insertBatch),
+		insertQuery(1), insertQuery(insertBatch), queryInsertBatchLeaf)
+	// a group commit appends as many read leaves as it gathered: the
+	// usual counts are prepared too, not once a transaction
+	for n := 1; n <= groupLeaves; n++ {
+		writes = append(writes, insertLeavesQuery(n))
+	}
 	for pool, queries := range map[*sql.DB][]string{db.read: reads, db.write: writes} {
 		for _, q := range queries {
 			s, err := pool.PrepareContext(ctx, db.rebind(q))
@@ -224,6 +229,10 @@ func (db *DB) prepare(ctx context.Context) error {
 	}
 	return nil
 }
+
+// groupLeaves is up to how many leaves an append's statement is prepared
+// at open time.
+const groupLeaves = 16
 
 // prepared returns a statement prepared at open time on a pool, or nil.
 func (db *DB) prepared(pool *sql.DB, query string) *sql.Stmt {

@@ -226,6 +226,7 @@ var actionWords = map[string]string{
 	probity.ActionRestrictionCheck: "checked for a court restriction",
 	probity.ActionEntryRead:        "read a disputed entry",
 	probity.ActionEventAccepted:    "reported the entry",
+	probity.ActionEventsAccepted:   "reported entries",
 	probity.ActionEventRetracted:   "withdrew the entry",
 	probity.ActionDisputeFiled:     "filed a dispute",
 	probity.ActionDisputeResolved:  "resolved a dispute",
