@@ -70,3 +70,25 @@ func TestCompactLeafRow(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchRecord: a batch leaf's stored record reads back as written, and
+// one cut short or run long anywhere is refused, never read as another.
+func TestBatchRecord(t *testing.T) {
+	members := []probity.BatchMember{{Commitment: [32]byte{1}, Subject: probity.SubjectHint{2}}, {Commitment: [32]byte{3}}}
+	rec := BatchRecord("principal:p1 (desk)", members, map[int]uint64{2: 40})
+	actor, got, erased, err := ParseBatchRecord(rec)
+	if err != nil || actor != "principal:p1 (desk)" || len(got) != 2 || got[0] != members[0] || got[1] != members[1] || len(erased) != 1 || erased[2] != 40 {
+		t.Fatalf("ParseBatchRecord = %q, %v, %v, %v", actor, got, erased, err)
+	}
+	for cut := 0; cut < len(rec); cut++ {
+		if _, _, _, err := ParseBatchRecord(rec[:cut]); err == nil {
+			t.Fatalf("a record cut to %d of %d bytes was read", cut, len(rec))
+		}
+	}
+	if _, _, _, err := ParseBatchRecord(append(rec, 0)); err == nil {
+		t.Fatal("a record with a byte too many was read")
+	}
+	if _, _, _, err := ParseBatchRecord(BatchRecord("x", members, map[int]uint64{3: 40})); err == nil {
+		t.Fatal("an erasure of a position the batch does not have was read")
+	}
+}
