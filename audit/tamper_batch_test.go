@@ -40,6 +40,18 @@ func (b *batchRow) rewrite(db *rawDB) error {
 	return exec1(db, `UPDATE log_leaves SET record = ? WHERE log = 'acme.lending' AND idx = ?`, sqlstore.BatchRecord(b.actor, b.members, b.erased), b.idx)
 }
 
+// randomMember returns a random batch leaf, one of its members (from 0)
+// and the key of the event stored there (errNoop if none is).
+func randomMember(r *rand.Rand, db *rawDB) (*batchRow, int, string, error) {
+	b, err := randomBatch(r, db)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	i := r.IntN(len(b.members))
+	key, err := memberKey(db, b.batch, i+1)
+	return b, i, key, err
+}
+
 // memberKey returns the key of the event at a position of a batch.
 func memberKey(db *rawDB, batch int64, pos int) (string, error) {
 	var key string
@@ -81,12 +93,7 @@ func batchTampers() []tamper {
 			return change{fmt.Sprintf("leaf %d: member %d's commitment changed", b.idx, i+1), leafName(b.idx)}, b.rewrite(db)
 		}},
 		{"batch.member.subject", func(r *rand.Rand, db *rawDB) (change, error) {
-			b, err := randomBatch(r, db)
-			if err != nil {
-				return change{}, err
-			}
-			i := r.IntN(len(b.members))
-			key, err := memberKey(db, b.batch, i+1)
+			b, i, key, err := randomMember(r, db)
 			if err != nil {
 				return change{}, err
 			}
@@ -96,12 +103,7 @@ func batchTampers() []tamper {
 		{"batch.member.erase", func(r *rand.Rand, db *rawDB) (change, error) {
 			// an event deleted, and its place marked erased by a leaf
 			// that is no erasure
-			b, err := randomBatch(r, db)
-			if err != nil {
-				return change{}, err
-			}
-			i := r.IntN(len(b.members))
-			key, err := memberKey(db, b.batch, i+1)
+			b, i, key, err := randomMember(r, db)
 			if err != nil {
 				return change{}, err
 			}

@@ -46,7 +46,8 @@ func serveInstallation(t *testing.T, data string) (*installation, string) {
 	return in, srv.URL()
 }
 
-// ingestVia ingests n events (at least 2) with keys from keyPrefix.
+// ingestVia ingests n events (2 unless given) in one upload, with keys
+// from keyPrefix.
 func ingestVia(t *testing.T, in *installation, keyPrefix string, n ...int) {
 	t.Helper()
 	count := 2
@@ -341,7 +342,9 @@ func TestFsck(t *testing.T) {
 	data := t.TempDir()
 	mustRun(t, "domain", "apply", "--data", data, lendingSpec)
 	in, base := serveInstallation(t, data)
-	ingestVia(t, in, "many", 300)
+	for i := range 300 { // one upload an event: a batch leaf each, past the first full tile
+		ingestVia(t, in, fmt.Sprintf("many%d", i), 1)
+	}
 	if _, err := in.bureau.SealLogs(cliContext(context.Background())); err != nil {
 		t.Fatal(err)
 	}
