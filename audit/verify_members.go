@@ -78,7 +78,7 @@ func (v *verifier) claimMember(e *probity.Event, digest string) error {
 	}
 	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: digest}
 	c := probity.Commitment(s.Salt, probity.MemberRecord(&l, s.Batch, s.Position))
-	return v.members.add(entry{domain: e.Domain, n: uint64(s.Batch), index: uint64(s.Position), flag: memberRow, digest: string(c[:]), ref: e.Key,
+	return v.members.add(entry{domain: v.intern(e.Domain), n: uint64(s.Batch), index: uint64(s.Position), flag: memberRow, digest: string(c[:]), ref: e.Key,
 		subject: string(e.Subject[:len(probity.SubjectHint{})])})
 }
 
