@@ -226,15 +226,15 @@ func bareScan(tb testing.TB, dir string) (uint64, time.Duration) {
 				}
 			}
 			if err == nil && batch.Valid { // a batch leaf: rehashed from its members too
-				var header []byte
-				var members []probity.BatchMember
+				var c [32]byte
+				var n int
 				var pub *probity.PublicLeaf
-				if header, members, err = sqlstore.BatchHeader(log, idx, domain, batch.Int64, record); err == nil {
-					if pub, err = probity.ParsePublicLeaf(data); err == nil && probity.BatchCommitment(probity.Commitment(salt, header), members) != pub.Commitment {
+				if c, n, err = sqlstore.RehashBatch(log, idx, domain, batch.Int64, salt, record); err == nil {
+					if pub, err = probity.ParsePublicLeaf(data); err == nil && c != pub.Commitment {
 						err = fmt.Errorf("leaf %d: its batch does not hash to its commitment", idx)
 					}
 				}
-				total += uint64(len(members))
+				total += uint64(n)
 			}
 		}
 		if err == nil {

@@ -154,8 +154,14 @@ func (b *Batch) AddBatch(leaf probity.AuditLeaf, batch int64, members []probity.
 // whose EventDigest is digest, stored at slot, its record as MemberRecord
 // writes it.
 func MemberCommitment(e *probity.Event, digest string, slot *probity.BatchSlot) [32]byte {
+	return probity.Commitment(slot.Salt, memberRecord(e, digest, slot))
+}
+
+// memberRecord returns the member record of the event e, whose
+// EventDigest is digest, stored at slot.
+func memberRecord(e *probity.Event, digest string, slot *probity.BatchSlot) []byte {
 	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: digest}
-	return probity.Commitment(slot.Salt, probity.MemberRecord(&l, slot.Batch, slot.Position))
+	return probity.MemberRecord(&l, slot.Batch, slot.Position)
 }
 
 // Len returns how many leaves the batch added.

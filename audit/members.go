@@ -59,13 +59,14 @@ func MemberEntry(ev *probity.Event, leaf *probity.AuditEntry) (*probity.AuditEnt
 	if s == nil || s.Position < 1 || s.Position > len(leaf.Members) {
 		return nil, probity.Errorf(probity.EINTERNAL, "event %s/%s: not at a position of batch leaf %d: run probity audit verify", ev.Domain, ev.Key, leaf.Index)
 	}
-	l := probity.AuditLeaf{Index: leaf.Index, Log: leaf.Log, At: leaf.At, Action: probity.ActionEventAccepted, Actor: leaf.Actor,
-		Domain: ev.Domain, Subject: &ev.Subject, Ref: ev.Key, Digest: EventDigest(ev)}
-	record := probity.MemberRecord(&l, s.Batch, s.Position)
+	digest := EventDigest(ev)
+	record := memberRecord(ev, digest, s)
 	if probity.Commitment(s.Salt, record) != leaf.Members[s.Position-1].Commitment {
 		return nil, probity.Errorf(probity.EINTERNAL, "event %s/%s: does not match its place in batch leaf %d: run probity audit verify", ev.Domain, ev.Key, leaf.Index)
 	}
 	header := probity.Commitment(leaf.Salt, leaf.RecordData)
+	l := probity.AuditLeaf{Index: leaf.Index, Log: leaf.Log, At: leaf.At, Action: probity.ActionEventAccepted, Actor: leaf.Actor,
+		Domain: ev.Domain, Subject: &ev.Subject, Ref: ev.Key, Digest: digest}
 	return &probity.AuditEntry{AuditLeaf: l, Commitment: leaf.Commitment, Data: leaf.Data, Hash: leaf.Hash, Salt: s.Salt, RecordData: record,
 		Batch: &probity.BatchPath{Position: s.Position, Size: len(leaf.Members) + 1, Path: probity.BatchMemberPath(header, leaf.Members, s.Position),
 			HeaderSalt: leaf.Salt, Header: string(leaf.RecordData), HeaderPath: probity.BatchMemberPath(header, leaf.Members, 0)}}, nil

@@ -76,8 +76,7 @@ func (v *verifier) claimMember(e *probity.Event, digest string) error {
 		v.report.problem("%s: its place in a batch leaf (batch %d, position %d, a %d-byte salt) is not one Probity writes", row, s.Batch, s.Position, len(s.Salt))
 		return nil
 	}
-	l := probity.AuditLeaf{Log: e.Domain, Action: probity.ActionEventAccepted, Domain: e.Domain, Subject: &e.Subject, Ref: e.Key, Digest: digest}
-	c := probity.Commitment(s.Salt, probity.MemberRecord(&l, s.Batch, s.Position))
+	c := MemberCommitment(e, digest, s)
 	return v.members.add(entry{domain: v.intern(e.Domain), n: uint64(s.Batch), index: uint64(s.Position), flag: memberRow, digest: string(c[:]), ref: e.Key,
 		subject: string(e.Subject[:len(probity.SubjectHint{})])})
 }

@@ -159,13 +159,13 @@ func (s *site) bareScan(ctx context.Context) (uint64, error) {
 // header's opening and its members' commitments) and returns how many
 // members it holds.
 func rehashBatch(log string, idx int64, domain string, batch int64, data, salt, record []byte) (uint64, error) {
-	header, members, err := sqlstore.BatchHeader(log, idx, domain, batch, record)
+	c, n, err := sqlstore.RehashBatch(log, idx, domain, batch, salt, record)
 	if err != nil {
 		return 0, fmt.Errorf("bare scan: leaf %s/%d: %w", log, idx, err)
 	}
 	pub, err := probity.ParsePublicLeaf(data)
-	if err != nil || probity.BatchCommitment(probity.Commitment(salt, header), members) != pub.Commitment {
+	if err != nil || c != pub.Commitment {
 		return 0, fmt.Errorf("bare scan: leaf %s/%d: its batch does not hash to its commitment", log, idx)
 	}
-	return uint64(len(members)), nil
+	return uint64(n), nil
 }

@@ -93,8 +93,26 @@ func BatchHeader(log string, idx int64, domain string, batch int64, record []byt
 	if err != nil {
 		return nil, nil, err
 	}
-	l := probity.AuditLeaf{Log: log, Index: uint64(idx), Action: probity.ActionEventsAccepted, Actor: actor, Domain: domain, Ref: strconv.FormatInt(batch, 10)}
+	l := headerLeaf(log, uint64(idx), actor, domain, batch)
 	return l.Record(), members, nil
+}
+
+// RehashBatch returns the commitment a batch leaf's row makes (its
+// header's opening and its members' commitments, rehashed into the batch's
+// tree) and how many members it holds: what a scan of the table checks
+// against the commitment of the row's public leaf.
+func RehashBatch(log string, idx int64, domain string, batch int64, salt, record []byte) ([32]byte, int, error) {
+	header, members, err := BatchHeader(log, idx, domain, batch, record)
+	if err != nil {
+		return [32]byte{}, 0, err
+	}
+	return probity.BatchCommitment(probity.Commitment(salt, header), members), len(members), nil
+}
+
+// headerLeaf is the header of a batch leaf: the leaf's own record, its Ref
+// the batch's id.
+func headerLeaf(log string, idx uint64, actor, domain string, batch int64) probity.AuditLeaf {
+	return probity.AuditLeaf{Log: log, Index: idx, Action: probity.ActionEventsAccepted, Actor: actor, Domain: domain, Ref: strconv.FormatInt(batch, 10)}
 }
 
 const queryInsertBatchLeaf = `INSERT INTO log_leaves (log, idx, domain, action, data, hash, salt, record, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -114,9 +132,8 @@ func (tx *Tx) AppendBatch(log string, leaf probity.AuditLeaf, batch int64, membe
 	if _, err := rand.Read(salt); err != nil {
 		return probity.AuditEntry{}, err
 	}
-	l := leaf
-	l.Log, l.Index, l.Action, l.Ref = log, size, probity.ActionEventsAccepted, strconv.FormatInt(batch, 10)
-	l.At = l.At.Truncate(time.Second).UTC()
+	l := headerLeaf(log, size, leaf.Actor, leaf.Domain, batch)
+	l.At = leaf.At.Truncate(time.Second).UTC()
 	record := l.Record()
 	commitment := probity.BatchCommitment(probity.Commitment(salt, record), members)
 	pub := probity.PublicLeaf{Log: log, Index: l.Index, At: l.At, Action: l.Action, Commitment: commitment}
@@ -153,8 +170,10 @@ func openBatchLeaf(e *probity.AuditEntry, pub *probity.PublicLeaf, domain string
 	if err != nil {
 		return fmt.Errorf("its record: %v", err)
 	}
-	e.Actor, e.Domain, e.Ref = actor, domain, strconv.FormatInt(batch.Int64, 10)
-	e.RecordData = e.AuditLeaf.Record()
+	header := headerLeaf(e.Log, e.Index, actor, domain, batch.Int64)
+	header.At = e.At
+	e.AuditLeaf = header
+	e.RecordData = header.Record()
 	e.Members, e.MemberErasures = members, erased
 	c := probity.BatchCommitment(probity.Commitment(e.Salt, e.RecordData), members)
 	if c != pub.Commitment {
